@@ -23,6 +23,7 @@ __all__ = [
     "choose_torch_device",
     "torch_device",
     "tf_device",
+    "progress",
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -123,3 +124,16 @@ def tf_device(verbose: bool = True) -> str:
         detail = gpus[0].name if gpus else "no GPU visible to TensorFlow"
         print(f"Device: {name} ({detail}); TensorFlow {tf.__version__}")
     return name
+
+
+def progress(iterable: Any = None, **kwargs: Any) -> Any:
+    """A tqdm progress bar that suits where the code runs (notebook or terminal).
+
+    ``leave=True`` and a one-second refresh keep the executed book's output
+    short; any tqdm keyword can be passed through.
+    """
+    from tqdm.auto import tqdm
+
+    kwargs.setdefault("leave", True)
+    kwargs.setdefault("mininterval", 1.0)
+    return tqdm(iterable, **kwargs)

@@ -1,0 +1,47 @@
+"""Strip outputs and execution counts from the chapters, in place.
+
+Chapters are committed clean; the book build executes them. Usage:
+    python scripts/clean_notebooks.py            # every book/*.ipynb
+    python scripts/clean_notebooks.py PATH ...   # just these
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def clean(path: Path) -> bool:
+    """Clean one notebook; return True when it changed."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    changed = False
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if cell.get("outputs") or cell.get("execution_count") is not None:
+            cell["outputs"] = []
+            cell["execution_count"] = None
+            changed = True
+    meta = nb.get("metadata", {})
+    for key in ("widgets", "execution"):
+        if key in meta:
+            del meta[key]
+            changed = True
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return changed
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or sorted((ROOT / "book").glob("*.ipynb"))
+    for p in paths:
+        if clean(p):
+            print(f"cleaned {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
