@@ -1,0 +1,216 @@
+"""The book's figures: digit grids, training curves, confusion matrices, filters.
+
+Every function returns its matplotlib ``Figure`` (a notebook shows it; a test
+can inspect it) and never calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "show_digits",
+    "plot_history",
+    "confusion_matrix",
+    "plot_confusion_matrix",
+    "show_misclassified",
+    "show_filters",
+    "show_feature_maps",
+]
+
+
+def _as_images(images: np.ndarray) -> np.ndarray:
+    """(N, H, W) from (N, H, W), (N, 1, H, W) or (N, H, W, 1)."""
+    x = np.asarray(images)
+    if x.ndim == 4 and x.shape[1] == 1:
+        x = x[:, 0]
+    elif x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3:
+        raise ValueError(
+            f"expected images shaped (N, H, W), (N, 1, H, W) or (N, H, W, 1), got {np.shape(images)}"
+        )
+    return x
+
+
+def _name(label: int, class_names: Sequence[str] | None) -> str:
+    return class_names[int(label)] if class_names is not None else str(int(label))
+
+
+def _grid(n: int, ncols: int, cell: float = 1.1) -> tuple[Figure, np.ndarray]:
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.25 * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes
+
+
+def show_digits(
+    images: np.ndarray,
+    labels: Sequence[int] | None = None,
+    predictions: Sequence[int] | None = None,
+    *,
+    ncols: int = 10,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """A grid of images, each titled with its label (and prediction: red when wrong)."""
+    x = _as_images(images)
+    n = len(x)
+    if n == 0:
+        raise ValueError("show_digits got no images to show")
+    for what, seq in (("labels", labels), ("predictions", predictions)):
+        if seq is not None and len(seq) != n:
+            raise ValueError(f"{n} images but {len(seq)} {what}")
+    fig, axes = _grid(n, ncols)
+    for i, ax in enumerate(axes.flat[:n]):
+        ax.imshow(x[i], cmap="gray_r")
+        parts, colour = [], "black"
+        if labels is not None:
+            parts.append(_name(labels[i], class_names))
+        if predictions is not None:
+            parts.append(f"→{_name(predictions[i], class_names)}")
+            if labels is not None and int(labels[i]) != int(predictions[i]):
+                colour = "crimson"
+        if parts:
+            ax.set_title(" ".join(parts), fontsize=8, color=colour)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None) -> Figure:
+    """Loss and accuracy per epoch, training and (when present) validation.
+
+    ``history`` uses Keras' keys: ``loss``, ``accuracy``, ``val_loss``,
+    ``val_accuracy`` (a Keras ``History.history`` works as it is).
+    """
+    missing = [k for k in ("loss", "accuracy") if k not in history]
+    if missing:
+        raise KeyError(f"history lacks {missing}; it has {sorted(history)}")
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+        ax.plot(epochs, history[key], "o-", label=f"training {label}")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], "s-", label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    ax_acc.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10) -> np.ndarray:
+    """Counts: row = true class, column = predicted class."""
+    t = np.asarray(y_true, dtype=np.int64).ravel()
+    p = np.asarray(y_pred, dtype=np.int64).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"{t.size} true labels but {p.size} predictions")
+    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}")
+    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def plot_confusion_matrix(
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    *,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The confusion matrix as a heat map with counts; the diagonal is what went right."""
+    names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    cm = confusion_matrix(y_true, y_pred, len(names))
+    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    # colour the errors only, so that a handful of mistakes still shows
+    off = cm.astype(float)
+    np.fill_diagonal(off, np.nan)
+    ax.imshow(off, cmap="Reds")
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                        fontweight="bold" if i == j else "normal")
+    ax.set_xticks(range(len(names)), names, rotation=45 if class_names is not None else 0, ha="right" if class_names is not None else "center")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    accuracy = np.trace(cm) / max(cm.sum(), 1)
+    ax.set_title(title or f"Confusion matrix ({cm.sum():,} images, accuracy {100 * accuracy:.2f}%)")
+    fig.tight_layout()
+    return fig
+
+
+def show_misclassified(
+    images: np.ndarray,
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    *,
+    max_items: int = 20,
+    class_names: Sequence[str] | None = None,
+) -> Figure:
+    """The first ``max_items`` mistakes, each titled ``true→predicted``."""
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    wrong = np.flatnonzero(t != p)
+    if wrong.size == 0:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+        return fig
+    shown = wrong[:max_items]
+    return show_digits(
+        _as_images(images)[shown], t[shown], p[shown], class_names=class_names,
+        title=f"{shown.size} of {wrong.size} misclassified images (true→predicted)",
+    )
+
+
+def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
+    """Convolution kernels shaped (out, in, kh, kw): one row per input channel.
+
+    Each kernel gets its own symmetric colour scale (blue negative, red positive).
+    """
+    w = np.asarray(weights)
+    if w.ndim != 4:
+        raise ValueError(f"expected weights shaped (out, in, kh, kw), got {w.shape}")
+    n_out, n_in = w.shape[:2]
+    fig, axes = plt.subplots(n_in, n_out, figsize=(1.2 * n_out, 1.3 * n_in), squeeze=False)
+    for i in range(n_in):
+        for o in range(n_out):
+            ax = axes[i, o]
+            k = w[o, i]
+            lim = float(np.abs(k).max()) or 1.0
+            ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"filter {o}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(maps: np.ndarray, *, title: str | None = None, ncols: int = 8) -> Figure:
+    """The channels of one layer's output, shaped (C, H, W), side by side."""
+    m = np.asarray(maps)
+    if m.ndim != 3:
+        raise ValueError(f"expected feature maps shaped (C, H, W), got {m.shape}")
+    fig, axes = _grid(m.shape[0], ncols, cell=1.3)
+    for c, ax in enumerate(axes.flat[: m.shape[0]]):
+        ax.imshow(m[c], cmap="viridis")
+        ax.set_title(f"map {c}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
