@@ -137,12 +137,16 @@ def plot_confusion_matrix(
     off = cm.astype(float)
     np.fill_diagonal(off, np.nan)
     ax.imshow(off, cmap="Reds")
+    dark = 0.6 * np.nanmax(off) if np.any(off > 0) else np.inf
     for i in range(len(names)):
         for j in range(len(names)):
             if cm[i, j]:
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if i != j and cm[i, j] > dark else "black",
                         fontweight="bold" if i == j else "normal")
-    ax.set_xticks(range(len(names)), names, rotation=45 if class_names is not None else 0, ha="right" if class_names is not None else "center")
+    long_names = max(len(n) for n in names) > 2
+    ax.set_xticks(range(len(names)), names, rotation=45 if long_names else 0,
+                  ha="right" if long_names else "center")
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
