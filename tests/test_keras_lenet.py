@@ -1,0 +1,195 @@
+"""The Keras LeNet-5: its shape and size, that it learns, that it saves, that it lives in one place."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+keras_lenet = pytest.importorskip("lenet_common.keras_lenet")
+import keras  # noqa: E402
+
+from lenet_common import runtime, shapes  # noqa: E402
+from lenet_common.data import load_lenet_data  # noqa: E402
+from lenet_common.exercises import keras_lenet as checks  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_data():
+    """The shipped MNIST sample, channels last, whatever mode the tests run in."""
+    return load_lenet_data(layout="NHWC", quick=True)
+
+
+@pytest.fixture
+def model():
+    runtime.seed_everything(0)
+    return keras_lenet.build_lenet5()
+
+
+def test_parameter_count_is_the_books(model):
+    assert model.count_params() == 61_706 == shapes.total_params(shapes.lenet5_table())
+
+
+def test_each_layer_matches_the_shapes_table(model):
+    table = [(r.name.lower(), tuple(r.out_shape), r.params) for r in shapes.lenet5_table()]
+    assert keras_lenet.layer_rows(model) == table
+    assert [name for name, _, _ in table] == list(keras_lenet.LAYER_NAMES)
+
+
+def test_input_is_one_32x32_channel_last_image(model):
+    assert tuple(model.input_shape) == (None, 32, 32, 1)
+    assert tuple(model.output_shape) == (None, 10)
+
+
+def test_outputs_logits_and_the_loss_expects_logits(model):
+    assert model.get_layer("output").activation.__name__ == "linear"
+    assert model.loss.get_config()["from_logits"] is True
+    logits = model.predict(np.zeros((2, 32, 32, 1), np.float32), verbose=0)
+    # logits are not probabilities: rows need not sum to 1, and values may be negative
+    assert not np.allclose(logits.sum(axis=1), 1.0)
+
+
+def test_uses_the_book_activation_and_pooling(model):
+    kinds = {layer.name: type(layer).__name__ for layer in model.layers}
+    assert kinds["s2"] == kinds["s4"] == "AveragePooling2D"
+    assert kinds["c5"] == "Conv2D"  # a convolution, as in the paper
+    assert all(model.get_layer(n).activation.__name__ == "tanh" for n in ("c1", "c3", "c5", "f6"))
+
+
+def test_variants_keep_the_parameter_count():
+    variant = keras_lenet.build_lenet5(activation="relu", pooling="max")
+    assert variant.count_params() == 61_706
+    assert checks.check_relu_max_variant(variant)
+
+
+def test_one_training_step_lowers_the_loss(model, sample_data):
+    x, y = sample_data.x_train[:64], sample_data.y_train[:64]
+    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    model.train_on_batch(x, y)
+    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert after < before
+
+
+def test_a_short_fit_beats_chance_on_held_out_data(sample_data):
+    runtime.seed_everything(0)
+    recipe = keras_lenet.recipe_for_mode(quick=True)
+    model = keras_lenet.build_lenet5(learning_rate=recipe.learning_rate, momentum=recipe.momentum)
+    run = keras_lenet.fit_lenet5(
+        model, sample_data.x_train, sample_data.y_train, sample_data.x_val, sample_data.y_val,
+        recipe, verbose=False,
+    )
+    assert 1 <= run.epochs_run <= recipe.epochs
+    assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    accuracy = np.mean(keras_lenet.predict_labels(model, sample_data.x_test) == sample_data.y_test)
+    assert accuracy > 0.8  # chance is 0.1
+    assert checks.check_fashion_model(model, sample_data).ok is False  # MNIST is not Fashion
+
+
+def test_best_weights_are_restored(sample_data):
+    runtime.seed_everything(0)
+    recipe = keras_lenet.Recipe(epochs=3, batch_size=64)
+    model = keras_lenet.build_lenet5()
+    run = keras_lenet.fit_lenet5(
+        model, sample_data.x_train[:512], sample_data.y_train[:512],
+        sample_data.x_val, sample_data.y_val, recipe, verbose=False,
+    )
+    val_loss = model.evaluate(sample_data.x_val, sample_data.y_val, verbose=0, return_dict=True)["loss"]
+    assert val_loss == pytest.approx(min(run.history["val_loss"]), rel=1e-4)
+    assert run.best_epoch == int(np.argmin(run.history["val_loss"])) + 1
+
+
+def test_dataset_is_shuffled_batched_and_prefetched(sample_data):
+    x, y = sample_data.x_train[:100], sample_data.y_train[:100]
+    ds = keras_lenet.make_dataset(x, y, batch_size=32, shuffle=True, seed=1)
+    batches = list(ds.as_numpy_iterator())
+    assert [len(b[1]) for b in batches] == [32, 32, 32, 4]
+    seen = np.concatenate([b[1] for b in batches])
+    assert sorted(seen) == sorted(y) and not np.array_equal(seen, y)
+    assert "Prefetch" in type(ds).__name__
+
+
+def test_save_and_load_give_identical_predictions(model, sample_data, tmp_path):
+    model.train_on_batch(sample_data.x_train[:64], sample_data.y_train[:64])
+    path = keras_lenet.save_lenet5(model, tmp_path / "nested" / "lenet5.keras")
+    loaded = keras_lenet.load_lenet5(path)
+    x = sample_data.x_test[:200]
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert keras_lenet.layer_rows(loaded) == keras_lenet.layer_rows(model)
+
+
+def test_clear_errors_for_wrong_input(model, tmp_path):
+    with pytest.raises(ValueError, match="NHWC"):
+        keras_lenet.predict_labels(model, np.zeros((2, 1, 32, 32), np.float32))
+    with pytest.raises(ValueError, match=r"\.keras"):
+        keras_lenet.save_lenet5(model, tmp_path / "lenet5.h5")
+    with pytest.raises(FileNotFoundError, match="save_lenet5"):
+        keras_lenet.load_lenet5(tmp_path / "absent.keras")
+    with pytest.raises(ValueError, match="activation"):
+        keras_lenet.build_lenet5(activation="sigmoid")
+    with pytest.raises(ValueError, match="pooling"):
+        keras_lenet.build_lenet5(pooling="min")
+    with pytest.raises(ValueError, match="labels"):
+        keras_lenet.make_dataset(np.zeros((3, 32, 32, 1)), np.zeros(2), batch_size=2)
+
+
+def test_recipes():
+    quick, full = keras_lenet.recipe_for_mode(True), keras_lenet.recipe_for_mode(False)
+    assert quick.epochs < full.epochs
+    assert 0 < full.lr_factor < 1 and full.stop_patience > full.lr_patience
+
+
+def test_wider_c3_check():
+    # the reference comes from the model itself, not from a number typed here
+    x = keras.Input((14, 14, 6))
+    c3 = keras.layers.Conv2D(32, 5)
+    c5 = keras.layers.Conv2D(120, 5)
+    c5(keras.layers.AveragePooling2D(2)(c3(x)))
+    assert checks.check_wider_c3_params(c3.count_params(), c5.count_params())
+    assert not checks.check_wider_c3_params(c3.count_params(), 48_120)
+    assert "bias" in checks.check_wider_c3_params(32 * 6 * 25, c5.count_params()).message
+    assert not checks.check_wider_c3_params(32 * 25 + 32, c5.count_params())
+
+
+def test_relu_max_check_rejects_the_book_model(model):
+    result = checks.check_relu_max_variant(model)
+    assert not result and "ReLU" in result.message
+    assert not checks.check_relu_max_variant("not a model")
+
+
+def test_importing_tensorflow_prints_nothing():
+    code = "import lenet_common.keras_lenet as k; k.build_lenet5().predict(__import__('numpy').zeros((1,32,32,1)), verbose=0)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "" and done.stdout.strip() == ""
+
+
+def _code_sources() -> list[tuple[str, str]]:
+    """(file, code) of every module of the package and every chapter's code cells."""
+    found = []
+    for path in sorted((ROOT / "lenet_common").rglob("*.py")):
+        found.append((str(path.relative_to(ROOT)), path.read_text()))
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        found.append((str(path.relative_to(ROOT)), code))
+    return found
+
+
+def test_the_keras_model_lives_in_one_place():
+    defines = [f for f, code in _code_sources() if "keras.Sequential(" in code or "keras.Model(" in code]
+    assert defines == ["lenet_common/keras_lenet.py"]
+    users = [f for f, code in _code_sources() if "keras" in code and f.startswith("book/")]
+    for f, code in _code_sources():
+        if f in users:
+            assert "keras_lenet" in code, f"{f} uses Keras without the shared model"
