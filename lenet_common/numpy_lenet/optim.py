@@ -1,0 +1,56 @@
+"""Stochastic gradient descent with momentum and weight decay, in place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SGD", "cosine_lr"]
+
+
+class SGD:
+    """SGD with (heavy-ball) momentum and L2 weight decay, PyTorch's formulation.
+
+    For each parameter ``p`` with gradient ``g``::
+
+        g = g + weight_decay * p          # L2 penalty (every tensor, biases too)
+        v = momentum * v + g              # velocity: a running sum of gradients
+        p = p - lr * v
+
+    Updates happen in place, so the model sees them at once and no new
+    arrays are allocated per step.
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float = 0.05, momentum: float = 0.9,
+                 weight_decay: float = 0.0) -> None:
+        if lr <= 0 or not 0 <= momentum < 1 or weight_decay < 0:
+            raise ValueError(
+                f"need lr > 0, 0 <= momentum < 1 and weight_decay >= 0; got lr={lr}, "
+                f"momentum={momentum}, weight_decay={weight_decay}"
+            )
+        self.params = params
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.velocity = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        """Apply one update from ``grads`` (same names and shapes as the parameters)."""
+        missing = set(self.params) - set(grads)
+        if missing:
+            raise KeyError(f"no gradient for {sorted(missing)}: pass one for every parameter")
+        for name, p in self.params.items():
+            v = self.velocity[name]
+            v *= self.momentum
+            v += grads[name]
+            if self.weight_decay:
+                v += self.weight_decay * p
+            p -= self.lr * v
+
+
+def cosine_lr(base_lr: float, step: int, total_steps: int, final_fraction: float = 0.0) -> float:
+    """Learning rate at ``step`` of a cosine decay from ``base_lr`` to ``final_fraction * base_lr``."""
+    if total_steps <= 0:
+        raise ValueError(f"total_steps must be positive, got {total_steps}")
+    progress = min(max(step / total_steps, 0.0), 1.0)
+    low = final_fraction * base_lr
+    return low + (base_lr - low) * 0.5 * (1.0 + np.cos(np.pi * progress))

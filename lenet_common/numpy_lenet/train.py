@@ -1,0 +1,74 @@
+"""Train and evaluate the NumPy LeNet-5: mini-batch SGD, one progress bar per epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import runtime
+from .layers import softmax_cross_entropy
+from .model import LeNet5
+from .optim import SGD, cosine_lr
+
+__all__ = ["train", "evaluate"]
+
+
+def evaluate(model: LeNet5, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``(x, y)``."""
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
+    logits = model.predict_logits(x, batch_size)
+    loss, _ = softmax_cross_entropy(logits, y)
+    return loss, float(np.mean(logits.argmax(axis=1) == y))
+
+
+def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
+          x_val: np.ndarray | None = None, y_val: np.ndarray | None = None, *,
+          epochs: int = 12, batch_size: int = 128, lr: float = 0.05, momentum: float = 0.9,
+          weight_decay: float = 5e-4, seed: int = 0, show_progress: bool = True) -> dict[str, list[float]]:
+    """Train with SGD + momentum and a cosine learning-rate decay (one step per batch).
+
+    Returns a Keras-style history: ``loss`` and ``accuracy`` (running means
+    over each epoch's training batches) and, with validation data,
+    ``val_loss`` and ``val_accuracy`` measured after each epoch.
+    """
+    if len(x_train) != len(y_train):
+        raise ValueError(f"x_train has {len(x_train)} images but y_train has {len(y_train)} labels")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    x_train = model.check_input(x_train)
+    rng = np.random.default_rng(seed)
+    optimizer = SGD(model.params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    steps_per_epoch = -(-len(x_train) // batch_size)
+    total_steps = epochs * steps_per_epoch
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    if x_val is not None:
+        history.update(val_loss=[], val_accuracy=[])
+    step = 0
+    for epoch in range(epochs):
+        order = rng.permutation(len(x_train))
+        batches = range(steps_per_epoch)
+        if show_progress:
+            batches = runtime.progress(batches, desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b in batches:
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            xb, yb = x_train[idx], y_train[idx]
+            optimizer.lr = cosine_lr(lr, step, total_steps)
+            loss, grads, logits = model.loss_and_grads(xb, yb)
+            optimizer.step(grads)
+            step += 1
+            loss_sum += loss * len(idx)
+            correct += int(np.sum(logits.argmax(axis=1) == yb))
+            seen += len(idx)
+            if show_progress and b % 20 == 0:
+                batches.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
+        history["loss"].append(loss_sum / seen)
+        history["accuracy"].append(correct / seen)
+        if x_val is not None:
+            val_loss, val_acc = evaluate(model, x_val, y_val)
+            history["val_loss"].append(val_loss)
+            history["val_accuracy"].append(val_acc)
+        if show_progress:
+            batches.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items()})
+            batches.close()
+    return history
