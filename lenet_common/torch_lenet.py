@@ -1,0 +1,477 @@
+"""LeNet-5 in PyTorch: the model, a layer summary, training, evaluation, saving.
+
+This is the one place the book's PyTorch LeNet-5 is defined; the PyTorch
+chapter and the side-by-side chapter both import it from here. Importing this
+module imports torch, so ``lenet_common`` itself never imports it.
+
+The training loop follows PyTorch's ``examples/mnist/main.py`` (a model, a
+``train_one_epoch`` and an ``evaluate`` function, a seed, a device), with one
+change that matters for a network this small: the whole training set is one
+tensor on the device, and a batch is a slice of it taken by indexing. A
+``DataLoader`` would collate every batch from Python objects, and for a
+61,706-parameter network that overhead costs more than the maths.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lenet_common import runtime
+
+__all__ = [
+    "LeNet5",
+    "LAYER_NAMES",
+    "count_parameters",
+    "LayerInfo",
+    "layer_summary",
+    "format_summary",
+    "compare_with_table",
+    "layer_outputs",
+    "TrainConfig",
+    "book_recipe",
+    "make_optimizer",
+    "train_one_epoch",
+    "evaluate",
+    "train",
+    "predict_logits",
+    "predict",
+    "save_weights",
+    "load_weights",
+]
+
+#: The names of LeNet-5's layers, in order, as the book uses them everywhere.
+LAYER_NAMES: tuple[str, ...] = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
+
+
+class LeNet5(nn.Module):
+    """The book's LeNet-5: 32x32x1 input, tanh, average pooling, 10 logits.
+
+    C5 is a 5x5 convolution (its output happens to be 1x1), as in the paper.
+    The output layer returns logits: the softmax lives in the loss
+    (``F.cross_entropy``), never in the model.
+    """
+
+    def __init__(self, n_classes: int = 10) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, kernel_size=5)  # 1x32x32 -> 6x28x28
+        self.s2 = nn.AvgPool2d(kernel_size=2, stride=2)  # -> 6x14x14
+        self.c3 = nn.Conv2d(6, 16, kernel_size=5)  # -> 16x10x10
+        self.s4 = nn.AvgPool2d(kernel_size=2, stride=2)  # -> 16x5x5
+        self.c5 = nn.Conv2d(16, 120, kernel_size=5)  # -> 120x1x1
+        self.f6 = nn.Linear(120, 84)
+        self.output = nn.Linear(84, n_classes)
+        self.activation = nn.Tanh()  # one module, so an exercise can swap it
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.s2(self.activation(self.c1(x)))
+        x = self.s4(self.activation(self.c3(x)))
+        x = self.activation(self.c5(x))
+        x = torch.flatten(x, start_dim=1)  # N x 120 x 1 x 1 -> N x 120
+        x = self.activation(self.f6(x))
+        return self.output(x)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """The number of trainable numbers in ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+# --------------------------------------------------------------------------
+# Looking inside: shapes per layer, computed by running a batch through
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One row of :func:`layer_summary`: a layer, its output shape, its parameters."""
+
+    name: str
+    kind: str
+    out_shape: tuple[int, ...]  # without the batch dimension, as torch made it
+    params: int
+
+
+def _named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The model's layers in LeNet-5 order (those named c1 ... output)."""
+    children = dict(model.named_children())
+    missing = [n for n in LAYER_NAMES if n not in children]
+    if missing:
+        raise ValueError(
+            f"the model has no layer(s) named {missing}: the book's LeNet-5 "
+            f"names its layers {list(LAYER_NAMES)} (build it with LeNet5())."
+        )
+    return [(n, children[n]) for n in LAYER_NAMES]
+
+
+def layer_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Run ``x`` through ``model`` and return every named layer's output.
+
+    Forward hooks record what each of c1 ... output returns (a convolution's
+    output is recorded before the activation that follows it).
+    """
+    outputs: dict[str, torch.Tensor] = {}
+    handles = []
+    for name, layer in _named_layers(model):
+        def hook(_module: nn.Module, _inp: Any, out: torch.Tensor, name: str = name) -> None:
+            outputs[name] = out.detach()
+
+        handles.append(layer.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return outputs
+
+
+def layer_summary(
+    model: nn.Module, input_shape: Sequence[int] = (1, 32, 32)
+) -> list[LayerInfo]:
+    """Shapes and parameter counts per layer, from a dummy batch run through ``model``.
+
+    Nothing is typed in: the shapes are what the layers really return for an
+    input of ``input_shape`` (C, H, W).
+    """
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"input_shape must be (channels, height, width), e.g. (1, 32, 32); got {tuple(input_shape)}"
+        )
+    param = next(model.parameters())
+    dummy = torch.zeros((2, *input_shape), device=param.device, dtype=param.dtype)
+    was_training = model.training
+    model.eval()
+    try:
+        outputs = layer_outputs(model, dummy)
+    finally:
+        model.train(was_training)
+    return [
+        LayerInfo(
+            name=name,
+            kind=type(layer).__name__,
+            out_shape=tuple(outputs[name].shape[1:]),
+            params=count_parameters(layer),
+        )
+        for name, layer in _named_layers(model)
+    ]
+
+
+def format_summary(rows: Sequence[LayerInfo], input_shape: Sequence[int] = (1, 32, 32)) -> str:
+    """A printable table of :func:`layer_summary` rows, with the total."""
+    lines = [f"{'layer':<8}{'type':<12}{'output shape':>16}{'parameters':>12}"]
+    lines.append(f"{'input':<8}{'':<12}{str(tuple(input_shape)):>16}{'':>12}")
+    for r in rows:
+        lines.append(f"{r.name:<8}{r.kind:<12}{str(r.out_shape):>16}{r.params:>12,}")
+    lines.append(f"{'total':<8}{'':<12}{'':>16}{sum(r.params for r in rows):>12,}")
+    return "\n".join(lines)
+
+
+def _as_chw(shape: Sequence[int]) -> tuple[int, ...]:
+    """A dense layer's (n,) written as (n, 1, 1), the shapes table's convention."""
+    shape = tuple(shape)
+    return (shape[0], 1, 1) if len(shape) == 1 else shape
+
+
+def compare_with_table(rows: Sequence[LayerInfo], table: Sequence[Any]) -> str:
+    """Set PyTorch's summary beside the shapes chapter's table; raise if they differ.
+
+    ``table`` is ``lenet_common.shapes.lenet5_table()``: rows with ``.name``
+    ("C1" ... "Output"), ``.out_shape`` (C, H, W) and ``.params``.
+    """
+    by_name = {str(t.name).lower(): t for t in table}
+    lines = [f"{'layer':<8}{'torch shape':>14}{'table shape':>14}{'torch params':>14}{'table params':>14}"]
+    mismatches = []
+    for r in rows:
+        t = by_name.get(r.name)
+        if t is None:
+            mismatches.append(f"{r.name}: not in the table")
+            continue
+        lines.append(
+            f"{r.name:<8}{str(_as_chw(r.out_shape)):>14}{str(tuple(t.out_shape)):>14}"
+            f"{r.params:>14,}{t.params:>14,}"
+        )
+        if _as_chw(r.out_shape) != tuple(t.out_shape) or r.params != t.params:
+            mismatches.append(
+                f"{r.name}: torch {_as_chw(r.out_shape)}, {r.params} params; "
+                f"table {tuple(t.out_shape)}, {t.params} params"
+            )
+    if mismatches:
+        raise AssertionError("the PyTorch model and the shapes table disagree: " + "; ".join(mismatches))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: epochs, batch size, SGD with momentum and a one-cycle schedule.
+
+    ``amp`` turns on mixed precision (``torch.autocast``); it only acts on CUDA.
+    """
+
+    epochs: int = 20
+    batch_size: int = 128
+    max_lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    amp: bool = False
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be at least 1; got {self}")
+        if not self.max_lr > 0:
+            raise ValueError(f"max_lr must be positive; got {self.max_lr}")
+
+
+def book_recipe(quick: bool | None = None) -> TrainConfig:
+    """The chapter's training recipe: full MNIST, or the quick-mode sample.
+
+    Quick mode trains on a few thousand images, so more (but much shorter)
+    epochs are used to give the one-cycle schedule enough steps.
+    """
+    quick = runtime.QUICK if quick is None else quick
+    if quick:
+        return TrainConfig(epochs=8, batch_size=64)
+    return TrainConfig(epochs=20, batch_size=128)
+
+
+def make_optimizer(
+    model: nn.Module, config: TrainConfig, steps_per_epoch: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """SGD with Nesterov momentum, and a one-cycle learning-rate schedule stepped per batch.
+
+    One-cycle warms the learning rate up to ``max_lr`` for the first 30% of
+    the steps, then anneals it towards zero, which lets a large rate work
+    early and settles the weights at the end.
+    """
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.max_lr,
+        momentum=config.momentum,
+        nesterov=True,
+        weight_decay=config.weight_decay,
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.max_lr,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+    )
+    return optimizer, scheduler
+
+
+def _to_device(x: Any, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A NumPy array or tensor as a tensor on ``device``."""
+    return torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=dtype).to(device)
+
+
+def _check_xy(x: torch.Tensor, y: torch.Tensor, what: str) -> None:
+    """Refuse data that LeNet-5 cannot take, saying what was wrong."""
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 32, 32):
+        raise ValueError(
+            f"{what}: images must have shape (N, 1, 32, 32) (NCHW, padded to 32x32); got "
+            f"{tuple(x.shape)}. Load them with load_lenet_data(layout='NCHW')."
+        )
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"{what}: need one label per image; got {tuple(y.shape)} labels for {x.shape[0]} images")
+
+
+def _autocast(device: torch.device, amp: bool) -> Any:
+    """Mixed precision on CUDA when asked (bfloat16 where supported), else nothing."""
+    enabled = bool(amp and device.type == "cuda")
+    dtype = torch.bfloat16 if enabled and torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype, enabled=enabled)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    amp: bool = False,
+    on_batch: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
+) -> tuple[float, float]:
+    """One pass over ``(x, y)`` (already on the model's device) in shuffled batches.
+
+    Returns the mean training loss and accuracy of the epoch. The running
+    sums stay on the device; only the caller's ``on_batch`` callback decides
+    when to copy them to the host, so the GPU is not stalled every step.
+    """
+    model.train()
+    n = x.shape[0]
+    order = torch.randperm(n, generator=generator).to(x.device)
+    loss_sum = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for step, start in enumerate(range(0, n, batch_size)):
+        idx = order[start:start + batch_size]
+        xb, yb = x[idx], y[idx]
+        with _autocast(x.device, amp):
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += loss.detach() * yb.shape[0]
+        correct += (logits.argmax(dim=1) == yb).sum()
+        if on_batch is not None:
+            on_batch(step, loss_sum, correct)
+    return loss_sum.item() / n, correct.item() / n
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, x: Any, y: Any, *, batch_size: int = 2000, device: Any = None
+) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on ``(x, y)``."""
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    x = _to_device(x, device, torch.float32)
+    y = _to_device(y, device, torch.long)
+    _check_xy(x, y, "evaluate")
+    model.eval()
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    for start in range(0, x.shape[0], batch_size):
+        logits = model(x[start:start + batch_size]).float()
+        yb = y[start:start + batch_size]
+        loss_sum += F.cross_entropy(logits, yb, reduction="sum")
+        correct += (logits.argmax(dim=1) == yb).sum()
+    return loss_sum.item() / x.shape[0], correct.item() / x.shape[0]
+
+
+def train(
+    model: nn.Module,
+    x_train: Any,
+    y_train: Any,
+    x_val: Any,
+    y_val: Any,
+    config: TrainConfig | None = None,
+    *,
+    device: Any = None,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train ``model`` and return a Keras-style history, one value per epoch.
+
+    The history's keys are ``loss``, ``accuracy`` (training, averaged over the
+    epoch while the weights change), ``val_loss``, ``val_accuracy`` and
+    ``seconds`` (wall-clock time of each epoch, validation included). The
+    whole training set is moved to the device once; each epoch takes a
+    fresh random permutation, drawn from a generator seeded with ``seed``.
+    """
+    config = config or book_recipe()
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    model.to(device)
+    x = _to_device(x_train, device, torch.float32)
+    y = _to_device(y_train, device, torch.long)
+    _check_xy(x, y, "training data")
+    xv = _to_device(x_val, device, torch.float32)
+    yv = _to_device(y_val, device, torch.long)
+    _check_xy(xv, yv, "validation data")
+
+    steps = math.ceil(x.shape[0] / config.batch_size)
+    optimizer, scheduler = make_optimizer(model, config, steps)
+    generator = torch.Generator().manual_seed(seed)
+    history: dict[str, list[float]] = {
+        "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []
+    }
+
+    bar = runtime.progress(total=config.epochs * steps, unit="batch", disable=not show_progress)
+    try:
+        for epoch in range(1, config.epochs + 1):
+            bar.set_description(f"epoch {epoch}/{config.epochs}")
+            start = time.perf_counter()
+
+            def on_batch(step: int, loss_sum: torch.Tensor, correct: torch.Tensor) -> None:
+                bar.update(1)
+                if step % 50 == 49 or step == steps - 1:  # copy to host now and then only
+                    seen = min((step + 1) * config.batch_size, x.shape[0])
+                    bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}",
+                                    acc=f"{correct.item() / seen:.4f}", refresh=False)
+
+            loss, acc = train_one_epoch(
+                model, optimizer, scheduler, x, y, config.batch_size,
+                generator=generator, amp=config.amp, on_batch=on_batch,
+            )
+            val_loss, val_acc = evaluate(model, xv, yv)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
+            for key, value in zip(history, (loss, acc, val_loss, val_acc, seconds)):
+                history[key].append(value)
+            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}",
+                            val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
+    finally:
+        bar.close()
+    return history
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.ndarray:
+    """The model's logits for images ``x`` (N, 1, 32, 32), as a NumPy array."""
+    device = next(model.parameters()).device
+    x = _to_device(x, device, torch.float32)
+    model.eval()
+    chunks = [model(x[i:i + batch_size]).float().cpu() for i in range(0, x.shape[0], batch_size)]
+    return torch.cat(chunks).numpy()
+
+
+def predict(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.ndarray:
+    """The predicted class of each image in ``x``."""
+    return predict_logits(model, x, batch_size=batch_size).argmax(axis=1)
+
+
+# --------------------------------------------------------------------------
+# Saving and loading
+# --------------------------------------------------------------------------
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    """Save the model's ``state_dict`` (its tensors only, no pickled code)."""
+    torch.save(model.state_dict(), path)
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
+    """Load a ``state_dict`` saved by :func:`save_weights` into ``model``.
+
+    ``weights_only=True`` makes ``torch.load`` refuse anything but tensors
+    and plain containers, so a file from elsewhere cannot run code. A file
+    whose layers or shapes do not fit ``model`` gives an error that names
+    each difference.
+    """
+    device = next(model.parameters()).device
+    state = torch.load(path, map_location=device, weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} does not hold a state_dict (got {type(state).__name__}); save it with save_weights(model, path)")
+    expected = model.state_dict()
+    problems = [f"{k} is missing from the file" for k in expected if k not in state]
+    problems += [f"{k} is in the file but not in the model" for k in state if k not in expected]
+    problems += [
+        f"{k} has shape {tuple(state[k].shape)} in the file but {tuple(v.shape)} in the model"
+        for k, v in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if problems:
+        raise ValueError(
+            f"the weights in {path} do not fit this model: " + "; ".join(problems)
+            + ". Build the model with the same layers as the one that was saved, then load."
+        )
+    model.load_state_dict(state)
+    return model
