@@ -21,13 +21,14 @@ the number that is wrong and why.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence, Union
 
 __all__ = [
     "ShapeError",
     "effective_kernel",
     "same_padding",
+    "padding_pair",
     "conv_output_size",
     "pool_output_size",
     "Conv",
@@ -100,8 +101,10 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     return total // 2, total - total // 2
 
 
-def _resolve_padding(padding: Padding, size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """Turn an int, a ``(before, after)`` pair, "valid" or "same" into ``(before, after)``."""
+def padding_pair(
+    padding: Padding, size: int, kernel: int, stride: int = 1, dilation: int = 1
+) -> tuple[int, int]:
+    """The zeros added ``(before, after)`` for an int, a ``(before, after)`` pair, "valid" or "same"."""
     if isinstance(padding, str):
         mode = padding.lower()
         if mode == "valid":
@@ -126,7 +129,7 @@ def _sliding_output(
     _check_int(size, "input size", 1)
     _check_int(stride, "stride", 1)
     span = effective_kernel(kernel, dilation)
-    before, after = _resolve_padding(padding, size, kernel, stride, dilation)
+    before, after = padding_pair(padding, size, kernel, stride, dilation)
     padded = size + before + after
     if span > padded:
         dil = f" (kernel {kernel} with dilation {dilation})" if dilation > 1 else ""
@@ -199,7 +202,7 @@ def pool_output_size(
         return _sliding_output(size, kernel, stride, padding, dilation, exact, "pooling")[0]
     out, leftover = _sliding_output(size, kernel, stride, padding, dilation, False, "pooling")
     if leftover:
-        before, _ = _resolve_padding(padding, size, kernel, stride, dilation)
+        before, _ = padding_pair(padding, size, kernel, stride, dilation)
         # One more, partial window, but only if it starts inside input + left padding.
         if out * stride < size + before:
             out += 1
@@ -284,7 +287,10 @@ class LayerRow:
     weight, averaged input, RBF distance term); biases, activations and max
     comparisons are not counted. ``connections`` is the 1998 paper's measure,
     MACs plus one per bias use. ``receptive_field`` is the side of the square
-    patch of the input image that one output value depends on.
+    patch of the input that one output value depends on, from the usual
+    recurrence, which ignores the image border: with padding it can be larger
+    than the image (part of the field then lies on the zeros). ``kernel`` and
+    ``stride`` are 0 for dense and RBF layers.
     """
 
     name: str
@@ -297,7 +303,9 @@ class LayerRow:
     receptive_field: int
     detail: str = ""
     fixed_params: int = 0
-    padding: tuple[int, int] = field(default=(0, 0))
+    padding: tuple[int, int] = (0, 0)
+    kernel: int = 0
+    stride: int = 0
 
     @property
     def out_values(self) -> int:
@@ -352,7 +360,7 @@ def _spatial(layer: Conv | Pool, h: int, w: int) -> tuple[int, int, tuple[int, i
         ow = size(w, layer.kernel, **kwargs)
     except ShapeError as err:
         raise ShapeError(f"{layer.name} (input {h}x{w}): {err}") from None
-    pad = _resolve_padding(layer.padding, h, layer.kernel, stride, dilation)
+    pad = padding_pair(layer.padding, h, layer.kernel, stride, dilation)
     return oh, ow, pad
 
 
@@ -392,7 +400,7 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
                 detail += f", {sum(seen)} of {c * layer.filters} map pairs"
             rows.append(
                 LayerRow(layer.name, "conv", shape, (layer.filters, oh, ow), weights + biases, macs,
-                         macs + oh * ow * biases, rf, detail, 0, pad)
+                         macs + oh * ow * biases, rf, detail, 0, pad, layer.kernel, layer.stride)
             )
             shape = (layer.filters, oh, ow)
         elif isinstance(layer, Pool):
@@ -413,7 +421,7 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
             if layer.trainable:
                 detail += ", trainable coefficient + bias"
             rows.append(LayerRow(layer.name, "pool", shape, (c, oh, ow), params, macs, connections, rf,
-                                 detail, 0, pad))
+                                 detail, 0, pad, layer.kernel, stride))
             shape = (c, oh, ow)
         elif isinstance(layer, (Dense, RBFOutput)):
             _check_int(layer.units, f"{layer.name} units", 1)

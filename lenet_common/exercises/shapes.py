@@ -1,0 +1,152 @@
+"""Checks for the exercises of the shapes chapter (``book/02_shapes.ipynb``).
+
+Every expected answer is computed with :mod:`lenet_common.shapes`, never typed
+in, so a check and the chapter's tables cannot disagree.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Callable
+
+from .. import shapes
+from . import ExerciseResult, report
+
+__all__ = [
+    "STRIDED_QUESTION",
+    "check_strided_output_size",
+    "check_output_size_function",
+    "check_c3_params",
+    "check_c1_padding_for_28",
+    "check_receptive_field",
+]
+
+#: Exercise 1: a 224x224 input, 7x7 kernel, stride 2, padding 3 (the first
+#: layer of ResNet, a much later network).
+STRIDED_QUESTION = dict(size=224, kernel=7, stride=2, padding=3)
+
+
+def _is_whole(answer: object) -> bool:
+    return isinstance(answer, int) and not isinstance(answer, bool)
+
+
+def check_strided_output_size(answer: int) -> ExerciseResult:
+    """Exercise 1: the output size for :data:`STRIDED_QUESTION`."""
+    q = STRIDED_QUESTION
+    expected = shapes.conv_output_size(q["size"], q["kernel"], q["stride"], q["padding"])
+    what = f"a {q['size']}-wide input, kernel {q['kernel']}, stride {q['stride']}, padding {q['padding']}"
+    if _is_whole(answer) and answer == expected:
+        return report(True, f"{what} gives {expected} outputs.")
+    padded = q["size"] + 2 * q["padding"]
+    if _is_whole(answer) and answer == (padded - q["kernel"]) // q["stride"]:
+        hint = "you counted the steps between windows; add 1 for the first window."
+    elif _is_whole(answer) and answer == (q["size"] - q["kernel"]) // q["stride"] + 1:
+        hint = "padding adds zeros on BOTH sides: the padded input is size + 2 * padding wide."
+    elif not _is_whole(answer):
+        hint = f"give a whole number (got {answer!r}); the formula rounds down."
+    else:
+        hint = "padded width minus the kernel, divided by the stride (rounded down), plus one."
+    return report(False, f"{answer!r} is not the output size for {what}.", hint)
+
+
+def _configs() -> list[tuple[int, int, int, int, int]]:
+    """(size, kernel, stride, padding, dilation) combinations that fit, small to large."""
+    out = []
+    for size, kernel, stride, padding, dilation in itertools.product(
+        (1, 2, 5, 7, 14, 28, 32), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2), (1, 2)
+    ):
+        if dilation * (kernel - 1) + 1 <= size + 2 * padding:
+            out.append((size, kernel, stride, padding, dilation))
+    return out
+
+
+def check_output_size_function(fn: Callable[..., int]) -> ExerciseResult:
+    """Exercise 2: compare the reader's ``fn(size, kernel, stride, padding, dilation)`` with the reference.
+
+    It is called on a few hundred configurations that fit; the first
+    disagreement is reported, so the reader can work that one by hand.
+    """
+    if not callable(fn):
+        return report(False, f"{fn!r} is not a function.", "pass the function itself, without calling it.")
+    configs = _configs()
+    for size, kernel, stride, padding, dilation in configs:
+        expected = shapes.conv_output_size(size, kernel, stride, padding, dilation)
+        try:
+            got = fn(size, kernel, stride, padding, dilation)
+        except Exception as err:  # the reader's code: report any failure as a hint
+            return report(
+                False,
+                f"your function raised {type(err).__name__}: {err} for size={size}, kernel={kernel}, "
+                f"stride={stride}, padding={padding}, dilation={dilation}.",
+                "it must accept five whole numbers and return a whole number.",
+            )
+        if got != expected or not _is_whole(got):
+            hint = "dilation spreads the kernel: it spans dilation * (kernel - 1) + 1 inputs."
+            if dilation == 1:
+                hint = "use floor division (//) so that a partial last window is dropped."
+            if isinstance(got, float):
+                hint = "return an int: use // rather than /."
+            return report(
+                False,
+                f"for size={size}, kernel={kernel}, stride={stride}, padding={padding}, dilation={dilation} "
+                f"your function returns {got!r}, the right output size is {expected}.",
+                hint,
+            )
+    return report(True, f"your function agrees with the reference on all {len(configs)} configurations.")
+
+
+def check_c3_params(modern: int, paper: int) -> ExerciseResult:
+    """Exercise 3: C3's parameters with full connections (modern) and with the 1998 table."""
+    expected_modern = next(r.params for r in shapes.lenet5_table("modern") if r.name == "C3")
+    expected_paper = next(r.params for r in shapes.lenet5_table("1998") if r.name == "C3")
+    if modern == expected_modern and paper == expected_paper:
+        return report(True, f"C3 has {expected_modern:,} parameters with full connections and "
+                            f"{expected_paper:,} with the 1998 connection table.")
+    if modern != expected_modern:
+        if modern == 16 * 6 * 25:
+            hint = "each of the 16 output maps also has one bias."
+        elif modern == 16 * 25 + 16:
+            hint = "each output map has one 5x5 kernel PER INPUT MAP (6 of them), not one in total."
+        else:
+            hint = "(inputs per map x 5 x 5 + 1 bias) for each of the 16 output maps."
+        return report(False, f"{modern!r} is not the count for the modern, fully connected C3.", hint)
+    table = shapes.c3_connection_table()
+    pairs = sum(sum(row) for row in table)
+    if paper == pairs * 25:
+        hint = "add the 16 biases, one per output map."
+    else:
+        hint = "count the X's in Table I: each is one 5x5 kernel; add one bias per output map."
+    return report(False, f"{paper!r} is not the count with the 1998 connection table.", hint)
+
+
+def check_c1_padding_for_28(padding: int) -> ExerciseResult:
+    """Exercise 4: the C1 padding that makes a 28x28 input give the book's shapes from C1 on."""
+    reference = [r.out_shape for r in shapes.lenet5_table()]
+    if not _is_whole(padding) or padding < 0:
+        return report(False, f"{padding!r} is not a padding.", "give a whole number of zeros per side.")
+    try:
+        got = [r.out_shape for r in shapes.lenet5_table(input_size=28, c1_padding=padding)]
+    except shapes.ShapeError as err:
+        return report(False, f"with padding {padding}, the network does not fit: {err}",
+                      "C1 must turn 28x28 into 28x28 - how many zeros per side does a 5x5 kernel need?")
+    if got == reference:
+        return report(True, f"padding {padding} on C1 gives 28x28 maps and every later shape of the "
+                            "book's LeNet-5 (the same as padding the image to 32x32 first).")
+    c1 = got[0]
+    return report(False, f"padding {padding} makes C1's output {c1[1]}x{c1[2]}, not 28x28.",
+                  "output = 28 + 2p - 5 + 1; solve for p.")
+
+
+def check_receptive_field(layer: str, answer: int) -> ExerciseResult:
+    """Exercise 5: the receptive field (side, in input pixels) of one unit of ``layer``."""
+    rows = {r.name: r for r in shapes.lenet5_table()}
+    if layer not in rows:
+        return report(False, f"{layer!r} is not a layer of LeNet-5.", f"choose one of {sorted(rows)}.")
+    expected = rows[layer].receptive_field
+    if answer == expected:
+        return report(True, f"one {layer} unit sees a {expected}x{expected} patch of the 32x32 input.")
+    names = list(rows)
+    before = rows[names[names.index(layer) - 1]].receptive_field if names.index(layer) else 1
+    hint = (f"the layer before sees {before}x{before}; each extra kernel step adds (kernel - 1) times "
+            "the distance, in input pixels, between neighbouring units of the layer it reads.")
+    return report(False, f"{answer!r} is not the receptive field of {layer}.", hint)

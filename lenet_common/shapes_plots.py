@@ -1,0 +1,241 @@
+"""Figures of the shapes chapter: a kernel sliding over a padded input, LeNet-5
+drawn to scale, and an interactive output-size calculator.
+
+Every size drawn comes from :mod:`lenet_common.shapes`, so the pictures cannot
+disagree with the tables. The functions return a matplotlib ``Figure`` built
+without pyplot, so a notebook shows it once (when it is the cell's value) and
+nothing is left open in pyplot's list of figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from . import shapes
+
+__all__ = ["draw_sliding_kernel", "draw_network", "calculator_view", "output_size_calculator"]
+
+_PAD = "#d9d9d9"  # padding cells
+_INPUT = "#ffffff"  # real input cells
+_WINDOWS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def _cells(ax: Any, x0: float, y0: float, n_cols: int, n_rows: int, color: str, lw: float = 0.6) -> None:
+    """Draw a grid of unit cells with its lower-left corner at (x0, y0)."""
+    for r in range(n_rows):
+        for c in range(n_cols):
+            ax.add_patch(Rectangle((x0 + c, y0 + r), 1, 1, facecolor=color, edgecolor="0.35", lw=lw))
+
+
+def draw_sliding_kernel(
+    size: int = 7,
+    kernel: int = 3,
+    stride: int = 2,
+    padding: shapes.Padding = 1,
+    dilation: int = 1,
+    *,
+    pooling: bool = False,
+) -> Figure:
+    """Picture one row of a padded input with every position of the kernel, and the output.
+
+    Top: the padded input row (grey = padding), then one bar per window
+    position: window ``i`` starts at ``i * stride`` and its taps (dots) are
+    ``dilation`` apart. The last window is the last one that still fits; a red
+    dashed outline shows where the next one would stick out. Bottom: the output
+    row, one cell per window, in the same colours. The count of windows is
+    ``floor((padded - span) / stride) + 1``: the formula, read off the picture.
+    """
+    size_fn = shapes.pool_output_size if pooling else shapes.conv_output_size
+    out = size_fn(size, kernel, stride, padding, dilation)
+    before, after = shapes.padding_pair(padding, size, kernel, stride, dilation)
+    span = shapes.effective_kernel(kernel, dilation)
+    padded = size + before + after
+
+    n_windows_drawn = min(out, 12)
+    next_start = out * stride
+    x_range = (-6.5, max(padded, next_start + span) + 9)
+    fig, ax = _figure_for(x_range, n_windows_drawn * 1.1 + 5.5, inches_per_unit=0.3, title_lines=2)
+
+    top = n_windows_drawn * 1.1 + 2.2
+    for i in range(padded):
+        real = before <= i < before + size
+        ax.add_patch(Rectangle((i, top), 1, 1, facecolor=_INPUT if real else _PAD, edgecolor="0.35", lw=0.8))
+        if real:
+            ax.text(i + 0.5, top + 0.5, str(i - before), ha="center", va="center", fontsize=7, color="0.4")
+    ax.text(-0.4, top + 0.5, "input", ha="right", va="center", fontsize=9)
+
+    for w in range(n_windows_drawn):
+        color = _WINDOWS[w % len(_WINDOWS)]
+        y = top - 1.1 * (w + 1)
+        start = w * stride
+        ax.add_patch(Rectangle((start, y + 0.2), span, 0.6, facecolor=color, alpha=0.18, edgecolor=color))
+        for t in range(kernel):
+            ax.plot(start + t * dilation + 0.5, y + 0.5, "o", color=color, ms=4)
+        ax.text(-0.4, y + 0.5, f"window {w}", ha="right", va="center", fontsize=8, color=color)
+    if out > n_windows_drawn:
+        ax.text(padded / 2, top - 1.1 * n_windows_drawn - 0.5, f"... {out - n_windows_drawn} more windows",
+                ha="center", va="center", fontsize=8)
+
+    if out <= n_windows_drawn:
+        y = top - 1.1 * (out + 1)
+        ax.add_patch(Rectangle((next_start, y + 0.2), span, 0.6, fill=False, edgecolor="#d62728", ls="--"))
+        ax.text(next_start + span + 0.3, y + 0.5, "next window would not fit", va="center", fontsize=8,
+                color="#d62728")
+
+    out_y = top - 1.1 * (n_windows_drawn + 1) - 1.6
+    for o in range(out):
+        color = _WINDOWS[o % len(_WINDOWS)] if o < n_windows_drawn else "0.8"
+        ax.add_patch(Rectangle((o, out_y), 1, 1, facecolor=color, alpha=0.55, edgecolor="0.35", lw=0.8))
+    ax.text(-0.4, out_y + 0.5, "output", ha="right", va="center", fontsize=9)
+
+    kind = "pooling" if pooling else "convolution"
+    pad_text = f"{before}+{after}"
+    fig.suptitle(
+        f"{kind}: input {size}, padding {pad_text}, kernel {kernel}"
+        + (f" (dilation {dilation}: span {span})" if dilation > 1 else "")
+        + f", stride {stride}\n"
+        f"output = floor(({padded} - {span}) / {stride}) + 1 = {out}",
+        fontsize=10,
+    )
+    ax.set_xlim(*x_range)
+    ax.set_ylim(out_y - 0.5, top + 1.5)
+    return fig
+
+
+def _figure_for(
+    x_range: tuple[float, float], y_extent: float, *, inches_per_unit: float, title_lines: int = 1
+) -> tuple[Figure, Any]:
+    """A figure whose size fits data drawn at equal aspect, so no empty bands are left."""
+    width = (x_range[1] - x_range[0]) * inches_per_unit
+    scale = min(1.0, 14.0 / width)  # keep wide drawings within a page
+    fig = Figure(figsize=(width * scale, y_extent * inches_per_unit * scale + 0.25 * title_lines + 0.2),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def _draw_sheets(ax: Any, x: float, channels: int, side: int, offset: float, base: float) -> float:
+    """Stack ``channels`` squares of ``side`` (to scale); return the x where the stack ends."""
+    for c in range(channels):
+        ax.add_patch(Rectangle((x + c * offset, base + c * offset), side, side, facecolor="#c6dbef",
+                               edgecolor="#08519c", lw=0.5))
+    top_x, top_y = x + (channels - 1) * offset, base + (channels - 1) * offset
+    for i in range(1, side):  # the cells of the front sheet: one per number
+        ax.plot([top_x + i, top_x + i], [top_y, top_y + side], color="#6baed6", lw=0.25)
+        ax.plot([top_x, top_x + side], [top_y + i, top_y + i], color="#6baed6", lw=0.25)
+    return x + (channels - 1) * offset + side
+
+
+def _draw_vector(ax: Any, x: float, n: int, base: float, max_height: int) -> float:
+    """Draw ``n`` unit cells folded into columns at most ``max_height`` tall; return the end x."""
+    n_cols = -(-n // max_height)
+    col_height = -(-n // n_cols)
+    for i in range(n):
+        col, row = divmod(i, col_height)
+        ax.add_patch(Rectangle((x + col, base + row), 1, 1, facecolor="#fdd0a2", edgecolor="#a63603", lw=0.4))
+    return x + n_cols
+
+
+def draw_network(rows: Sequence[shapes.LayerRow] | None = None, *, gap: float = 7.0) -> Figure:
+    """Draw LeNet-5 (or any table from :func:`shapes.layer_table`) to scale.
+
+    Each small square is one number: a feature map of HxW values is an HxW
+    square, channels are stacked sheets, and a vector (dense output) is a
+    column of unit cells, folded to stay no taller than the input. So both
+    the sizes of maps and the amount of numbers per layer can be compared by
+    eye. A conv or pool kernel is outlined, to scale, on the layer it reads.
+    Works for square maps (the height is drawn for both sides).
+    """
+    rows = shapes.lenet5_table() if rows is None else list(rows)
+    first = rows[0].in_shape
+    max_height = max(first[1], 8)
+    offset = 1.0
+    layers = [("input", first)] + [(r.name, r.out_shape) for r in rows]
+
+    def width_of(c: int, h: int, w: int) -> float:
+        return float(-(-c // max_height)) if h == w == 1 else (c - 1) * offset + w
+
+    total_width = sum(width_of(*shape) for _, shape in layers) + gap * (len(layers) - 1)
+    tallest = max(h + (c - 1) * offset if h > 1 else min(c, max_height) for _, (c, h, _) in layers)
+    x_range = (-1.0, total_width + 1)
+    fig, ax = _figure_for(x_range, tallest + 7, inches_per_unit=0.12)
+
+    x, base = 0.0, 0.0
+    for i, (name, (c, h, w)) in enumerate(layers):
+        if h == w == 1:
+            end = _draw_vector(ax, x, c, base, max_height)
+            label = f"{name}\n{c}"
+        else:
+            end = _draw_sheets(ax, x, c, h, offset, base)
+            label = f"{name}\n{c}@{h}x{w}"
+        ax.text((x + end) / 2, base - 1.5, label, ha="center", va="top", fontsize=9)
+        if i < len(rows) and rows[i].kind in ("conv", "pool") and h > 1:
+            k = rows[i].kernel
+            top_x, top_y = x + (c - 1) * offset, base + (c - 1) * offset
+            ax.add_patch(Rectangle((top_x, top_y + h - k), k, k, fill=False, edgecolor="#d62728", lw=1.4))
+        x = end + gap
+
+    ax.set_xlim(*x_range)
+    ax.set_ylim(-6.5, tallest + 0.5)
+    fig.suptitle("LeNet-5 to scale: one small square = one number; red = the kernel of the next layer",
+                 fontsize=10)
+    return fig
+
+
+def calculator_view(
+    size: int, kernel: int, stride: int, padding: shapes.Padding, dilation: int = 1, pooling: bool = False
+) -> Figure | str:
+    """What the calculator shows: the sliding-kernel picture, or why the numbers do not work."""
+    try:
+        return draw_sliding_kernel(size, kernel, stride, padding, dilation, pooling=pooling)
+    except shapes.ShapeError as err:
+        return f"This configuration does not work: {err}"
+
+
+def output_size_calculator(
+    size: int = 7, kernel: int = 3, stride: int = 2, padding: int = 1, dilation: int = 1
+) -> Any:
+    """An ipywidgets calculator: sliders for the numbers, the picture and the output size.
+
+    Needs ``ipywidgets`` (installed in Colab and by the ``book`` extra). A
+    configuration that does not fit shows :class:`shapes.ShapeError`'s message
+    instead of a picture.
+    """
+    try:
+        import ipywidgets as widgets
+        from IPython.display import display
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the calculator needs ipywidgets: pip install ipywidgets (Colab has it already)"
+        ) from err
+
+    style = {"description_width": "90px"}
+    controls = {
+        "size": widgets.IntSlider(value=size, min=1, max=32, description="input size", style=style),
+        "kernel": widgets.IntSlider(value=kernel, min=1, max=9, description="kernel", style=style),
+        "stride": widgets.IntSlider(value=stride, min=1, max=5, description="stride", style=style),
+        "padding": widgets.IntSlider(value=padding, min=0, max=5, description="padding", style=style),
+        "dilation": widgets.IntSlider(value=dilation, min=1, max=4, description="dilation", style=style),
+        "pooling": widgets.ToggleButtons(options=[("convolution", False), ("pooling", True)],
+                                         value=False, description="layer", style=style),
+    }
+    out = widgets.Output()
+
+    def redraw(*_: Any) -> None:
+        view = calculator_view(**{name: control.value for name, control in controls.items()})
+        out.clear_output(wait=True)
+        with out:
+            if isinstance(view, Figure):
+                display(view)
+            else:
+                print(view)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.HBox([widgets.VBox(list(controls.values())), out])
