@@ -1,0 +1,45 @@
+# The LeNet-5 book: two commands.
+#   make book   build the whole book to HTML, executing every chapter (full mode)
+#   make test   run every test (unit tests, chapters under nbval, a strict quick-mode build)
+# Both create .venv and install the pinned versions of requirements.txt first.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+JB     := $(VENV)/bin/jupyter-book
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: book test book-quick book-student install clean
+
+book: $(STAMP)  ## the published book: full MNIST, every epoch
+	LENET_QUICK=0 $(JB) build . --keep-going
+	@$(PY) scripts/check_book.py _build/html --mode full
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)  ## what CI runs
+	@status=0; \
+	LENET_QUICK=1 $(JB) build . --path-output _build/quick -W -n --keep-going || status=1; \
+	LENET_QUICK=1 $(PY) -m pytest tests book --nbval-lax --nbval-cell-timeout=900 || status=1; \
+	exit $$status
+
+book-quick: $(STAMP)  ## a quick-mode book, for checking layout; never publish it
+	LENET_QUICK=1 $(JB) build . --path-output _build/quick --keep-going
+	@echo "Quick-mode book (not for publishing): $(CURDIR)/_build/quick/_build/html/index.html"
+
+book-student: $(STAMP)  ## the student edition: the full book without the solutions
+	@mkdir -p _build/student
+	$(PY) scripts/student_config.py _config.yml _build/student/_config.yml
+	LENET_QUICK=0 $(JB) build . --config _build/student/_config.yml --path-output _build/student --keep-going
+	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions
+	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) scripts/check_python.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+clean:
+	rm -rf _build
