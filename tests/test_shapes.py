@@ -483,9 +483,11 @@ def test_c1_padding_check():
     assert not ex.check_c1_padding_for_28("2")
 
 
-def test_receptive_field_check():
-    assert ex.check_receptive_field("C3", 14)
-    assert ex.check_receptive_field("C5", 32)
-    assert "6x6" in repr(ex.check_receptive_field("C3", 10))
-    assert not ex.check_receptive_field("C1", 3)
-    assert "choose one of" in repr(ex.check_receptive_field("C7", 1))
+def test_overlapping_receptive_field_check():
+    rows = shapes.layer_table((1, 32, 32), ex.overlapping_s2_layers())
+    assert [r.out_shape for r in rows] == [r.out_shape for r in shapes.lenet5_table()]  # same shapes
+    # by hand: 1 +4x1 (C1) +2x1 (S2 3x3) +4x2 (C3) +1x2 (S4) +4x4 (C5) = 33
+    assert ex.check_overlapping_receptive_field(33)
+    assert "book's network" in repr(ex.check_overlapping_receptive_field(32))
+    assert "layer by layer" in repr(ex.check_overlapping_receptive_field(30))
+    assert not ex.check_overlapping_receptive_field(33.0)

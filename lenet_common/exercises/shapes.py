@@ -18,7 +18,8 @@ __all__ = [
     "check_output_size_function",
     "check_c3_params",
     "check_c1_padding_for_28",
-    "check_receptive_field",
+    "overlapping_s2_layers",
+    "check_overlapping_receptive_field",
 ]
 
 #: Exercise 1: a 224x224 input, 7x7 kernel, stride 2, padding 3 (the first
@@ -137,16 +138,24 @@ def check_c1_padding_for_28(padding: int) -> ExerciseResult:
                   "output = 28 + 2p - 5 + 1; solve for p.")
 
 
-def check_receptive_field(layer: str, answer: int) -> ExerciseResult:
-    """Exercise 5: the receptive field (side, in input pixels) of one unit of ``layer``."""
-    rows = {r.name: r for r in shapes.lenet5_table()}
-    if layer not in rows:
-        return report(False, f"{layer!r} is not a layer of LeNet-5.", f"choose one of {sorted(rows)}.")
-    expected = rows[layer].receptive_field
-    if answer == expected:
-        return report(True, f"one {layer} unit sees a {expected}x{expected} patch of the 32x32 input.")
-    names = list(rows)
-    before = rows[names[names.index(layer) - 1]].receptive_field if names.index(layer) else 1
-    hint = (f"the layer before sees {before}x{before}; each extra kernel step adds (kernel - 1) times "
-            "the distance, in input pixels, between neighbouring units of the layer it reads.")
-    return report(False, f"{answer!r} is not the receptive field of {layer}.", hint)
+def overlapping_s2_layers() -> list[shapes.Layer]:
+    """Exercise 5's network: the book's LeNet-5 with S2 a 3x3 pooling, stride 2, padding 1."""
+    layers = shapes.lenet5_layers()
+    return [shapes.Pool("S2", 3, stride=2, padding=1) if layer.name == "S2" else layer for layer in layers]
+
+
+def check_overlapping_receptive_field(answer: int) -> ExerciseResult:
+    """Exercise 5: the receptive field of one C5 unit when S2 is a 3x3, stride 2, padding 1 pooling."""
+    rows = {r.name: r for r in shapes.layer_table((1, 32, 32), overlapping_s2_layers())}
+    expected = rows["C5"].receptive_field
+    if _is_whole(answer) and answer == expected:
+        return report(True, f"one C5 unit now depends on a {expected}x{expected} patch: more than the "
+                            "32x32 image, so part of its field lies on the padding.")
+    book = {r.name: r for r in shapes.lenet5_table()}["C5"].receptive_field
+    if answer == book:
+        hint = (f"{book} is the field of the book's network. S2's window is now 3 wide: it adds "
+                "(3 - 1) x 1 instead of (2 - 1) x 1, and the growth is not capped at the image size.")
+    else:
+        hint = ("work layer by layer from 1: each layer adds (kernel - 1) x jump, where jump is the "
+                "product of the strides before it (1 up to S2, 2 up to S4, then 4).")
+    return report(False, f"{answer!r} is not the receptive field of C5 in this network.", hint)
