@@ -1,0 +1,162 @@
+"""The NumPy LeNet-5 as a whole: gradient check, shapes and parameter counts against
+the shapes table, float32 training, the optimiser, and .npz save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lenet_common import shapes
+from lenet_common.numpy_lenet import (PARAM_SHAPES, SGD, LeNet5, cosine_lr, evaluate, load_model,
+                                      load_weights, save_weights, train)
+from lenet_common.numpy_lenet.gradcheck import numerical_gradient, rel_error_norm
+
+TOL = 1e-7  # norm-wise relative error per parameter tensor, float64
+SAMPLED = 200  # entries checked in each big weight tensor
+
+
+def _batch(n=2, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 1, 32, 32)).astype(dtype), rng.integers(0, 10, n)
+
+
+def test_whole_network_gradient_check():
+    """Every parameter tensor: backprop against centred differences of the loss.
+
+    Tensors up to 1,000 entries are checked entry by entry; for c3.weight,
+    c5.weight and f6.weight (2,400 to 48,000 entries) a random sample of entries.
+    """
+    model = LeNet5(seed=1, dtype=np.float64)
+    x, y = _batch()
+    _, grads, _ = model.loss_and_grads(x, y)
+    loss = lambda: model.loss_and_grads(x, y)[0]  # noqa: E731
+    rng = np.random.default_rng(2)
+    for name, p in model.params.items():
+        if p.size <= 1000:
+            numeric = numerical_gradient(loss, p)
+            assert rel_error_norm(grads[name], numeric) < TOL, name
+            continue
+        flat, analytic = p.reshape(-1), grads[name].reshape(-1)
+        picks = rng.choice(p.size, SAMPLED, replace=False)
+        numeric = np.empty(SAMPLED)
+        for k, i in enumerate(picks):
+            entry = flat[i:i + 1]  # a one-element view: the check nudges it in place
+            numeric[k] = numerical_gradient(loss, entry)[0]
+        assert rel_error_norm(analytic[picks], numeric) < TOL, name
+
+
+def test_batch_of_one_and_float32_agree_with_float64():
+    model64 = LeNet5(seed=3, dtype=np.float64)
+    model32 = model64.astype(np.float32)
+    x, y = _batch(n=1)
+    loss64, grads64, logits64 = model64.loss_and_grads(x, y)
+    loss32, grads32, logits32 = model32.loss_and_grads(x.astype(np.float32), y)
+    assert logits32.dtype == np.float32 and all(g.dtype == np.float32 for g in grads32.values())
+    np.testing.assert_allclose(logits32, logits64, rtol=1e-4, atol=1e-5)
+    for name in PARAM_SHAPES:
+        assert rel_error_norm(grads32[name], grads64[name]) < 1e-4, name
+
+
+def test_shapes_and_parameters_match_the_shapes_table():
+    model = LeNet5()
+    rows = {row.name: row for row in shapes.lenet5_table("modern")}
+    assert model.num_params == sum(row.params for row in rows.values()) == 61_706
+    for layer in ("c1", "c3", "c5", "f6", "output"):
+        own = model.params[f"{layer}.weight"].size + model.params[f"{layer}.bias"].size
+        assert own == rows[layer.capitalize() if layer == "output" else layer.upper()].params
+    maps = model.feature_maps(_batch(n=3, dtype=np.float32)[0])
+    for layer, out in maps.items():
+        row = rows["Output" if layer == "output" else layer.upper()]
+        assert out.shape[1:] == tuple(row.out_shape)[: out.ndim - 1], layer
+
+
+def test_glorot_init_and_zero_biases():
+    model = LeNet5(seed=0)
+    w = model.params["c3.weight"]
+    limit = np.sqrt(6 / (6 * 25 + 16 * 25))
+    assert np.abs(w).max() <= limit and np.abs(w).max() > 0.9 * limit
+    assert not model.params["c3.bias"].any()
+    np.testing.assert_array_equal(LeNet5(seed=0).params["c1.weight"], model.params["c1.weight"])
+
+
+def test_float32_training_steps_lower_the_loss():
+    model = LeNet5(seed=0)
+    x, y = _batch(n=32, dtype=np.float32)
+    optimizer = SGD(model.params, lr=0.05, momentum=0.9)
+    first, grads, _ = model.loss_and_grads(x, y)
+    for _ in range(15):
+        optimizer.step(grads)
+        loss, grads, _ = model.loss_and_grads(x, y)
+    assert model.params["c1.weight"].dtype == np.float32
+    assert loss < 0.5 * first
+
+
+def test_sgd_matches_the_momentum_formula():
+    p = {"w": np.array([1.0, -2.0])}
+    g = {"w": np.array([0.5, 0.5])}
+    opt = SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01)
+    opt.step(g)  # v = g + wd*p ; p -= lr*v
+    v1 = np.array([0.5 + 0.01, 0.5 - 0.02])
+    np.testing.assert_allclose(p["w"], [1.0, -2.0] - 0.1 * v1)
+    before = p["w"].copy()
+    opt.step(g)
+    v2 = 0.9 * v1 + 0.5 + 0.01 * before
+    np.testing.assert_allclose(p["w"], before - 0.1 * v2)
+
+
+def test_cosine_schedule_ends_and_starts_where_it_should():
+    assert cosine_lr(0.1, 0, 100) == pytest.approx(0.1)
+    assert cosine_lr(0.1, 50, 100) == pytest.approx(0.05)
+    assert cosine_lr(0.1, 100, 100) == pytest.approx(0.0)
+
+
+def test_train_returns_a_keras_style_history_and_learns():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((96, 1, 32, 32)).astype(np.float32)
+    y = (x[:, 0, 10:22, 10:22].mean(axis=(1, 2)) > 0).astype(np.int64)  # a learnable rule
+    model = LeNet5(seed=0)
+    history = train(model, x[:64], y[:64], x[64:], y[64:], epochs=4, batch_size=16, lr=0.05,
+                    show_progress=False)
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 4 for v in history.values())
+    assert history["loss"][-1] < history["loss"][0]
+    loss, acc = evaluate(model, x[:64], y[:64])
+    assert 0.0 <= acc <= 1.0 and np.isfinite(loss)
+
+
+def test_model_rejects_wrong_input_shape():
+    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
+        LeNet5().forward(np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(ValueError, match="NCHW"):
+        LeNet5().predict(np.zeros((2, 32, 32, 1), np.float32))
+    with pytest.raises(RuntimeError, match="forward"):
+        LeNet5().backward(np.zeros((2, 10), np.float32))
+
+
+def test_save_load_round_trip(tmp_path):
+    model = LeNet5(seed=5)
+    path = save_weights(model, tmp_path / "lenet")
+    assert path.suffix == ".npz"
+    loaded = load_model(path)
+    for name in PARAM_SHAPES:
+        np.testing.assert_array_equal(loaded.params[name], model.params[name])
+    x, _ = _batch(n=4, dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict_logits(x), model.predict_logits(x))
+
+
+def test_load_rejects_wrong_files(tmp_path):
+    text = tmp_path / "notes.npz"
+    text.write_text("not a zip file")
+    with pytest.raises(ValueError, match="not a NumPy .npz"):
+        load_weights(text)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(ValueError, match="format tag"):
+        load_weights(other)
+    bad = tmp_path / "bad.npz"
+    params = dict(LeNet5().params, **{"c1.weight": np.zeros((6, 1, 3, 3), np.float32)})
+    np.savez(bad, __format__=np.array("lenet5-numpy-v1"), **params)
+    with pytest.raises(ValueError, match="c1.weight has shape"):
+        load_weights(bad)
+    with pytest.raises(FileNotFoundError, match="save_weights"):
+        load_weights(tmp_path / "missing.npz")
