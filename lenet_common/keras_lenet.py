@@ -28,6 +28,10 @@ from keras import layers  # noqa: E402
 
 from lenet_common import runtime  # noqa: E402
 
+# TensorFlow's Python-side warnings (e.g. "triggered tf.function retracing" when
+# several models predict in one session) are log lines too: errors only.
+tf.get_logger().setLevel("ERROR")
+
 __all__ = [
     "LAYER_NAMES",
     "INPUT_SHAPE",
@@ -42,6 +46,7 @@ __all__ = [
     "fit_lenet5",
     "predict_labels",
     "layer_rows",
+    "summary_text",
     "save_lenet5",
     "load_lenet5",
 ]
@@ -72,7 +77,7 @@ class Recipe:
 def recipe_for_mode(quick: bool) -> Recipe:
     """The book's recipe: a few epochs on the small sample, or the full run on MNIST."""
     if quick:
-        return Recipe(epochs=8, batch_size=64)
+        return Recipe(epochs=6, batch_size=64)
     return Recipe(epochs=30)
 
 
@@ -299,6 +304,23 @@ def layer_rows(model: keras.Model) -> list[tuple[str, tuple[int, int, int], int]
         chw = (shape[2], shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1, 1)
         rows.append((layer.name, tuple(int(s) for s in chw), int(layer.count_params())))
     return rows
+
+
+def summary_text(model: keras.Model) -> str:
+    """Keras' ``summary()`` as one block of plain text, which reads well on a static page.
+
+    In a notebook, ``summary()`` draws with rich as several separate HTML
+    outputs; captured as text, the table stays one piece in the book.
+    """
+    lines: list[str] = []
+    try:
+        from IPython.utils.capture import capture_output
+    except ImportError:  # plain Python: nothing to capture
+        model.summary(print_fn=lines.append)
+    else:
+        with capture_output(stdout=False, stderr=False, display=True):
+            model.summary(print_fn=lines.append)  # rich leaves an empty display behind
+    return "\n".join(line.rstrip("\n") for line in lines)
 
 
 def _keras_path(path: str | Path) -> Path:
