@@ -149,19 +149,23 @@ def draw_network(rows: Sequence[shapes.LayerRow] | None = None, *, gap: float = 
     column of unit cells, folded to stay no taller than the input. So both
     the sizes of maps and the amount of numbers per layer can be compared by
     eye. A conv or pool kernel is outlined, to scale, on the layer it reads.
-    Works for square maps (the height is drawn for both sides).
+    Stacks of more than 16 maps are drawn closer together (only their depth
+    is squeezed, never a map's size). Works for square maps.
     """
     rows = shapes.lenet5_table() if rows is None else list(rows)
     first = rows[0].in_shape
     max_height = max(first[1], 8)
-    offset = 1.0
     layers = [("input", first)] + [(r.name, r.out_shape) for r in rows]
 
+    def offset_of(c: int) -> float:
+        """Sheets 1 unit apart, squeezed when there are many, so a stack stays readable."""
+        return 1.0 if c <= 16 else 15.0 / (c - 1)
+
     def width_of(c: int, h: int, w: int) -> float:
-        return float(-(-c // max_height)) if h == w == 1 else (c - 1) * offset + w
+        return float(-(-c // max_height)) if h == w == 1 else (c - 1) * offset_of(c) + w
 
     total_width = sum(width_of(*shape) for _, shape in layers) + gap * (len(layers) - 1)
-    tallest = max(h + (c - 1) * offset if h > 1 else min(c, max_height) for _, (c, h, _) in layers)
+    tallest = max(h + (c - 1) * offset_of(c) if h > 1 else min(c, max_height) for _, (c, h, _) in layers)
     x_range = (-1.0, total_width + 1)
     fig, ax = _figure_for(x_range, tallest + 7, inches_per_unit=0.12)
 
@@ -171,12 +175,12 @@ def draw_network(rows: Sequence[shapes.LayerRow] | None = None, *, gap: float = 
             end = _draw_vector(ax, x, c, base, max_height)
             label = f"{name}\n{c}"
         else:
-            end = _draw_sheets(ax, x, c, h, offset, base)
+            end = _draw_sheets(ax, x, c, h, offset_of(c), base)
             label = f"{name}\n{c}@{h}x{w}"
         ax.text((x + end) / 2, base - 1.5, label, ha="center", va="top", fontsize=9)
         if i < len(rows) and rows[i].kind in ("conv", "pool") and h > 1:
             k = rows[i].kernel
-            top_x, top_y = x + (c - 1) * offset, base + (c - 1) * offset
+            top_x, top_y = x + (c - 1) * offset_of(c), base + (c - 1) * offset_of(c)
             ax.add_patch(Rectangle((top_x, top_y + h - k), k, k, fill=False, edgecolor="#d62728", lw=1.4))
         x = end + gap
 

@@ -456,9 +456,31 @@ def test_output_size_function_check():
     def crashes(size, kernel, stride, padding, dilation):
         raise ZeroDivisionError("oops")
 
+    def no_plus_one(size, kernel, stride, padding, dilation):
+        return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride
+
+    def one_side_padding(size, kernel, stride, padding, dilation):
+        return (size + padding - dilation * (kernel - 1) - 1) // stride + 1
+
+    def stub(size, kernel, stride, padding, dilation):
+        return size
+
     assert ex.check_output_size_function(right)
-    assert "dilation" in repr(ex.check_output_size_function(no_dilation))
-    assert not ex.check_output_size_function(true_division)
+    assert "dilation spreads" in repr(ex.check_output_size_function(no_dilation))
+    assert "floor division" in repr(ex.check_output_size_function(true_division))
+    assert "add 1" in repr(ex.check_output_size_function(no_plus_one))
+    assert "BOTH sides" in repr(ex.check_output_size_function(one_side_padding))
+    assert "unchanged" in repr(ex.check_output_size_function(stub))
+
+    def valid_only(size, kernel, stride, padding, dilation):
+        return size - dilation * (kernel - 1)
+
+    assert "stride and the padding too" in repr(ex.check_output_size_function(valid_only))
+
+    def off_by_two(size, kernel, stride, padding, dilation):
+        return right(size, kernel, stride, padding, dilation) + 2
+
+    assert "padded size - kernel span" in repr(ex.check_output_size_function(off_by_two))
     assert "ZeroDivisionError" in repr(ex.check_output_size_function(crashes))
     assert not ex.check_output_size_function(42)
 

@@ -61,19 +61,45 @@ def _configs() -> list[tuple[int, int, int, int, int]]:
     return out
 
 
+#: Common slips in the output-size formula, and the hint each one deserves.
+_SLIPS: tuple[tuple[Callable[[int, int, int, int, int], int], str], ...] = (
+    (lambda n, k, s, p, d: (n + 2 * p - k) // s + 1,
+     "dilation spreads the kernel: it spans dilation * (kernel - 1) + 1 inputs."),
+    (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s,
+     "you counted the steps between windows; add 1 for the first window."),
+    (lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1,
+     "padding adds zeros on BOTH sides: the padded size is size + 2 * padding."),
+    (lambda n, k, s, p, d: n - d * (k - 1),
+     "the output depends on the stride and the padding too."),
+    (lambda n, k, s, p, d: n,
+     "your function returns the input size unchanged: put the formula in it."),
+)
+
+
+def _function_hint(answers: list[object], configs: list[tuple[int, int, int, int, int]]) -> str:
+    """Name the slip that explains every answer of the reader's function, if one does."""
+    if any(isinstance(a, float) for a in answers):
+        return "return a whole number: use floor division // rather than /."
+    for slip, hint in _SLIPS:
+        if all(a == slip(*config) for a, config in zip(answers, configs)):
+            return hint
+    return "(padded size - kernel span) // stride + 1, with padded size = size + 2 * padding."
+
+
 def check_output_size_function(fn: Callable[..., int]) -> ExerciseResult:
     """Exercise 2: compare the reader's ``fn(size, kernel, stride, padding, dilation)`` with the reference.
 
     It is called on a few hundred configurations that fit; the first
-    disagreement is reported, so the reader can work that one by hand.
+    disagreement is reported, with a hint about the slip that explains the
+    reader's answers when there is one.
     """
     if not callable(fn):
         return report(False, f"{fn!r} is not a function.", "pass the function itself, without calling it.")
     configs = _configs()
+    answers = []
     for size, kernel, stride, padding, dilation in configs:
-        expected = shapes.conv_output_size(size, kernel, stride, padding, dilation)
         try:
-            got = fn(size, kernel, stride, padding, dilation)
+            answers.append(fn(size, kernel, stride, padding, dilation))
         except Exception as err:  # the reader's code: report any failure as a hint
             return report(
                 False,
@@ -81,17 +107,15 @@ def check_output_size_function(fn: Callable[..., int]) -> ExerciseResult:
                 f"stride={stride}, padding={padding}, dilation={dilation}.",
                 "it must accept five whole numbers and return a whole number.",
             )
+    for config, got in zip(configs, answers):
+        expected = shapes.conv_output_size(*config)
         if got != expected or not _is_whole(got):
-            hint = "dilation spreads the kernel: it spans dilation * (kernel - 1) + 1 inputs."
-            if dilation == 1:
-                hint = "use floor division (//) so that a partial last window is dropped."
-            if isinstance(got, float):
-                hint = "return an int: use // rather than /."
+            size, kernel, stride, padding, dilation = config
             return report(
                 False,
                 f"for size={size}, kernel={kernel}, stride={stride}, padding={padding}, dilation={dilation} "
                 f"your function returns {got!r}, the right output size is {expected}.",
-                hint,
+                _function_hint(answers, configs),
             )
     return report(True, f"your function agrees with the reference on all {len(configs)} configurations.")
 
