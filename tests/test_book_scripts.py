@@ -1,0 +1,62 @@
+"""The build's guards: no quick-mode page is published, no solution in the student edition."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import ROOT
+
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+PAGES = [TOC["root"]] + [c["file"] for c in TOC["chapters"]]
+
+
+def fake_book(tmp_path, text_of=lambda page: "<p>Mode: full (full MNIST, all epochs).</p>"):
+    for page in PAGES:
+        path = tmp_path / f"{page}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text_of(page))
+    return tmp_path
+
+
+def check(html, *flags):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "check_book.py"), str(html), *flags],
+                          capture_output=True, text=True)
+
+
+def test_full_book_passes(tmp_path):
+    result = check(fake_book(tmp_path), "--mode", "full")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(PAGES)} pages checked" in result.stdout
+
+
+def test_quick_page_in_full_book_fails(tmp_path):
+    html = fake_book(tmp_path, lambda p: "Mode: QUICK (LENET_QUICK=1)" if p == PAGES[-1] else "ok")
+    result = check(html, "--mode", "full")
+    assert result.returncode == 1 and "shows quick-mode results" in result.stderr
+
+
+def test_missing_page_fails(tmp_path):
+    html = fake_book(tmp_path)
+    (html / f"{PAGES[0]}.html").unlink()
+    result = check(html, "--mode", "full")
+    assert result.returncode == 1 and "missing" in result.stderr
+
+
+def test_solution_in_student_edition_fails(tmp_path):
+    html = fake_book(tmp_path, lambda p: '<div class="solution dropdown admonition">')
+    assert check(html, "--mode", "full", "--no-solutions").returncode == 1
+    assert check(html, "--mode", "full").returncode == 0
+
+
+def test_student_config_hides_solutions(tmp_path):
+    out = tmp_path / "student.yml"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "student_config.py"),
+                    str(ROOT / "_config.yml"), str(out)], check=True)
+    config = yaml.safe_load(out.read_text())
+    assert config["sphinx"]["config"]["hide_solutions"] is True
+    assert config["title"].endswith("(student edition)")
+    original = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"] == original["repository"]
