@@ -199,7 +199,7 @@ class EpochLog(keras.callbacks.Callback):
         if not self.verbose:
             return
         logs = logs or {}
-        lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        lr = float(self.model.optimizer.learning_rate.numpy())
         print(
             f"epoch {epoch + 1:>2}/{self.total_epochs}"
             f"  loss {logs.get('loss', float('nan')):.4f}"
