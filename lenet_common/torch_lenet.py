@@ -289,11 +289,16 @@ def _check_xy(x: torch.Tensor, y: torch.Tensor, what: str) -> None:
         raise ValueError(f"{what}: need one label per image; got {tuple(y.shape)} labels for {x.shape[0]} images")
 
 
-def _autocast(device: torch.device, amp: bool) -> Any:
-    """Mixed precision on CUDA when asked (bfloat16 where supported), else nothing."""
-    enabled = bool(amp and device.type == "cuda")
-    dtype = torch.bfloat16 if enabled and torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype, enabled=enabled)
+def _amp_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
+    """The 16-bit type for mixed precision, or None when it is off.
+
+    Only on CUDA: bfloat16 where the GPU has it natively (it needs no loss
+    scaling), else float16 (which does; see :func:`train`).
+    """
+    if not (amp and device.type == "cuda"):
+        return None
+    native_bf16 = torch.cuda.get_device_capability(device)[0] >= 8
+    return torch.bfloat16 if native_bf16 else torch.float16
 
 
 def train_one_epoch(
@@ -305,11 +310,14 @@ def train_one_epoch(
     batch_size: int,
     *,
     generator: torch.Generator | None = None,
-    amp: bool = False,
+    amp_dtype: torch.dtype | None = None,
+    scaler: torch.amp.GradScaler | None = None,
     on_batch: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
 ) -> tuple[float, float]:
     """One pass over ``(x, y)`` (already on the model's device) in shuffled batches.
 
+    ``amp_dtype`` (e.g. ``torch.bfloat16``) turns on mixed precision; a
+    ``scaler`` scales the loss so that float16 gradients do not underflow.
     Returns the mean training loss and accuracy of the epoch. The running
     sums stay on the device; only the caller's ``on_batch`` callback decides
     when to copy them to the host, so the GPU is not stalled every step.
@@ -322,12 +330,17 @@ def train_one_epoch(
     for step, start in enumerate(range(0, n, batch_size)):
         idx = order[start:start + batch_size]
         xb, yb = x[idx], y[idx]
-        with _autocast(x.device, amp):
+        with torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
         if scheduler is not None:
             scheduler.step()
         loss_sum += loss.detach() * yb.shape[0]
@@ -390,6 +403,8 @@ def train(
     steps = math.ceil(x.shape[0] / config.batch_size)
     optimizer, scheduler = make_optimizer(model, config, steps)
     generator = torch.Generator().manual_seed(seed)
+    amp_dtype = _amp_dtype(device, config.amp)
+    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     history: dict[str, list[float]] = {
         "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []
     }
@@ -409,7 +424,7 @@ def train(
 
             loss, acc = train_one_epoch(
                 model, optimizer, scheduler, x, y, config.batch_size,
-                generator=generator, amp=config.amp, on_batch=on_batch,
+                generator=generator, amp_dtype=amp_dtype, scaler=scaler, on_batch=on_batch,
             )
             val_loss, val_acc = evaluate(model, xv, yv)
             if device.type == "cuda":

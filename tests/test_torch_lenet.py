@@ -266,3 +266,26 @@ def test_subsampling_check():
 class _Shifted(_Subsampling):
     def forward(self, x):
         return super().forward(x)[..., :-1]
+
+
+# ---------------------------------------------------------------- speed helpers
+
+
+def test_mixed_precision_is_off_on_the_cpu():
+    assert tl._amp_dtype(torch.device("cpu"), True) is None
+    assert tl._amp_dtype(torch.device("cpu"), False) is None
+
+
+def test_one_epoch_with_a_loss_scaler_trains(model, sample_data):
+    x = torch.as_tensor(sample_data.x_train[:256])
+    y = torch.as_tensor(sample_data.y_train[:256])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss, accuracy = tl.train_one_epoch(model, optimizer, None, x, y, 64,
+                                        scaler=torch.amp.GradScaler("cpu"))
+    assert 0 < loss < 10 and 0 <= accuracy <= 1
+
+
+def test_time_batch_fetching_times_both_ways(sample_data):
+    times = tl.time_batch_fetching(sample_data.x_train[:512], sample_data.y_train[:512], 128)
+    assert set(times) == {"DataLoader", "indexing"}
+    assert all(t > 0 for t in times.values())
