@@ -1,20 +1,16 @@
 """im2col and col2im: turn a convolution into one matrix product per image.
 
 ``im2col`` lays every receptive field of the input out as a column, so that
-the convolution becomes ``weights (F, C*kh*kw) @ columns (C*kh*kw, positions)``.
-The columns are read through a strided *view* of the input (no Python loop),
+the convolution becomes ``weights (F, C*kh*kw) @ columns (C*kh*kw, OH*OW)``
+for each image. The columns are read through a strided *view* of the input
+(no Python loop and no copy yet: for kernel offset ``(u, v)`` the view's
+``(OH, OW)`` block starts at input pixel ``(u, v)`` and steps by the stride),
 then copied once into a contiguous array for the matrix product.
 
-A trick keeps that copy fast for stride 1: instead of the ``OH x OW`` valid
-positions we compute ``OH x Wp`` positions (``Wp`` is the padded input width).
-Then, for a fixed kernel offset ``(i, j)``, the positions of one image form a
-single contiguous run of the flattened input (starting at ``i*Wp + j``), so
-the copy moves long runs instead of rows of ``OW`` numbers. The ``Wp - OW``
-extra positions per row wrap around into the next row: they are junk, and
-:func:`crop_columns` drops them (their output gradient is zero, see
-:func:`pad_columns`). ``col2im`` is the same view used in reverse: it adds
-each kernel offset's block back with one vectorised ``+=`` (``kh*kw`` adds in
-all, no loop over images or pixels).
+``col2im`` goes the other way for the backward pass: each column entry was a
+copy of one input pixel, so its gradient is *added* back onto that pixel.
+The same views make that ``kh*kw`` vectorised ``+=`` operations in all, with
+no loop over images or pixels.
 """
 
 from __future__ import annotations
@@ -24,16 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["ConvGeometry", "conv_geometry", "im2col", "col2im", "crop_columns", "pad_columns"]
+__all__ = ["ConvGeometry", "conv_geometry", "im2col", "col2im"]
 
 
 @dataclass(frozen=True)
 class ConvGeometry:
     """Sizes of one convolution: input ``(N, C, H, W)``, kernel, stride, padding.
 
-    ``Hp, Wp`` are the padded input sizes, ``OH, OW`` the output sizes and
-    ``row`` the number of positions computed per output row (``Wp`` for
-    stride 1, where the junk columns make the copy contiguous; ``OW`` else).
+    ``Hp, Wp`` are the padded input sizes and ``OH, OW`` the output sizes.
     """
 
     N: int
@@ -48,17 +42,6 @@ class ConvGeometry:
     Wp: int
     OH: int
     OW: int
-    row: int
-
-    @property
-    def positions(self) -> int:
-        """Number of computed positions per image and channel (``OH * row``)."""
-        return self.OH * self.row
-
-    @property
-    def tail(self) -> int:
-        """Extra zeros after the last image, so that the junk columns stay in bounds."""
-        return self.kw - 1
 
 
 def conv_geometry(x_shape: tuple[int, ...], kh: int, kw: int, stride: int = 1,
@@ -77,83 +60,46 @@ def conv_geometry(x_shape: tuple[int, ...], kh: int, kw: int, stride: int = 1,
         )
     OH = (Hp - kh) // stride + 1
     OW = (Wp - kw) // stride + 1
-    row = Wp if stride == 1 else OW
-    return ConvGeometry(N, C, H, W, kh, kw, stride, pad, Hp, Wp, OH, OW, row)
+    return ConvGeometry(N, C, H, W, kh, kw, stride, pad, Hp, Wp, OH, OW)
 
 
-def _flat_buffer(g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
-    """A zeroed flat buffer holding N*C padded planes plus the tail."""
-    return np.zeros(g.N * g.C * g.Hp * g.Wp + g.tail, dtype=dtype)
-
-
-def _planes(buf: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """The (N, C, Hp, Wp) view of a flat buffer made by :func:`_flat_buffer`."""
-    return buf[: g.N * g.C * g.Hp * g.Wp].reshape(g.N, g.C, g.Hp, g.Wp)
-
-
-def _offset_view(buf: np.ndarray, g: ConvGeometry, i: int, j: int) -> np.ndarray:
-    """View (N, C, OH, row) of the input values that kernel offset (i, j) touches."""
-    s = buf.itemsize
-    plane = g.Hp * g.Wp
+def _window_view(xp: np.ndarray, g: ConvGeometry, writeable: bool = False) -> np.ndarray:
+    """View ``(N, C, kh, kw, OH, OW)`` of the padded input: ``[n, c, u, v, i, j] = xp[n, c, i*s+u, j*s+v]``."""
+    sN, sC, sH, sW = xp.strides
     return as_strided(
-        buf[i * g.Wp + j:],
-        shape=(g.N, g.C, g.OH, g.row),
-        strides=(g.C * plane * s, plane * s, g.stride * g.Wp * s, g.stride * s),
-        writeable=True,
+        xp,
+        shape=(g.N, g.C, g.kh, g.kw, g.OH, g.OW),
+        strides=(sN, sC, sH, sW, g.stride * sH, g.stride * sW),
+        writeable=writeable,
     )
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1,
            pad: int = 0) -> tuple[np.ndarray, ConvGeometry]:
-    """Columns ``(N, C*kh*kw, OH*row)`` of ``x (N, C, H, W)``, and the geometry.
+    """Columns ``(N, C*kh*kw, OH*OW)`` of ``x (N, C, H, W)``, and the geometry.
 
     Column ``p`` of image ``n`` holds the receptive field of output position
-    ``p``, in the order (channel, kernel row, kernel column), the same order
+    ``p``, in the order (channel, kernel row, kernel column): the same order
     as ``w.reshape(F, -1)`` for weights of shape ``(F, C, kh, kw)``.
     """
     g = conv_geometry(x.shape, kh, kw, stride, pad)
-    buf = _flat_buffer(g, x.dtype)
-    _planes(buf, g)[:, :, pad:pad + g.H, pad:pad + g.W] = x
-    s = buf.itemsize
-    plane = g.Hp * g.Wp
-    windows = as_strided(
-        buf,
-        shape=(g.N, g.C, kh, kw, g.OH, g.row),
-        strides=(g.C * plane * s, plane * s, g.Wp * s, s, stride * g.Wp * s, stride * s),
-        writeable=False,
-    )
-    cols = windows.reshape(g.N, g.C * kh * kw, g.positions)  # the one copy
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+    cols = _window_view(xp, g).reshape(g.N, g.C * kh * kw, g.OH * g.OW)  # the one copy
     return cols, g
 
 
 def col2im(dcols: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """Add the column gradients ``(N, C*kh*kw, OH*row)`` back onto the input grid.
+    """Add the column gradients ``(N, C*kh*kw, OH*OW)`` back onto the input grid.
 
     The adjoint of :func:`im2col`: every input pixel receives the sum of the
     gradients of all the columns it was copied into.
     """
-    blocks = dcols.reshape(g.N, g.C, g.kh, g.kw, g.OH, g.row)
-    buf = _flat_buffer(g, dcols.dtype)
-    for i in range(g.kh):  # kh*kw vectorised adds: no loop over images or pixels
-        for j in range(g.kw):
-            _offset_view(buf, g, i, j)[...] += blocks[:, :, i, j]
-    dx = _planes(buf, g)
+    blocks = dcols.reshape(g.N, g.C, g.kh, g.kw, g.OH, g.OW)
+    dxp = np.zeros((g.N, g.C, g.Hp, g.Wp), dtype=dcols.dtype)
+    s = g.stride
+    for u in range(g.kh):  # kh*kw vectorised adds: no loop over images or pixels
+        for v in range(g.kw):
+            dxp[:, :, u:u + s * g.OH:s, v:v + s * g.OW:s] += blocks[:, :, u, v]
     if g.pad:
-        dx = dx[:, :, g.pad:g.pad + g.H, g.pad:g.pad + g.W]
-    return dx
-
-
-def crop_columns(out: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``(N, F, OH*row)`` -> ``(N, F, OH, OW)``: drop the junk positions of each row."""
-    out = out.reshape(out.shape[0], out.shape[1], g.OH, g.row)
-    return out if g.row == g.OW else out[..., : g.OW]
-
-
-def pad_columns(dout: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``(N, F, OH, OW)`` -> ``(N, F, OH*row)`` with zero gradient at the junk positions."""
-    N, F = dout.shape[:2]
-    if g.row == g.OW:
-        return np.ascontiguousarray(dout).reshape(N, F, g.positions)
-    padded = np.zeros((N, F, g.OH, g.row), dtype=dout.dtype)
-    padded[..., : g.OW] = dout
-    return padded.reshape(N, F, g.positions)
+        return dxp[:, :, g.pad:g.pad + g.H, g.pad:g.pad + g.W]
+    return dxp

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .im2col import col2im, crop_columns, im2col, pad_columns
+from .im2col import col2im, im2col
 
 __all__ = [
     "conv_forward", "conv_backward",
@@ -60,12 +60,12 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
         raise ValueError(f"conv bias must have shape ({F},), one per filter, got {b.shape}")
     cols, g = im2col(x, kh, kw, stride, pad)
     w2 = w.reshape(F, C * kh * kw)
-    if g.positions == 1:  # 1x1 output: one (N, K) @ (K, F) product
-        out = (cols.reshape(g.N, -1) @ w2.T + b).reshape(g.N, F, 1, 1)
+    if g.OH * g.OW == 1:  # 1x1 output: one (N, K) @ (K, F) product
+        out = cols.reshape(g.N, -1) @ w2.T + b
     else:
         out = np.matmul(w2, cols)  # (F, K) @ (N, K, P) -> (N, F, P)
         out += b[:, None]
-        out = crop_columns(out, g)
+    out = out.reshape(g.N, F, g.OH, g.OW)
     return out, (w, cols, g)
 
 
@@ -80,16 +80,16 @@ def conv_backward(dout: np.ndarray, cache: Cache,
     """
     w, cols, g = cache
     F = w.shape[0]
-    db = dout.sum(axis=(0, 2, 3))
     w2 = w.reshape(F, -1)
-    if g.positions == 1:
-        d2 = dout.reshape(g.N, F)
+    d = dout.reshape(g.N, F, g.OH * g.OW)
+    db = d.sum(axis=2).sum(axis=0)
+    if g.OH * g.OW == 1:
+        d2 = d.reshape(g.N, F)
         dw = d2.T @ cols.reshape(g.N, -1)
         dcols = (d2 @ w2).reshape(cols.shape) if need_dx else None
     else:
-        dpad = pad_columns(dout, g)  # (N, F, P), zero at the junk positions
-        dw = np.matmul(dpad, cols.transpose(0, 2, 1)).sum(axis=0)
-        dcols = np.matmul(w2.T, dpad) if need_dx else None
+        dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)  # sum_n dout_n @ cols_n^T
+        dcols = np.matmul(w2.T, d) if need_dx else None  # (K, F) @ (N, F, P) -> (N, K, P)
     dx = col2im(dcols, g) if need_dx else None
     return dx, dw.reshape(w.shape), db
 
@@ -118,13 +118,18 @@ def avg_pool_forward(x: np.ndarray, size: int = 2,
                      stride: int | None = None) -> tuple[np.ndarray, Cache]:
     """Average pooling: ``out[n, c, i, j] = mean of the size x size window at (i*s, j*s)``.
 
-    When the windows tile the input (LeNet's 2x2, stride 2), a reshape
-    exposes each window as two axes and the mean is two sums.
+    When the windows tile the input (LeNet's 2x2, stride 2), the window
+    sum is ``size**2`` strided slices added together: ``x[..., u::size, v::size]``
+    holds element ``(u, v)`` of every window at once.
     """
     stride, OH, OW, tiles = _pool_geometry(x, size, stride, "avg_pool")
-    N, C = x.shape[:2]
     if tiles:
-        out = x.reshape(N, C, OH, size, OW, size).sum(axis=5).sum(axis=3)
+        rows = x[:, :, 0::size]  # sum the window's rows first (long contiguous runs) ...
+        for u in range(1, size):
+            rows = rows + x[:, :, u::size]
+        out = rows[..., 0::size]  # ... then its columns
+        for v in range(1, size):
+            out = out + rows[..., v::size]
         out *= 1.0 / (size * size)
     else:
         out = _windows(x, size, stride).mean(axis=(4, 5))
@@ -136,10 +141,10 @@ def avg_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     shape, size, stride, tiles = cache
     N, C, H, W = shape
     share = dout * (1.0 / (size * size))
-    if tiles:
-        OH, OW = dout.shape[2:]
-        dx = np.empty((N, C, OH, size, OW, size), dtype=dout.dtype)
-        dx[...] = share[:, :, :, None, :, None]  # one broadcast write
+    if tiles:  # every input is in exactly one window: copy its share into a size x size block
+        wide = np.repeat(share, size, axis=3)  # (N, C, OH, W)
+        dx = np.empty((N, C, H // size, size, W), dtype=dout.dtype)
+        dx[...] = wide[:, :, :, None, :]
         return dx.reshape(shape)
     dx = np.zeros(shape, dtype=dout.dtype)
     OH, OW = dout.shape[2:]
