@@ -217,10 +217,11 @@ def test_1998_table_matches_the_paper():
     rows = shapes.lenet5_table("1998")
     assert tuple(r.name for r in rows) == NAMES
     assert [r.params for r in rows[:6]] == [156, 12, 1516, 32, 48120, 10164]
-    # The paper: "340,908 connections, but only 60,000 trainable free parameters".
+    # The paper's per-layer connection counts (weight uses + bias uses).
+    assert [r.connections for r in rows[:5]] == [122_304, 5_880, 151_600, 2_000, 48_120]
+    # With the RBF centres counted as fixed, the trainable total is a round 60,000.
     assert shapes.total_params(rows) == 60_000
     assert sum(r.connections for r in rows) == 340_908
-    assert [r.connections for r in rows[:5]] == [122_304, 5_880, 151_600, 2_000, 48_120]
     assert rows[-1].params == 0 and rows[-1].fixed_params == 84 * 10
 
 
