@@ -1,0 +1,122 @@
+"""Checks for the exercises of the NumPy chapter.
+
+The student writes a backward pass (or an update step) as a plain function;
+each check runs it on random inputs, including the awkward cases (exact
+zeros for ReLU, tied maxima for max pooling), and compares the result with
+the book's reference in :mod:`lenet_common.numpy_lenet.layers`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from lenet_common.exercises import ExerciseResult, report
+from lenet_common.numpy_lenet import layers as L
+
+__all__ = ["check_relu_backward", "check_dense_backward", "check_max_pool_backward",
+           "check_tanh_backward"]
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Run the student's function; turn an exception into a message instead of a traceback."""
+    try:
+        return fn(*(a.copy() for a in args)), None
+    except Exception as err:  # noqa: BLE001 - any error is feedback for the student
+        return None, f"your function raised {type(err).__name__}: {err}"
+
+
+def _compare(mine: Any, ref: np.ndarray, name: str) -> str | None:
+    """None when ``mine`` matches ``ref``, else what is wrong with it."""
+    mine = np.asarray(mine) if mine is not None else None
+    if mine is None or mine.shape != ref.shape:
+        got = None if mine is None else mine.shape
+        return f"{name} should have shape {ref.shape}, got {got}"
+    if not np.allclose(mine, ref, rtol=1e-6, atol=1e-9):
+        worst = float(np.max(np.abs(mine - ref)))
+        return f"{name} differs from the reference (largest difference {worst:.3g})"
+    return None
+
+
+def check_relu_backward(relu_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
+    """``relu_backward(dout, x) -> dx`` for ``relu(x) = max(x, 0)``."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5, 5))
+    x[0, 0, 0, :3] = 0.0  # exact zeros: the book's convention is a zero gradient there
+    dout = rng.standard_normal(x.shape)
+    dx, error = _call(relu_backward, dout, x)
+    if error:
+        return report(False, error, "dx has the shape of x.")
+    ref = L.relu_backward(dout, L.relu_forward(x)[1])
+    problem = _compare(dx, ref, "dx")
+    if problem is None:
+        return report(True, "ReLU's backward passes dout where x > 0 and blocks it elsewhere.")
+    if np.asarray(dx).shape == ref.shape and np.allclose(np.asarray(dx)[x != 0], ref[x != 0]):
+        return report(False, "right except where x is exactly 0.",
+                      "use x > 0, not x >= 0: the book (like PyTorch) takes the gradient at 0 to be 0.")
+    return report(False, problem + ".", "dx = dout where x > 0, and 0 elsewhere: (x > 0) * dout.")
+
+
+def check_tanh_backward(tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
+    """``tanh_backward(dout, out) -> dx`` where ``out = tanh(x)`` was kept by the forward."""
+    rng = np.random.default_rng(1)
+    x = 2.0 * rng.standard_normal((3, 4, 6))
+    out = np.tanh(x)
+    dout = rng.standard_normal(x.shape)
+    dx, error = _call(tanh_backward, dout, out)
+    if error:
+        return report(False, error, "you receive tanh's output, not its input.")
+    problem = _compare(dx, L.tanh_backward(dout, out), "dx")
+    if problem is None:
+        return report(True, "tanh'(x) = 1 - tanh(x)^2, computed from the cached output.")
+    if np.asarray(dx).shape == x.shape and np.allclose(dx, dout * (1 - np.tanh(out) ** 2)):
+        return report(False, "you applied tanh to the cached value again.",
+                      "the cache already is tanh(x): use 1 - out**2.")
+    return report(False, problem + ".", "differentiate tanh: d tanh(x)/dx = 1 - tanh(x)^2.")
+
+
+def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
+    """``dense_backward(dout, x, w) -> (dx, dw, db)`` for ``out = x @ w + b``."""
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((5, 7)), rng.standard_normal((7, 3)), rng.standard_normal(3)
+    out, cache = L.dense_forward(x, w, b)
+    dout = rng.standard_normal(out.shape)
+    grads, error = _call(dense_backward, dout, x, w)
+    if error:
+        return report(False, error, "return the three gradients as a tuple (dx, dw, db).")
+    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+        return report(False, "return a tuple (dx, dw, db).", "three gradients, in that order.")
+    hints = {"dx": "dx = dout @ w.T (shape (N, D)).", "dw": "dw = x.T @ dout: sum over the batch.",
+             "db": "db sums dout over the batch (axis 0)."}
+    for name, mine, ref in zip(("dx", "dw", "db"), grads, L.dense_backward(dout, cache)):
+        problem = _compare(mine, ref, name)
+        if problem:
+            return report(False, problem + ".", hints[name])
+    return report(True, "dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
+
+
+def check_max_pool_backward(max_pool_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
+    """``max_pool_backward(dout, x) -> dx`` for 2x2 max pooling with stride 2.
+
+    Tested on inputs full of tied maxima, as on MNIST's flat background.
+    """
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, size=(2, 3, 6, 8)).astype(np.float64)  # many ties
+    x[1, 2] = 0.0  # one all-background map
+    out, cache = L.max_pool_forward(x, 2)
+    dout = rng.standard_normal(out.shape)
+    dx, error = _call(max_pool_backward, dout, x)
+    if error:
+        return report(False, error, "dx has the shape of x.")
+    ref = L.max_pool_backward(dout, cache)
+    problem = _compare(dx, ref, "dx")
+    if problem is None:
+        return report(True, "each window's gradient goes to its first maximum only.")
+    dx = np.asarray(dx)
+    if dx.shape == x.shape and not np.isclose(dx.sum(), dout.sum()):
+        return report(False, problem + ": the gradient is counted more than once (or lost) "
+                      "in windows with tied maxima.",
+                      "a mask x == window max marks every tied element; pick one, e.g. with argmax.")
+    return report(False, problem + ".",
+                  "send dout to the first maximum in row-major order (what np.argmax returns).")
