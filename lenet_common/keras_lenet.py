@@ -123,16 +123,16 @@ def build_lenet5(
         name="lenet5",
     )
     on_gpu = gpu_visible()
+    if jit_compile is None:
+        jit_compile = on_gpu  # XLA: fused kernels, few launches
+    if steps_per_execution is None:
+        steps_per_execution = 50 if on_gpu else 1  # batches per trip back to Python
     model.compile(
-        optimizer=keras.optimizers.SGD(
-            learning_rate=learning_rate, momentum=momentum, nesterov=True
-        ),
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        jit_compile=on_gpu if jit_compile is None else jit_compile,
-        steps_per_execution=(50 if on_gpu else 1)
-        if steps_per_execution is None
-        else steps_per_execution,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
     )
     return model
 

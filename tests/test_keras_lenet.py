@@ -78,6 +78,28 @@ def test_variants_keep_the_parameter_count():
     assert checks.check_relu_max_variant(variant)
 
 
+def test_gpu_settings_are_chosen_for_a_gpu(monkeypatch):
+    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: True)
+    on_gpu = keras_lenet.build_lenet5()
+    assert on_gpu.jit_compile is True and on_gpu.steps_per_execution == 50
+    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: False)
+    on_cpu = keras_lenet.build_lenet5()
+    assert on_cpu.jit_compile is False and on_cpu.steps_per_execution == 1
+
+
+def test_gpu_settings_train_correctly_here_too(sample_data):
+    """XLA and several steps per call also run on the CPU, so their code path is tested here."""
+    runtime.seed_everything(0)
+    model = keras_lenet.build_lenet5(jit_compile=True, steps_per_execution=4)
+    recipe = keras_lenet.Recipe(epochs=1, batch_size=64)
+    run = keras_lenet.fit_lenet5(
+        model, sample_data.x_train[:640], sample_data.y_train[:640],
+        sample_data.x_val, sample_data.y_val, recipe, verbose=False,
+    )
+    assert run.history["loss"][0] < np.log(10)  # below the loss of a uniform guess
+    assert np.all(np.isfinite(model.predict(sample_data.x_val[:10], verbose=0)))
+
+
 def test_one_training_step_lowers_the_loss(model, sample_data):
     x, y = sample_data.x_train[:64], sample_data.y_train[:64]
     before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
