@@ -239,8 +239,10 @@ class TrainConfig:
 def book_recipe(quick: bool | None = None) -> TrainConfig:
     """The chapter's training recipe: full MNIST, or the quick-mode sample.
 
-    Quick mode trains on a few thousand images, so more (but much shorter)
-    epochs are used to give the one-cycle schedule enough steps.
+    Full mode: 20 epochs of batches of 128, tuned on the validation split
+    to pass 99% test accuracy on MNIST. Quick mode has a few thousand
+    images: fewer epochs, and smaller batches so that each epoch still
+    takes some 40 steps.
     """
     quick = runtime.QUICK if quick is None else quick
     if quick:
