@@ -239,8 +239,7 @@ class TrainConfig:
 def book_recipe(quick: bool | None = None) -> TrainConfig:
     """The chapter's training recipe: full MNIST, or the quick-mode sample.
 
-    Full mode: 20 epochs of batches of 128, tuned on the validation split
-    to pass 99% test accuracy on MNIST. Quick mode has a few thousand
+    Full mode: 20 epochs of batches of 128 over full MNIST. Quick mode has a few thousand
     images: fewer epochs, and smaller batches so that each epoch still
     takes some 40 steps.
     """
