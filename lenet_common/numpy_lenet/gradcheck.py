@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["numerical_gradient", "numerical_gradient_of_layer", "rel_error",
-           "rel_error_norm"]
+           "rel_error_norm", "check_network_gradients"]
 
 
 def _centred_differences(evaluate: Callable[[], object], x: np.ndarray, h: float,
@@ -78,3 +78,28 @@ def rel_error_norm(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     if a.shape != b.shape:
         raise ValueError(f"cannot compare gradients of shapes {a.shape} and {b.shape}")
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
+
+
+def check_network_gradients(model, x: np.ndarray, y: np.ndarray, max_entries: int | None = None,
+                            seed: int = 0, h: float = 1e-5) -> dict[str, float]:
+    """Norm-wise relative error of backprop against finite differences, per parameter tensor.
+
+    ``model`` must compute in float64 and have ``params`` and
+    ``loss_and_grads(x, y)`` (like :class:`~lenet_common.numpy_lenet.LeNet5`).
+    Tensors with more than ``max_entries`` entries are checked on that many
+    entries drawn at random (every entry when ``max_entries`` is None).
+    """
+    _, grads, _ = model.loss_and_grads(x, y)
+    loss = lambda: model.loss_and_grads(x, y)[0]  # noqa: E731
+    rng = np.random.default_rng(seed)
+    errors = {}
+    for name, p in model.params.items():
+        flat, analytic = p.reshape(-1), grads[name].reshape(-1)
+        if max_entries is None or p.size <= max_entries:
+            picks = np.arange(p.size)
+        else:
+            picks = np.sort(rng.choice(p.size, max_entries, replace=False))
+        # a one-element view of the parameter, nudged in place by the check
+        numeric = np.array([numerical_gradient(loss, flat[i:i + 1], h)[0] for i in picks])
+        errors[name] = rel_error_norm(analytic[picks], numeric)
+    return errors
