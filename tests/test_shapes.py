@@ -18,7 +18,8 @@ from lenet_common.shapes import Conv, Dense, Pool, RBFOutput, ShapeError
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same examples on every run, so CI results are reproducible.
+FEW = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 sizes = st.integers(1, 40)
 kernels = st.integers(1, 7)
@@ -149,11 +150,18 @@ def test_avg_pool_matches_keras(keras, h, w, kernel, stride, mode):
     import numpy as np
 
     layer = keras.layers.AveragePooling2D(kernel, strides=stride, padding=mode)
-    got = tuple(layer(np.zeros((1, h, w, 1), "float32")).shape[1:3])
+    x = np.zeros((1, h, w, 1), "float32")
     if mode == "same" or (_fits(h, kernel, 0) and _fits(w, kernel, 0)):
+        got = tuple(layer(x).shape[1:3])
         assert got == tuple(shapes.pool_output_size(n, kernel, stride, mode) for n in (h, w))
-    else:  # Keras silently returns an empty map; shapes says why it is wrong
-        assert 0 in got
+    else:
+        # Keras either fails deep inside TensorFlow or silently returns an
+        # empty map; shapes says which number is wrong.
+        try:
+            got = tuple(layer(x).shape[1:3])
+        except Exception:  # TensorFlow's InvalidArgumentError
+            got = None
+        assert got is None or 0 in got
         with pytest.raises(ShapeError, match="does not fit"):
             shapes.pool_output_size(min(h, w), kernel, stride, mode)
 
