@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 
 from . import shapes
 
-__all__ = ["draw_sliding_kernel", "draw_network", "calculator_view", "output_size_calculator"]
+__all__ = ["draw_sliding_kernel", "draw_kernel_2d", "draw_network", "calculator_view", "output_size_calculator"]
 
 _PAD = "#d9d9d9"  # padding cells
 _INPUT = "#ffffff"  # real input cells
@@ -102,6 +102,58 @@ def draw_sliding_kernel(
     )
     ax.set_xlim(*x_range)
     ax.set_ylim(out_y - 0.5, top + 1.5)
+    return fig
+
+
+def draw_kernel_2d(
+    size: int = 5,
+    kernel: int = 3,
+    stride: int = 2,
+    padding: int = 1,
+    positions: Sequence[tuple[int, int]] | None = None,
+) -> Figure:
+    """A square input, padded, with the kernel at a few positions and the output value each one makes.
+
+    Each panel shows the padded input (grey = zeros added), the window at one
+    position (row, column of the output) and, on the right, the output grid
+    with that value marked. Rows and columns follow the same 1-D rule, which
+    is why one formula gives both the height and the width.
+    """
+    out = shapes.conv_output_size(size, kernel, stride, padding)
+    if positions is None:
+        positions = [(0, 0), (0, 1), (1, 0), (out - 1, out - 1)]
+    for r, c in positions:
+        if not (0 <= r < out and 0 <= c < out):
+            raise shapes.ShapeError(f"position ({r}, {c}) is outside the {out}x{out} output.")
+    padded = size + 2 * padding
+    panel = padded + out + 2.5
+    fig, ax = _figure_for((-0.5, panel * len(positions)), padded + 2.2, inches_per_unit=0.32)
+    for i, (r, c) in enumerate(positions):
+        x0 = i * panel
+        for row in range(padded):
+            for col in range(padded):
+                real = padding <= row < padding + size and padding <= col < padding + size
+                # row 0 is drawn at the top, as in an image
+                ax.add_patch(Rectangle((x0 + col, padded - 1 - row), 1, 1, facecolor=_INPUT if real else _PAD,
+                                       edgecolor="0.45", lw=0.6))
+        color = _WINDOWS[i % len(_WINDOWS)]
+        top, left = r * stride, c * stride
+        ax.add_patch(Rectangle((x0 + left, padded - top - kernel), kernel, kernel, facecolor=color, alpha=0.35,
+                               edgecolor=color, lw=2))
+        ox, oy = x0 + padded + 1.5, (padded - out) / 2
+        for row in range(out):
+            for col in range(out):
+                here = (row, col) == (r, c)
+                ax.add_patch(Rectangle((ox + col, oy + out - 1 - row), 1, 1, facecolor=color if here else "white",
+                                       alpha=0.6 if here else 1.0, edgecolor="0.45", lw=0.6))
+        ax.text(x0 + padded / 2, padded + 0.4, f"output ({r}, {c})", ha="center", va="bottom", fontsize=9,
+                color=color)
+        ax.annotate("", xy=(ox - 0.2, oy + out / 2), xytext=(x0 + padded + 0.2, oy + out / 2),
+                    arrowprops=dict(arrowstyle="->", color="0.4"))
+    ax.set_xlim(-0.5, panel * len(positions))
+    ax.set_ylim(-0.5, padded + 1.7)
+    fig.suptitle(f"{size}x{size} input, padding {padding}, {kernel}x{kernel} kernel, stride {stride} "
+                 f"-> {out}x{out} output", fontsize=10)
     return fig
 
 

@@ -400,6 +400,21 @@ def test_sliding_kernel_figure_has_one_bar_per_window():
         shapes_plots.draw_sliding_kernel(3, 5, 1, 0)
 
 
+def test_kernel_2d_figure_marks_one_output_per_panel():
+    from matplotlib.patches import Rectangle
+
+    from lenet_common import shapes_plots
+
+    fig = shapes_plots.draw_kernel_2d(5, 3, 2, 1)
+    (ax,) = fig.axes
+    out, padded = shapes.conv_output_size(5, 3, 2, 1), 5 + 2
+    # per panel: the padded input, one window, the output grid
+    assert sum(isinstance(p, Rectangle) for p in ax.patches) == 4 * (padded**2 + 1 + out**2)
+    assert [t.get_text() for t in ax.texts if t.get_text()] == ["output (0, 0)", "output (0, 1)", "output (1, 0)", "output (2, 2)"]
+    with pytest.raises(ShapeError, match=r"position \(3, 0\) is outside the 3x3 output"):
+        shapes_plots.draw_kernel_2d(5, 3, 2, 1, positions=[(3, 0)])
+
+
 def test_network_figure_is_drawn_from_the_table():
     from lenet_common import shapes_plots
 
