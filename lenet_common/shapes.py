@@ -21,6 +21,7 @@ the number that is wrong and why.
 from __future__ import annotations
 
 import html
+import numbers
 from dataclasses import dataclass
 from typing import Sequence, Union
 
@@ -66,9 +67,14 @@ class ShapeError(ValueError):
 
 
 def _check_int(value: object, what: str, minimum: int) -> int:
-    """Return ``value`` if it is an integer >= ``minimum``, else raise ShapeError."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """Return ``value`` as an int if it is a whole number >= ``minimum``, else raise ShapeError.
+
+    NumPy integers are accepted (array shapes and sums often are); floats and
+    booleans are not, because a size of 2.5 or True is always a mistake.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ShapeError(f"{what} must be a whole number, got {value!r} ({type(value).__name__}).")
+    value = int(value)
     if value < minimum:
         reason = "sizes, kernels, strides and dilations start at 1" if minimum == 1 else "it cannot be negative"
         raise ShapeError(f"{what} must be at least {minimum}, got {value}: {reason}.")
@@ -80,8 +86,8 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
 
     A 3-wide kernel with dilation 2 touches positions 0, 2 and 4, so it spans 5.
     """
-    _check_int(kernel, "kernel", 1)
-    _check_int(dilation, "dilation", 1)
+    kernel = _check_int(kernel, "kernel", 1)
+    dilation = _check_int(dilation, "dilation", 1)
     return dilation * (kernel - 1) + 1
 
 
@@ -93,8 +99,8 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     With stride 1 this is also what PyTorch's ``padding="same"`` adds (PyTorch
     refuses "same" for strides above 1).
     """
-    _check_int(size, "input size", 1)
-    _check_int(stride, "stride", 1)
+    size = _check_int(size, "input size", 1)
+    stride = _check_int(stride, "stride", 1)
     span = effective_kernel(kernel, dilation)
     out = -(-size // stride)  # ceil(size / stride)
     total = max((out - 1) * stride + span - size, 0)
@@ -126,8 +132,8 @@ def _sliding_output(
     size: int, kernel: int, stride: int, padding: Padding, dilation: int, exact: bool, what: str
 ) -> tuple[int, int]:
     """Shared core of conv and pooling sizes: returns ``(output size, leftover positions)``."""
-    _check_int(size, "input size", 1)
-    _check_int(stride, "stride", 1)
+    size = _check_int(size, "input size", 1)
+    stride = _check_int(stride, "stride", 1)
     span = effective_kernel(kernel, dilation)
     before, after = padding_pair(padding, size, kernel, stride, dilation)
     padded = size + before + after
@@ -214,6 +220,19 @@ def pool_output_size(
 # ---------------------------------------------------------------------------
 
 
+def _normalise(layer: object, **minimums: int) -> None:
+    """Check a frozen layer description's integer fields and store them as plain ints."""
+    for field_name, minimum in minimums.items():
+        value = getattr(layer, field_name)
+        if value is None:
+            continue
+        checked = _check_int(value, f"{layer.name} {field_name}", minimum)  # type: ignore[attr-defined]
+        object.__setattr__(layer, field_name, checked)
+    padding = getattr(layer, "padding", None)
+    if padding is not None and not isinstance(padding, (str, tuple)):
+        object.__setattr__(layer, "padding", _check_int(padding, f"{layer.name} padding", 0))  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Conv:
     """A 2-D convolution with square kernels.
@@ -233,6 +252,9 @@ class Conv:
     connections: tuple[tuple[bool, ...], ...] | None = None
     bias: bool = True
 
+    def __post_init__(self) -> None:
+        _normalise(self, filters=1, kernel=1, stride=1, dilation=1)
+
 
 @dataclass(frozen=True)
 class Pool:
@@ -250,6 +272,9 @@ class Pool:
     mode: str = "average"
     trainable: bool = False
 
+    def __post_init__(self) -> None:
+        _normalise(self, kernel=1, stride=1)
+
 
 @dataclass(frozen=True)
 class Dense:
@@ -258,6 +283,9 @@ class Dense:
     name: str
     units: int
     bias: bool = True
+
+    def __post_init__(self) -> None:
+        _normalise(self, units=1)
 
 
 @dataclass(frozen=True)
@@ -272,6 +300,9 @@ class RBFOutput:
 
     name: str
     units: int
+
+    def __post_init__(self) -> None:
+        _normalise(self, units=1)
 
 
 Layer = Union[Conv, Pool, Dense, RBFOutput]
@@ -380,7 +411,6 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
     for layer in layers:
         c, h, w = shape
         if isinstance(layer, Conv):
-            _check_int(layer.filters, f"{layer.name} filters", 1)
             oh, ow, pad = _spatial(layer, h, w)
             seen = _check_connections(layer, c)
             k2 = layer.kernel * layer.kernel
@@ -424,7 +454,6 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
                                  detail, 0, pad, layer.kernel, stride))
             shape = (c, oh, ow)
         elif isinstance(layer, (Dense, RBFOutput)):
-            _check_int(layer.units, f"{layer.name} units", 1)
             n_in = c * h * w
             rf = rf + (max(h, w) - 1) * jump  # it sees every position of its input
             macs = n_in * layer.units

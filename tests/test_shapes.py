@@ -202,6 +202,15 @@ def test_worked_examples():
     assert shapes.padding_pair("valid", 32, 5) == (0, 0)
 
 
+def test_numpy_integers_are_accepted():
+    np = pytest.importorskip("numpy")
+    out = shapes.conv_output_size(np.int64(32), np.int32(5), np.int64(1), np.int64(0))
+    assert out == 28 and type(out) is int
+    assert shapes.lenet5_table(input_size=np.int64(32))[4].out_shape == (120, 1, 1)
+    layer = Conv("c", np.int64(6), np.int64(5), padding=np.int64(1))
+    assert (type(layer.filters), type(layer.kernel), type(layer.padding)) == (int, int, int)
+
+
 # ---------------------------------------------------------------------------
 # LeNet-5 tables
 # ---------------------------------------------------------------------------
@@ -367,6 +376,9 @@ def test_format_table_text_and_html():
          "output map\\(s\\) \\[1\\] are connected to no input map"),
         (lambda: shapes.layer_table((1, 3, 3), [Conv("big", 1, 5)]), "big \\(input 3x3\\)"),
         (lambda: shapes.format_table([]), "an empty table"),
+        (lambda: Conv("c", 6, 2.5), "c kernel must be a whole number, got 2.5"),
+        (lambda: Pool("p", 2, stride=0), "p stride must be at least 1, got 0"),
+        (lambda: Conv("c", 6, 5, padding=-2), "c padding must be at least 0, got -2"),
     ],
 )
 def test_errors_name_the_wrong_number(call, message):
