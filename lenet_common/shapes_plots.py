@@ -23,13 +23,6 @@ _INPUT = "#ffffff"  # real input cells
 _WINDOWS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
-def _cells(ax: Any, x0: float, y0: float, n_cols: int, n_rows: int, color: str, lw: float = 0.6) -> None:
-    """Draw a grid of unit cells with its lower-left corner at (x0, y0)."""
-    for r in range(n_rows):
-        for c in range(n_cols):
-            ax.add_patch(Rectangle((x0 + c, y0 + r), 1, 1, facecolor=color, edgecolor="0.35", lw=lw))
-
-
 def draw_sliding_kernel(
     size: int = 7,
     kernel: int = 3,
@@ -193,7 +186,9 @@ def _draw_vector(ax: Any, x: float, n: int, base: float, max_height: int) -> flo
     return x + n_cols
 
 
-def draw_network(rows: Sequence[shapes.LayerRow] | None = None, *, gap: float = 7.0) -> Figure:
+def draw_network(
+    rows: Sequence[shapes.LayerRow] | None = None, *, title: str = "LeNet-5 to scale", gap: float = 7.0
+) -> Figure:
     """Draw LeNet-5 (or any table from :func:`shapes.layer_table`) to scale.
 
     Each small square is one number: a feature map of HxW values is an HxW
@@ -238,8 +233,7 @@ def draw_network(rows: Sequence[shapes.LayerRow] | None = None, *, gap: float = 
 
     ax.set_xlim(*x_range)
     ax.set_ylim(-6.5, tallest + 0.5)
-    fig.suptitle("LeNet-5 to scale: one small square = one number; red = the kernel of the next layer",
-                 fontsize=10)
+    fig.suptitle(f"{title}: one small square = one number; red = the kernel of the next layer", fontsize=10)
     return fig
 
 
