@@ -39,14 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     data = load_lenet_data("mnist", layout="NCHW")
     print(data.describe())
     model = LeNet5(seed=args.seed)
+    def log_epoch(epoch: int, history: dict[str, list[float]]) -> None:
+        values = "  ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
+        print(f"epoch {epoch:2d}/{args.epochs} ({time.perf_counter() - start:6.0f} s): {values}", flush=True)
+
     start = time.perf_counter()
     history = train(model, data.x_train, data.y_train, data.x_val, data.y_val,
                     epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                     momentum=args.momentum, weight_decay=args.weight_decay, seed=args.seed,
-                    show_progress=not args.no_progress)
+                    show_progress=not args.no_progress, on_epoch_end=log_epoch)
     seconds = time.perf_counter() - start
-    for epoch, values in enumerate(zip(*history.values()), start=1):
-        print(f"epoch {epoch:2d}: " + "  ".join(f"{k} {v:.4f}" for k, v in zip(history, values)))
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test)
     images = args.epochs * len(data.x_train)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB

@@ -25,6 +25,7 @@ CONV_CASES = [
     ((2, 8, 6, 5), (10, 8, 3, 3), 1, 1),       # more channels than LeNet, padding
     ((2, 3, 9, 8), (2, 3, 3, 3), 2, 1),        # stride 2
     ((2, 16, 5, 5), (7, 16, 5, 5), 1, 0),      # C5-like: 1x1 output
+    ((2, 2, 6, 7), (3, 2, 5, 5), 2, 0),        # 1x1 output with a window that misses pixels
 ]
 
 
@@ -76,8 +77,15 @@ def test_col2im_is_the_adjoint_of_im2col(shape, k, stride, pad):
     rng = _rng(2)
     x = rng.standard_normal(shape)
     cols, g = im2col(x, k, k, stride, pad)
-    c = rng.standard_normal(cols.shape)
-    assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c, g)), rtol=1e-12)
+    c = rng.standard_normal(cols.shape)  # (N, K, P)
+    c_batch_last = c.transpose(1, 2, 0).reshape(cols.shape[1], -1)  # (K, P*N), as col2im takes it
+    assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c_batch_last, g)), rtol=1e-12)
+
+
+def test_col2im_rejects_the_wrong_layout():
+    cols, g = im2col(np.zeros((2, 3, 6, 6)), 3, 3)
+    with pytest.raises(ValueError, match="OH\\*OW\\*N"):
+        col2im(cols, g)
 
 
 def test_conv_keeps_float32():

@@ -8,9 +8,9 @@ for each image. The columns are read through a strided *view* of the input
 then copied once into a contiguous array for the matrix product.
 
 ``col2im`` goes the other way for the backward pass: each column entry was a
-copy of one input pixel, so its gradient is *added* back onto that pixel.
-The same views make that ``kh*kw`` vectorised ``+=`` operations in all, with
-no loop over images or pixels.
+copy of one input pixel, so its gradient is *added* back onto that pixel:
+``kh*kw`` vectorised ``+=`` operations in all, with no loop over images or
+pixels.
 """
 
 from __future__ import annotations
@@ -89,17 +89,24 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1,
 
 
 def col2im(dcols: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """Add the column gradients ``(N, C*kh*kw, OH*OW)`` back onto the input grid.
+    """Add column gradients back onto the input grid: the adjoint of :func:`im2col`.
 
-    The adjoint of :func:`im2col`: every input pixel receives the sum of the
-    gradients of all the columns it was copied into.
+    Every input pixel receives the sum of the gradients of all the columns it
+    was copied into. ``dcols`` comes *batch last*, shaped
+    ``(C*kh*kw, OH*OW*N)``: with the images as the fastest-varying axis, each
+    of the ``kh*kw`` additions runs over stretches of ``OW*N`` contiguous
+    numbers instead of rows of ``OW``, which is several times faster.
+    Returns ``dx`` shaped ``(N, C, H, W)``.
     """
-    blocks = dcols.reshape(g.N, g.C, g.kh, g.kw, g.OH, g.OW)
-    dxp = np.zeros((g.N, g.C, g.Hp, g.Wp), dtype=dcols.dtype)
+    expected = (g.C * g.kh * g.kw, g.OH * g.OW * g.N)
+    if dcols.shape != expected:
+        raise ValueError(f"col2im expects column gradients of shape {expected} "
+                         f"(C*kh*kw, OH*OW*N), got {dcols.shape}")
+    blocks = dcols.reshape(g.C, g.kh, g.kw, g.OH, g.OW, g.N)
+    dxp = np.zeros((g.C, g.Hp, g.Wp, g.N), dtype=dcols.dtype)
     s = g.stride
     for u in range(g.kh):  # kh*kw vectorised adds: no loop over images or pixels
         for v in range(g.kw):
-            dxp[:, :, u:u + s * g.OH:s, v:v + s * g.OW:s] += blocks[:, :, u, v]
-    if g.pad:
-        return dxp[:, :, g.pad:g.pad + g.H, g.pad:g.pad + g.W]
-    return dxp
+            dxp[:, u:u + s * g.OH:s, v:v + s * g.OW:s, :] += blocks[:, u, v]
+    dxp = dxp[:, g.pad:g.pad + g.H, g.pad:g.pad + g.W, :]
+    return np.ascontiguousarray(dxp.transpose(3, 0, 1, 2))  # back to (N, C, H, W)

@@ -75,7 +75,8 @@ def conv_backward(dout: np.ndarray, cache: Cache,
 
     ``db`` sums ``dout`` over images and positions; ``dw`` is the product of
     ``dout`` with the same columns the forward used; ``dx`` sends
-    ``w^T @ dout`` back through col2im. Pass ``need_dx=False`` for a first
+    ``w^T @ dout`` back through col2im (computed with the batch as the last
+    axis, the layout col2im is fastest with). Pass ``need_dx=False`` for a first
     layer, whose input is the image: then ``dx`` is None and costs nothing.
     """
     w, cols, g = cache
@@ -83,13 +84,17 @@ def conv_backward(dout: np.ndarray, cache: Cache,
     w2 = w.reshape(F, -1)
     d = dout.reshape(g.N, F, g.OH * g.OW)
     db = d.sum(axis=2).sum(axis=0)
-    if g.OH * g.OW == 1:
+    dcols = None  # column gradients, batch last: (C*kh*kw, OH*OW*N)
+    if g.OH * g.OW == 1:  # 1x1 output (C5): the dense layer's formulas
         d2 = d.reshape(g.N, F)
         dw = d2.T @ cols.reshape(g.N, -1)
-        dcols = (d2 @ w2).reshape(cols.shape) if need_dx else None
+        if need_dx:
+            dcols = (d2 @ w2).T
     else:
         dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)  # sum_n dout_n @ cols_n^T
-        dcols = np.matmul(w2.T, d) if need_dx else None  # (K, F) @ (N, F, P) -> (N, K, P)
+        if need_dx:
+            d_last = d.transpose(1, 2, 0).reshape(F, -1)  # (F, P*N): batch as the last axis
+            dcols = w2.T @ d_last  # one (K, F) @ (F, P*N) product for the whole batch
     dx = col2im(dcols, g) if need_dx else None
     return dx, dw.reshape(w.shape), db
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .. import runtime
@@ -24,12 +26,16 @@ def evaluate(model: LeNet5, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
 def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
           x_val: np.ndarray | None = None, y_val: np.ndarray | None = None, *,
           epochs: int = 12, batch_size: int = 128, lr: float = 0.05, momentum: float = 0.9,
-          weight_decay: float = 5e-4, seed: int = 0, show_progress: bool = True) -> dict[str, list[float]]:
+          weight_decay: float = 5e-4, seed: int = 0, show_progress: bool = True,
+          on_epoch_end: Callable[[int, dict[str, list[float]]], None] | None = None,
+          ) -> dict[str, list[float]]:
     """Train with SGD + momentum and a cosine learning-rate decay (one step per batch).
 
     Returns a Keras-style history: ``loss`` and ``accuracy`` (running means
     over each epoch's training batches) and, with validation data,
     ``val_loss`` and ``val_accuracy`` measured after each epoch.
+    ``on_epoch_end(epoch, history)``, if given, is called after each epoch
+    (for example to log progress in a script).
     """
     if len(x_train) != len(y_train):
         raise ValueError(f"x_train has {len(x_train)} images but y_train has {len(y_train)} labels")
@@ -71,4 +77,6 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
         if show_progress:
             batches.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items()})
             batches.close()
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, history)
     return history
