@@ -166,14 +166,14 @@ class LeNet5:
         return loss, self.backward(dlogits), logits
 
     # ------------------------------------------------------------------ inference
-    def predict_logits(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    def predict_logits(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Logits for many images, a batch at a time (keeps memory small)."""
         x = self.check_input(x)
         parts = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         self._caches = {}
         return np.concatenate(parts) if parts else np.zeros((0, 10), self.dtype)
 
-    def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicted class of each image."""
         return self.predict_logits(x, batch_size).argmax(axis=1)
 

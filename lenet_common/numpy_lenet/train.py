@@ -14,7 +14,7 @@ from .optim import SGD, cosine_lr
 __all__ = ["train", "evaluate"]
 
 
-def evaluate(model: LeNet5, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> tuple[float, float]:
+def evaluate(model: LeNet5, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``(x, y)``."""
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
