@@ -118,8 +118,10 @@ def test_train_returns_a_keras_style_history_and_learns():
     x = rng.standard_normal((96, 1, 32, 32)).astype(np.float32)
     y = (x[:, 0, 10:22, 10:22].mean(axis=(1, 2)) > 0).astype(np.int64)  # a learnable rule
     model = LeNet5(seed=0)
+    logged = []
     history = train(model, x[:64], y[:64], x[64:], y[64:], epochs=4, batch_size=16, lr=0.05,
-                    show_progress=False)
+                    show_progress=False, on_epoch_end=lambda epoch, h: logged.append(epoch))
+    assert logged == [1, 2, 3, 4]
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 4 for v in history.values())
     assert history["loss"][-1] < history["loss"][0]
