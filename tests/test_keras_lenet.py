@@ -200,6 +200,20 @@ def test_relu_max_check_rejects_the_book_model(model):
     assert not checks.check_relu_max_variant("not a model")
 
 
+def test_fashion_check_wants_fashion_data_in_the_keras_layout(model):
+    from types import SimpleNamespace
+
+    assert "Fashion-MNIST" in checks.check_fashion_model(model, SimpleNamespace(dataset="mnist")).message
+    nchw = SimpleNamespace(dataset="fashion-mnist", layout="NCHW")
+    assert "NHWC" in checks.check_fashion_model(model, nchw).message
+
+
+def test_fashion_check_fails_an_untrained_model(model):
+    fashion = load_lenet_data("fashion-mnist", layout="NHWC", quick=True)
+    result = checks.check_fashion_model(model, fashion)
+    assert not result and "below" in result.message
+
+
 def test_importing_tensorflow_prints_nothing():
     code = "import lenet_common.keras_lenet as k; k.build_lenet5().predict(__import__('numpy').zeros((1,32,32,1)), verbose=0)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
