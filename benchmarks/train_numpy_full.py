@@ -76,13 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test)
     images = args.epochs * len(data.x_train)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # resetting VmHWM also resets ru_maxrss on Linux: the loading peak was read before
+    peak_mib = max(loading_mib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     training_mib = peak_memory_mib() if can_reset else None
     print(f"test accuracy: {test_acc:.4%} (test loss {test_loss:.4f}, {len(data.x_test)} images)")
     print(f"training time: {seconds:.1f} s for {args.epochs} epochs "
           f"({images / seconds:,.0f} images/s, validation passes included)")
     print(f"peak resident memory, whole process: {peak_mib:,.0f} MiB "
-          f"(after loading the data: {loading_mib:,.0f} MiB)")
+          f"(while loading the data: {loading_mib:,.0f} MiB)")
     if training_mib is not None:
         print(f"peak resident memory during training and evaluation: {training_mib:,.0f} MiB")
     if args.save:
