@@ -95,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
 
     numpy_round(3)  # warm up both
     torch_round(3)
-    np_model.timings = {}
     runs: dict[str, list[tuple[float, float]]] = {"NumPy": [], "PyTorch": []}
+    layer_times: list[dict[str, float]] = []  # NumPy seconds per layer, one dict per round
     for _ in range(args.rounds):
+        np_model.timings = {}
         runs["NumPy"].append(timed(numpy_round))
+        layer_times.append(np_model.timings)
         runs["PyTorch"].append(timed(torch_round))
 
     print(f"\nTraining throughput, batch {args.batch_size}, float32, {args.rounds} rounds of "
@@ -113,14 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     (np_med, np_best), (t_med, t_best) = rates["NumPy"], rates["PyTorch"]
     print(f"  NumPy / PyTorch throughput: {np_med / t_med:.2f} (median), {np_best / t_best:.2f} (best)")
 
-    steps = args.rounds * args.steps
-    total = sum(w for w, _ in runs["NumPy"])
-    print(f"\nNumPy wall time per training step: {1e3 * total / steps:.1f} ms; by layer "
-          "(forward + backward):")
-    parts = [(name, np_model.timings.get(name, 0.0)) for name in (*LAYER_NAMES, "loss")]
+    # the breakdown of the median NumPy round: one busy moment does not skew it
+    walls = [w for w, _ in runs["NumPy"]]
+    median_round = sorted(range(args.rounds), key=walls.__getitem__)[args.rounds // 2]
+    total, timings = walls[median_round], layer_times[median_round]
+    print(f"\nNumPy wall time per training step (median round): {1e3 * total / args.steps:.1f} ms; "
+          "by layer (forward + backward):")
+    parts = [(name, timings.get(name, 0.0)) for name in (*LAYER_NAMES, "loss")]
     other = total - sum(t for _, t in parts)
     for name, seconds in [*parts, ("SGD step and rest", other)]:
-        print(f"  {name:18s} {1e3 * seconds / steps:6.2f} ms  {100 * seconds / total:5.1f}%")
+        print(f"  {name:18s} {1e3 * seconds / args.steps:6.2f} ms  {100 * seconds / total:5.1f}%")
     print(f"\nload average after: {load_average()}")
     return 0
 
