@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from lenet_common.numpy_lenet import SGD, LeNet5
-    from lenet_common.numpy_lenet.model import LAYER_NAMES
+    from lenet_common.numpy_lenet.profiling import median_round, time_training_rounds
     from lenet_common.torch_lenet import LeNet5 as TorchLeNet5
 
     if args.single_thread:
@@ -81,11 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     t_xs = [torch.from_numpy(x) for x in xs]
     t_ys = [torch.from_numpy(y) for y in ys]
 
-    def numpy_round(count: int = args.steps) -> None:
-        for x, y in zip(xs[:count], ys[:count]):
-            _, grads, _ = np_model.loss_and_grads(x, y)
-            np_opt.step(grads)
-
     def torch_round(count: int = args.steps) -> None:
         for x, y in zip(t_xs[:count], t_ys[:count]):
             t_opt.zero_grad(set_to_none=True)
@@ -93,14 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             loss.backward()
             t_opt.step()
 
-    numpy_round(3)  # warm up both
-    torch_round(3)
+    torch_round(3)  # warm-up
+    batches = list(zip(xs, ys))
     runs: dict[str, list[tuple[float, float]]] = {"NumPy": [], "PyTorch": []}
-    layer_times: list[dict[str, float]] = []  # NumPy seconds per layer, one dict per round
-    for _ in range(args.rounds):
-        np_model.timings = {}
-        runs["NumPy"].append(timed(numpy_round))
-        layer_times.append(np_model.timings)
+    numpy_rounds = []
+    for _ in range(args.rounds):  # alternate: one NumPy round, one PyTorch round
+        (result,) = time_training_rounds(np_model, np_opt, batches, rounds=1)
+        numpy_rounds.append(result)
+        runs["NumPy"].append((result.wall, result.cpu))
         runs["PyTorch"].append(timed(torch_round))
 
     print(f"\nTraining throughput, batch {args.batch_size}, float32, {args.rounds} rounds of "
@@ -116,15 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  NumPy / PyTorch throughput: {np_med / t_med:.2f} (median), {np_best / t_best:.2f} (best)")
 
     # the breakdown of the median NumPy round: one busy moment does not skew it
-    walls = [w for w, _ in runs["NumPy"]]
-    median_round = sorted(range(args.rounds), key=walls.__getitem__)[args.rounds // 2]
-    total, timings = walls[median_round], layer_times[median_round]
-    print(f"\nNumPy wall time per training step (median round): {1e3 * total / args.steps:.1f} ms; "
+    typical = median_round(numpy_rounds)
+    print(f"\nNumPy wall time per training step (median round): {1e3 * typical.wall / typical.steps:.1f} ms; "
           "by layer (forward + backward):")
-    parts = [(name, timings.get(name, 0.0)) for name in (*LAYER_NAMES, "loss")]
-    other = total - sum(t for _, t in parts)
-    for name, seconds in [*parts, ("SGD step and rest", other)]:
-        print(f"  {name:18s} {1e3 * seconds / args.steps:6.2f} ms  {100 * seconds / total:5.1f}%")
+    step_ms = 1e3 * typical.wall / typical.steps
+    for name, ms in typical.per_step_ms().items():
+        print(f"  {name:8s} {ms:6.2f} ms  {100 * ms / step_ms:5.1f}%")
     print(f"\nload average after: {load_average()}")
     return 0
 

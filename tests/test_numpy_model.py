@@ -10,6 +10,7 @@ from lenet_common import shapes
 from lenet_common.numpy_lenet import (PARAM_SHAPES, SGD, LeNet5, cosine_lr, evaluate, load_model,
                                       load_weights, save_weights, train)
 from lenet_common.numpy_lenet.gradcheck import check_network_gradients, rel_error_norm
+from lenet_common.numpy_lenet.profiling import median_round, time_training_rounds
 
 TOL = 1e-7  # norm-wise relative error per parameter tensor, float64
 
@@ -165,3 +166,18 @@ def test_load_rejects_wrong_files(tmp_path):
         load_weights(bad)
     with pytest.raises(FileNotFoundError, match="save_weights"):
         load_weights(tmp_path / "missing.npz")
+
+
+def test_time_training_rounds_times_every_layer_and_picks_the_median():
+    model = LeNet5(seed=0)
+    x, y = _batch(n=8, dtype=np.float32)
+    rounds = time_training_rounds(model, SGD(model.params, lr=0.01), [(x, y), (x, y)], rounds=3)
+    assert len(rounds) == 3 and model.timings is None
+    for r in rounds:
+        assert r.steps == 2 and r.images == 16 and r.wall > 0
+        assert set(r.layers) == {"c1", "s2", "c3", "s4", "c5", "f6", "output", "loss"}
+        assert sum(r.layers.values()) <= r.wall
+        ms = r.per_step_ms()
+        assert np.isclose(sum(ms.values()), 1e3 * r.wall / r.steps)
+    walls = sorted(r.wall for r in rounds)
+    assert median_round(rounds).wall == walls[1]
