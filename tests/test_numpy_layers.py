@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from lenet_common.numpy_lenet import layers as L
 from lenet_common.numpy_lenet import naive
@@ -225,3 +227,18 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 def test_wrong_shapes_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 4), f=st.integers(1, 4), h=st.integers(1, 9),
+       w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4), stride=st.integers(1, 3),
+       pad=st.integers(0, 2), seed=st.integers(0, 2**16))
+def test_fast_conv_equals_naive_for_any_geometry(n, c, f, h, w, kh, kw, stride, pad, seed):
+    assume(h + 2 * pad >= kh and w + 2 * pad >= kw)
+    rng = _rng(seed)
+    x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kw)), rng.standard_normal(f)
+    out, cache = L.conv_forward(x, wt, b, stride, pad)
+    np.testing.assert_allclose(out, naive.naive_conv_forward(x, wt, b, stride, pad), rtol=1e-10, atol=1e-10)
+    dout = rng.standard_normal(out.shape)
+    for fast, slow in zip(L.conv_backward(dout, cache), naive.naive_conv_backward(dout, x, wt, stride, pad)):
+        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)

@@ -3,7 +3,9 @@ the model, SGD, a training loop, gradient checking and ``.npz`` weights.
 
 Modules: ``layers`` (forward/backward pairs), ``im2col`` (the fast
 convolution's data layout), ``naive`` (loop references), ``model``,
-``optim``, ``train``, ``gradcheck``, ``io``.
+``optim``, ``train``, ``gradcheck``, ``io``, ``profiling`` (timing training
+steps layer by layer) and ``pictures`` (the chapter's figures; imports
+matplotlib, so it is not imported here).
 """
 
 from .gradcheck import numerical_gradient, numerical_gradient_of_layer, rel_error, rel_error_norm

@@ -10,7 +10,6 @@ dense 10 (logits). Parameters are named ``c1.weight``, ``c1.bias``, ...,
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from typing import Any, Callable
 
 import numpy as np
