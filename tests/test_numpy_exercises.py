@@ -21,7 +21,8 @@ def _max_pool_mask_all_ties(dout, x):
 
 def test_right_answers_pass():
     assert E.check_relu_backward(lambda dout, x: dout * (x > 0))
-    assert E.check_tanh_backward(lambda dout, out: dout * (1 - out**2))
+    assert E.check_scaled_tanh_backward(
+        lambda dout, out: dout * 1.7159 * (2 / 3) * (1 - (out / 1.7159) ** 2))
     assert E.check_dense_backward(lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.sum(axis=0)))
     assert E.check_max_pool_backward(_max_pool_first_max)
 
@@ -29,8 +30,10 @@ def test_right_answers_pass():
 def test_wrong_answers_fail_with_a_useful_hint():
     relu = E.check_relu_backward(lambda dout, x: dout * (x >= 0))
     assert not relu and "exactly 0" in relu.message
-    tanh = E.check_tanh_backward(lambda dout, out: dout * (1 - np.tanh(out) ** 2))
-    assert not tanh and "again" in tanh.message
+    plain = E.check_scaled_tanh_backward(lambda dout, out: dout * (1 - out**2))
+    assert not plain and "plain tanh" in plain.message
+    no_inner = E.check_scaled_tanh_backward(lambda dout, out: dout * 1.7159 * (1 - (out / 1.7159) ** 2))
+    assert not no_inner and "2/3" in no_inner.message
     dense = E.check_dense_backward(lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.mean(axis=0)))
     assert not dense and "db" in dense.message
     ties = E.check_max_pool_backward(_max_pool_mask_all_ties)

@@ -16,7 +16,7 @@ from lenet_common.exercises import ExerciseResult, report
 from lenet_common.numpy_lenet import layers as L
 
 __all__ = ["check_relu_backward", "check_dense_backward", "check_max_pool_backward",
-           "check_tanh_backward"]
+           "check_scaled_tanh_backward"]
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
@@ -58,22 +58,36 @@ def check_relu_backward(relu_backward: Callable[[np.ndarray, np.ndarray], np.nda
     return report(False, problem + ".", "dx = dout where x > 0, and 0 elsewhere: (x > 0) * dout.")
 
 
-def check_tanh_backward(tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
-    """``tanh_backward(dout, out) -> dx`` where ``out = tanh(x)`` was kept by the forward."""
+SCALE = 1.7159  # the 1998 paper's activation: f(a) = 1.7159 tanh(2a/3)
+
+
+def check_scaled_tanh_backward(scaled_tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
+    """``scaled_tanh_backward(dout, out) -> dx`` for the paper's ``out = 1.7159 tanh(2x/3)``.
+
+    The forward caches its output, so the derivative must be written in terms of it.
+    """
     rng = np.random.default_rng(1)
     x = 2.0 * rng.standard_normal((3, 4, 6))
-    out = np.tanh(x)
+    out = SCALE * np.tanh(2.0 * x / 3.0)
     dout = rng.standard_normal(x.shape)
-    dx, error = _call(tanh_backward, dout, out)
+    dx, error = _call(scaled_tanh_backward, dout, out)
     if error:
-        return report(False, error, "you receive tanh's output, not its input.")
-    problem = _compare(dx, L.tanh_backward(dout, out), "dx")
+        return report(False, error, "you receive the activation's output, not its input.")
+    t = out / SCALE  # tanh(2x/3)
+    ref = dout * SCALE * (2.0 / 3.0) * (1.0 - t**2)
+    problem = _compare(dx, ref, "dx")
     if problem is None:
-        return report(True, "tanh'(x) = 1 - tanh(x)^2, computed from the cached output.")
-    if np.asarray(dx).shape == x.shape and np.allclose(dx, dout * (1 - np.tanh(out) ** 2)):
-        return report(False, "you applied tanh to the cached value again.",
-                      "the cache already is tanh(x): use 1 - out**2.")
-    return report(False, problem + ".", "differentiate tanh: d tanh(x)/dx = 1 - tanh(x)^2.")
+        return report(True, "f'(x) = 1.7159 * 2/3 * (1 - (out / 1.7159)^2).")
+    dx = np.asarray(dx)
+    if dx.shape == x.shape and np.allclose(dx, dout * (1 - out**2)):
+        return report(False, "that is the derivative of plain tanh.",
+                      "divide the output by 1.7159 to get tanh(2x/3), and apply the chain "
+                      "rule to both the 1.7159 and the 2/3.")
+    if dx.shape == x.shape and np.allclose(dx, dout * SCALE * (1 - t**2)):
+        return report(False, "the factor 2/3 from the inner function 2x/3 is missing.",
+                      "chain rule: d/dx tanh(2x/3) = (2/3)(1 - tanh^2(2x/3)).")
+    return report(False, problem + ".",
+                  "with t = out / 1.7159 = tanh(2x/3): f'(x) = 1.7159 * (2/3) * (1 - t^2).")
 
 
 def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
