@@ -319,6 +319,23 @@ class LeNetData:
         )
 
 
+def _pixel_stats(images: np.ndarray, chunk: int = 4096) -> tuple[float, float]:
+    """Mean and standard deviation of uint8 pixels on a 0..1 scale, chunk by chunk.
+
+    Exact integer sums of the pixels and of their squares keep memory small
+    (no float64 copy of the whole training set).
+    """
+    total = total_sq = 0
+    for start in range(0, len(images), chunk):
+        block = images[start:start + chunk].astype(np.int64)
+        total += int(block.sum())
+        total_sq += int((block * block).sum())
+    n = images.size
+    mean = total / n
+    var = total_sq / n - mean * mean
+    return mean / 255.0, float(np.sqrt(max(var, 0.0))) / 255.0
+
+
 def load_lenet_data(
     dataset: str = "mnist",
     *,
@@ -350,8 +367,7 @@ def load_lenet_data(
 
     train32 = pad_to_32(raw.train_images[train_idx])
     if normalization == "standard":
-        pixels = train32.astype(np.float64) / 255.0
-        mean, std = float(pixels.mean()), float(pixels.std())
+        mean, std = _pixel_stats(train32)
 
         def prepare(images: np.ndarray) -> np.ndarray:
             return standardize(images, mean, std)

@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "show_digits",
@@ -104,6 +105,8 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
     if title:
         fig.suptitle(title)
