@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 .PHONY: book test book-quick book-student install clean
 
 book: $(STAMP)  ## the published book: full MNIST, every epoch
-	LENET_QUICK=0 $(JB) build . --keep-going
+	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --keep-going
 	@$(PY) scripts/check_book.py _build/html --mode full
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
@@ -29,7 +29,7 @@ book-quick: $(STAMP)  ## a quick-mode book, for checking layout; never publish i
 book-student: $(STAMP)  ## the student edition: the full book without the solutions
 	@mkdir -p _build/student
 	$(PY) scripts/student_config.py _config.yml _build/student/_config.yml
-	LENET_QUICK=0 $(JB) build . --config _build/student/_config.yml --path-output _build/student --keep-going
+	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --config _build/student/_config.yml --path-output _build/student --keep-going
 	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions
 	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"
 

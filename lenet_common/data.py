@@ -270,19 +270,27 @@ def _read_folder(folder: Path, info: DatasetInfo, source: str) -> RawData:
     return RawData(dataset=info.name, source=source, location=folder, **arrays)
 
 
+def _sample_allowed() -> bool:
+    """``LENET_ALLOW_SAMPLE=0`` (set by ``make book``) forbids the fallback to the sample."""
+    return os.environ.get("LENET_ALLOW_SAMPLE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def load_mnist(
     dataset: str = "mnist",
     data_dir: str | Path | None = None,
     *,
-    allow_sample: bool = True,
+    allow_sample: bool | None = None,
     quick: bool | None = None,
 ) -> RawData:
     """Load MNIST (or ``"fashion-mnist"``) as uint8 arrays, from wherever it is.
 
     In quick mode (``quick=None`` follows ``LENET_QUICK``) the shipped sample is
-    used, unless ``data_dir`` names a folder explicitly.
+    used, unless ``data_dir`` names a folder explicitly. ``allow_sample=None``
+    allows the fallback to the sample unless ``LENET_ALLOW_SAMPLE=0``.
     """
     info = _info(dataset)
+    if allow_sample is None:
+        allow_sample = _sample_allowed()
     quick = runtime.QUICK if quick is None else quick
     if quick and data_dir is None:
         folder, source = _sample_folder(dataset), "sample"
@@ -344,7 +352,7 @@ def load_lenet_data(
     seed: int = 0,
     layout: str = "NCHW",
     data_dir: str | Path | None = None,
-    allow_sample: bool = True,
+    allow_sample: bool | None = None,
     quick: bool | None = None,
 ) -> LeNetData:
     """Training, validation and test splits, prepared as LeNet-5 expects them.

@@ -22,7 +22,7 @@ DEAD = ("http://127.0.0.1:9/",)  # nothing listens there: "no network"
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
     """No env vars, an empty cache, and mirrors that cannot be reached."""
-    for var in ("LENET_DATA_DIR", "LENET_FASHION_DATA_DIR"):
+    for var in ("LENET_DATA_DIR", "LENET_FASHION_DATA_DIR", "LENET_ALLOW_SAMPLE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path / "cache"))
     for name, info in list(data.DATASETS.items()):
@@ -108,6 +108,13 @@ def test_offline_falls_back_to_sample_with_warning():
 def test_offline_without_fallback_says_how_to_get_data():
     with pytest.raises(DataNotFoundError, match=r"(?s)127.0.0.1:9.*LENET_DATA_DIR"):
         load_mnist("mnist", allow_sample=False, quick=False)
+
+
+def test_env_var_forbids_the_sample(monkeypatch):
+    monkeypatch.setenv("LENET_ALLOW_SAMPLE", "0")
+    with pytest.raises(DataNotFoundError, match="To get the full mnist"):
+        load_mnist("mnist", quick=False)
+    assert load_mnist("mnist", quick=True).source == "sample"  # quick mode asks for it
 
 
 def test_corrupt_file_is_caught_when_read(tiny, tmp_path):
