@@ -1,6 +1,9 @@
-"""Write the student edition's configuration: the book's, with solutions hidden.
+"""Write the student edition's configuration: the book's, without the solutions.
 
     python scripts/student_config.py _config.yml _build/student/_config.yml
+
+It adds the local extension ``drop_solutions`` (in this folder), which removes
+every solution from the pages (see that file for why not ``hide_solutions``).
 """
 
 import sys
@@ -8,9 +11,12 @@ from pathlib import Path
 
 import yaml
 
+HERE = Path(__file__).resolve().parent
+
 source, target = Path(sys.argv[1]), Path(sys.argv[2])
 config = yaml.safe_load(source.read_text())
-config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+sphinx = config.setdefault("sphinx", {})
+sphinx.setdefault("local_extensions", {})["drop_solutions"] = str(HERE)
 config["title"] = config.get("title", "") + " (student edition)"
 target.parent.mkdir(parents=True, exist_ok=True)
 target.write_text(yaml.safe_dump(config, sort_keys=False))

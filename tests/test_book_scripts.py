@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from pathlib import Path
+
 import yaml
 
 from tests.conftest import ROOT
@@ -56,7 +58,8 @@ def test_student_config_hides_solutions(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "student_config.py"),
                     str(ROOT / "_config.yml"), str(out)], check=True)
     config = yaml.safe_load(out.read_text())
-    assert config["sphinx"]["config"]["hide_solutions"] is True
+    assert "drop_solutions" in config["sphinx"]["local_extensions"]
+    assert (Path(config["sphinx"]["local_extensions"]["drop_solutions"]) / "drop_solutions.py").is_file()
     assert config["title"].endswith("(student edition)")
     original = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"] == original["repository"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lenet_common import keras_lenet
+from lenet_common import keras_lenet, shapes
 from lenet_common.exercises import ExerciseResult, report
 
 __all__ = [
@@ -24,8 +24,9 @@ __all__ = [
 
 
 def conv_params(in_channels: int, out_channels: int, kernel: int) -> int:
-    """Weights and biases of a full convolution: one kernel per (input, output) pair, one bias per output."""
-    return out_channels * (in_channels * kernel * kernel) + out_channels
+    """Weights and biases of a full convolution, as the shapes chapter's table counts them."""
+    layer = shapes.Conv("conv", filters=out_channels, kernel=kernel)
+    return shapes.layer_table((in_channels, kernel, kernel), [layer])[0].params
 
 
 def check_wider_c3_params(c3_params: int, c5_params: int) -> ExerciseResult:
