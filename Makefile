@@ -19,6 +19,9 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 test: $(STAMP)  ## what CI runs
 	@status=0; \
 	LENET_QUICK=1 $(JB) build . --path-output _build/quick -W -n --keep-going || status=1; \
+	$(PY) scripts/student_config.py _config.yml _build/student-quick/_config.yml && \
+	LENET_QUICK=1 $(JB) build . --config _build/student-quick/_config.yml --path-output _build/student-quick -W -n --keep-going && \
+	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions || status=1; \
 	LENET_QUICK=1 $(PY) -m pytest tests book --nbval-lax --nbval-cell-timeout=900 || status=1; \
 	exit $$status
 
