@@ -16,7 +16,10 @@ HERE = Path(__file__).resolve().parent
 source, target = Path(sys.argv[1]), Path(sys.argv[2])
 config = yaml.safe_load(source.read_text())
 sphinx = config.setdefault("sphinx", {})
-sphinx.setdefault("local_extensions", {})["drop_solutions"] = str(HERE)
+extensions = sphinx.setdefault("local_extensions", {})
+for name, folder in extensions.items():  # relative to the book's config, which stays put
+    extensions[name] = str((source.parent / folder).resolve())
+extensions["drop_solutions"] = str(HERE)
 config["title"] = config.get("title", "") + " (student edition)"
 target.parent.mkdir(parents=True, exist_ok=True)
 target.write_text(yaml.safe_dump(config, sort_keys=False))
