@@ -231,6 +231,13 @@ class RawData:
     def class_names(self) -> tuple[str, ...]:
         return DATASETS[self.dataset].class_names
 
+    @property
+    def origin(self) -> str:
+        """Where the files came from, in words, without this machine's paths."""
+        if self.source == "sample":
+            return "the sample shipped with lenet_common"
+        return f"the {self.dataset} files in a folder named {self.location.name!r}"
+
 
 def _sample_sums(folder: Path) -> dict[str, str]:
     sums = {}

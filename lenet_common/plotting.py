@@ -2,6 +2,14 @@
 
 Every function returns its matplotlib ``Figure`` (a notebook shows it; a test
 can inspect it) and never calls ``plt.show()``.
+
+The figure rule: every figure of the book is at most :data:`FIGURE_INCHES`
+wide and saved at :data:`FIGURE_DPI`, so that its PNG is no wider than the
+page's text column and the browser shows it at its own size, never shrunk.
+Text in figures is at least :data:`MIN_FONT_PT` points, which is then at least
+9 CSS pixels on the page. Make new figures with :func:`column_figure` (or size
+them with :func:`column_size`); :func:`fit_column` shrinks a figure whose size
+comes from its data.
 """
 
 from __future__ import annotations
@@ -14,6 +22,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "COLUMN_PX",
+    "FIGURE_DPI",
+    "COLUMN_INCHES",
+    "FIGURE_INCHES",
+    "MIN_FONT_PT",
+    "column_size",
+    "column_figure",
+    "fit_column",
     "show_digits",
     "plot_history",
     "confusion_matrix",
@@ -22,6 +38,58 @@ __all__ = [
     "show_filters",
     "show_feature_maps",
 ]
+
+
+#: Width of the book's text column in CSS pixels (the widest an output image is
+#: shown by sphinx-book-theme in a 1280 px window; the browser test measures it).
+COLUMN_PX = 676
+#: Pixels per inch of the saved figures: one inch of figure is 100 CSS pixels.
+FIGURE_DPI = 100
+#: The column's width in inches of figure.
+COLUMN_INCHES = COLUMN_PX / FIGURE_DPI
+#: The widest a figure may be, in inches, to be shown unscaled in the column:
+#: the inline backend saves with ``bbox_inches="tight"``, which adds 0.1 inch
+#: on each side.
+FIGURE_INCHES = COLUMN_INCHES - 0.2
+#: The smallest font in a figure: 7 pt at 100 dpi is 9.7 CSS pixels.
+MIN_FONT_PT = 7.0
+
+
+def column_size(height: float, width: float = 1.0) -> tuple[float, float]:
+    """``(width, height)`` in inches for a figure ``width`` of the column wide.
+
+    ``height`` is in inches; ``width`` is a fraction of the column (0 < width <= 1).
+    """
+    if not 0 < width <= 1:
+        raise ValueError(f"width is a fraction of the column, 0 < width <= 1; got {width}")
+    if height <= 0:
+        raise ValueError(f"height must be positive (inches), got {height}")
+    return (FIGURE_INCHES * width, float(height))
+
+
+def column_figure(
+    nrows: int = 1, ncols: int = 1, *, height: float, width: float = 1.0, **subplots_kw: object
+) -> tuple[Figure, np.ndarray | plt.Axes]:
+    """``plt.subplots`` under the book's figure rule: column-wide, at the book's dpi.
+
+    ``height`` is in inches; ``width`` a fraction of the column. Extra keywords
+    go to :func:`matplotlib.pyplot.subplots`.
+    """
+    return plt.subplots(nrows, ncols, figsize=column_size(height, width), dpi=FIGURE_DPI,
+                        **subplots_kw)
+
+
+def fit_column(fig: Figure) -> Figure:
+    """Shrink ``fig`` (keeping its shape) to the column's width when it is wider.
+
+    For figures whose size follows their data. Text keeps its size in points,
+    so it stays readable; the drawing gets smaller instead.
+    """
+    width, height = fig.get_size_inches()
+    if width > FIGURE_INCHES:
+        fig.set_size_inches(FIGURE_INCHES, height * FIGURE_INCHES / width)
+    fig.set_dpi(FIGURE_DPI)
+    return fig
 
 
 def _as_images(images: np.ndarray) -> np.ndarray:
@@ -43,9 +111,12 @@ def _name(label: int, class_names: Sequence[str] | None) -> str:
 
 
 def _grid(n: int, ncols: int, cell: float = 1.1) -> tuple[Figure, np.ndarray]:
+    """A grid of ``n`` image panels, at most ``cell`` inches each, within the column."""
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.25 * nrows), squeeze=False)
+    cell = min(cell, FIGURE_INCHES / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.25 * nrows),
+                             dpi=FIGURE_DPI, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     return fig, axes
@@ -96,7 +167,7 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
     if missing:
         raise KeyError(f"history lacks {missing}; it has {sorted(history)}")
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (ax_loss, ax_acc) = column_figure(1, 2, height=3.0)
     for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
         ax.plot(epochs, history[key], "o-", label=f"training {label}")
         if f"val_{key}" in history:
@@ -104,7 +175,7 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
     for ax in (ax_loss, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
@@ -135,7 +206,7 @@ def plot_confusion_matrix(
     """The confusion matrix as a heat map with counts; the diagonal is what went right."""
     names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
     cm = confusion_matrix(y_true, y_pred, len(names))
-    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    fig, ax = column_figure(height=5.4, width=0.9)
     # colour the errors only, so that a handful of mistakes still shows
     off = cm.astype(float)
     np.fill_diagonal(off, np.nan)
@@ -171,7 +242,7 @@ def show_misclassified(
     t, p = np.asarray(y_true), np.asarray(y_pred)
     wrong = np.flatnonzero(t != p)
     if wrong.size == 0:
-        fig, ax = plt.subplots(figsize=(4, 1))
+        fig, ax = column_figure(height=1.0, width=0.6)
         ax.axis("off")
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
         return fig
@@ -191,7 +262,9 @@ def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
     if w.ndim != 4:
         raise ValueError(f"expected weights shaped (out, in, kh, kw), got {w.shape}")
     n_out, n_in = w.shape[:2]
-    fig, axes = plt.subplots(n_in, n_out, figsize=(1.2 * n_out, 1.3 * n_in), squeeze=False)
+    cell = min(1.2, FIGURE_INCHES / n_out)
+    fig, axes = plt.subplots(n_in, n_out, figsize=(cell * n_out, (cell + 0.1) * n_in),
+                             dpi=FIGURE_DPI, squeeze=False)
     for i in range(n_in):
         for o in range(n_out):
             ax = axes[i, o]

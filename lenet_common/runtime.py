@@ -129,11 +129,24 @@ def tf_device(verbose: bool = True) -> str:
 def progress(iterable: Any = None, **kwargs: Any) -> Any:
     """A tqdm progress bar that suits where the code runs (notebook or terminal).
 
-    ``leave=True`` and a one-second refresh keep the executed book's output
-    short; any tqdm keyword can be passed through.
+    In a notebook the bar is tqdm's live widget; when it closes, the same
+    output also holds the finished bar as a line of text, which is what a
+    page built from the saved notebook shows (the built book runs no widget
+    code). ``leave=True`` and a one-second refresh keep the executed book's
+    output short; any tqdm keyword can be passed through.
     """
     from tqdm.auto import tqdm
 
     kwargs.setdefault("leave", True)
     kwargs.setdefault("mininterval", 1.0)
+    if _is_notebook_bar(tqdm):
+        from ._progress_record import RecordedNotebookBar
+
+        return RecordedNotebookBar(iterable, **kwargs)
     return tqdm(iterable, **kwargs)
+
+
+def _is_notebook_bar(tqdm_class: type) -> bool:
+    """Whether ``tqdm.auto`` chose the notebook widget bar."""
+    notebook = sys.modules.get("tqdm.notebook")
+    return notebook is not None and issubclass(tqdm_class, notebook.tqdm_notebook)

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import shapes
+from .plotting import FIGURE_INCHES, FIGURE_DPI
 
 __all__ = ["draw_sliding_kernel", "draw_kernel_2d", "draw_network", "calculator_view", "output_size_calculator"]
 
@@ -155,9 +156,9 @@ def _figure_for(
 ) -> tuple[Figure, Any]:
     """A figure whose size fits data drawn at equal aspect, so no empty bands are left."""
     width = (x_range[1] - x_range[0]) * inches_per_unit
-    scale = min(1.0, 14.0 / width)  # keep wide drawings within a page
+    scale = min(1.0, FIGURE_INCHES / width)  # the book's figure rule: within the column
     fig = Figure(figsize=(width * scale, y_extent * inches_per_unit * scale + 0.25 * title_lines + 0.2),
-                 layout="constrained")
+                 dpi=FIGURE_DPI, layout="constrained")
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.axis("off")
@@ -211,10 +212,15 @@ def draw_network(
     def width_of(c: int, h: int, w: int) -> float:
         return float(-(-c // max_height)) if h == w == 1 else (c - 1) * offset_of(c) + w
 
-    total_width = sum(width_of(*shape) for _, shape in layers) + gap * (len(layers) - 1)
+    def gap_after(c: int, h: int, w: int) -> float:
+        """Thin vector columns get a wider gap, so their labels do not touch."""
+        return gap if h > 1 else 1.6 * gap
+
+    total_width = sum(width_of(*shape) for _, shape in layers)
+    total_width += sum(gap_after(*shape) for _, shape in layers[:-1])
     tallest = max(h + (c - 1) * offset_of(c) if h > 1 else min(c, max_height) for _, (c, h, _) in layers)
     x_range = (-1.0, total_width + 1)
-    fig, ax = _figure_for(x_range, tallest + 7, inches_per_unit=0.12)
+    fig, ax = _figure_for(x_range, tallest + 7, inches_per_unit=0.12, title_lines=2)
 
     x, base = 0.0, 0.0
     for i, (name, (c, h, w)) in enumerate(layers):
@@ -229,11 +235,11 @@ def draw_network(
             k = rows[i].kernel
             top_x, top_y = x + (c - 1) * offset_of(c), base + (c - 1) * offset_of(c)
             ax.add_patch(Rectangle((top_x, top_y + h - k), k, k, fill=False, edgecolor="#d62728", lw=1.4))
-        x = end + gap
+        x = end + gap_after(c, h, w)
 
     ax.set_xlim(*x_range)
     ax.set_ylim(-6.5, tallest + 0.5)
-    fig.suptitle(f"{title}: one small square = one number; red = the kernel of the next layer", fontsize=10)
+    fig.suptitle(f"{title}\none small square = one number; red = the kernel of the next layer", fontsize=10)
     return fig
 
 

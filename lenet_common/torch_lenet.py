@@ -18,6 +18,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -508,7 +509,8 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     device = next(model.parameters()).device
     state = torch.load(path, map_location=device, weights_only=True)
     if not isinstance(state, dict):
-        raise ValueError(f"{path} does not hold a state_dict (got {type(state).__name__}); save it with save_weights(model, path)")
+        raise ValueError(f"{Path(path).name!r} does not hold a state_dict (got {type(state).__name__}); "
+                         "save it with save_weights(model, path)")
     expected = model.state_dict()
     problems = [f"{k} is missing from the file" for k in expected if k not in state]
     problems += [f"{k} is in the file but not in the model" for k in state if k not in expected]
@@ -519,7 +521,7 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     ]
     if problems:
         raise ValueError(
-            f"the weights in {path} do not fit this model: " + "; ".join(problems)
+            f"the weights in {Path(path).name!r} do not fit this model: " + "; ".join(problems)
             + ". Build the model with the same layers as the one that was saved, then load."
         )
     model.load_state_dict(state)

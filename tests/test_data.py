@@ -223,3 +223,12 @@ def test_quick_mode_uses_the_sample_offline():
         warnings.simplefilter("error")  # no fallback warning: quick mode asks for the sample
         raw = load_mnist(quick=True)
     assert raw.source == "sample"
+
+
+def test_origin_names_the_source_without_the_machines_paths(tmp_path):
+    # the data chapter prints it: a reader must not see the build machine's folders
+    raw = load_mnist(quick=True)
+    assert raw.origin == "the sample shipped with lenet_common"
+    assert str(raw.location.parent) not in raw.origin
+    full = dataclasses.replace(raw, source="full", location=tmp_path / "mnist")
+    assert full.origin == "the mnist files in a folder named 'mnist'"

@@ -174,6 +174,15 @@ def test_loading_weights_of_the_wrong_shape_says_what_differs(tmp_path):
         tl.load_weights(tl.LeNet5(), path)
 
 
+def test_load_errors_name_the_file_not_the_machines_folders(tmp_path):
+    # the book prints this error: a reader sees the file's name, not the build machine's paths
+    path = tmp_path / "wide.pt"
+    tl.save_weights(ex.wide_c1_model(8), path)
+    with pytest.raises(ValueError, match="the weights in 'wide.pt' do not fit") as err:
+        tl.load_weights(tl.LeNet5(), path)
+    assert str(tmp_path) not in str(err.value)
+
+
 def test_loading_a_file_with_other_layers_names_them(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"conv.weight": torch.zeros(3)}, path)

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..plotting import column_figure, fit_column
 from .im2col import im2col
 
 __all__ = ["im2col_picture", "plot_layer_times"]
@@ -43,6 +44,7 @@ def im2col_picture(height: int = 4, width: int = 5, kernel: int = 3) -> Figure:
     _draw_grid(b, cols, col_colour,
                f"im2col: {cols.shape[0]} rows (kernel entries)\n"
                f"x {cols.shape[1]} columns ({g.OH}x{g.OW} output positions)")
+    fit_column(fig)
     fig.tight_layout()
     return fig
 
@@ -51,7 +53,7 @@ def plot_layer_times(timings: Mapping[str, float], steps: int, *, title: str | N
     """Horizontal bars: milliseconds per training step spent in each layer."""
     names = list(timings)
     ms = np.array([1e3 * timings[n] / steps for n in names])
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(names) + 1))
+    fig, ax = column_figure(height=0.35 * len(names) + 1, width=0.9)
     ax.barh(names[::-1], ms[::-1], color="tab:blue")
     for y, v in enumerate(ms[::-1]):
         ax.text(v, y, f" {v:.1f} ms ({100 * v / ms.sum():.0f}%)", va="center", fontsize=8)
