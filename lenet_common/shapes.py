@@ -41,6 +41,7 @@ __all__ = [
     "layer_table",
     "total_params",
     "total_macs",
+    "receptive_field_window",
     "C3_CONNECTION_TABLE",
     "c3_connection_table",
     "lenet5_layers",
@@ -482,6 +483,37 @@ def total_params(rows: Sequence[LayerRow]) -> int:
 def total_macs(rows: Sequence[LayerRow]) -> int:
     """Multiply-accumulates per image of a whole table."""
     return sum(r.macs for r in rows)
+
+
+def receptive_field_window(
+    rows: Sequence[LayerRow], layer: str, unit: tuple[int, int]
+) -> tuple[int, int, int]:
+    """The patch of the input that one unit sees: ``(top, left, side)`` in input pixels.
+
+    ``unit`` is the (row, column) of the unit in ``layer``'s output maps. Walking
+    the table from the input: unit ``i`` of a layer with stride ``s`` and
+    padding ``p`` reads from position ``i * s - p`` of the layer before, whose
+    positions lie ``jump`` input pixels apart. With padding, ``top`` or
+    ``left`` can be negative (part of the field then lies on the zeros).
+    """
+    names = [row.name for row in rows]
+    if layer not in names:
+        raise ShapeError(f"no layer named {layer!r} in the table; it has {names}.")
+    target = rows[names.index(layer)]
+    if target.kind not in ("conv", "pool"):
+        raise ShapeError(
+            f"{layer} is a {target.kind} layer: each of its units sees the whole input."
+        )
+    r, c = unit
+    if not (0 <= r < target.out_shape[1] and 0 <= c < target.out_shape[2]):
+        size = f"{target.out_shape[1]}x{target.out_shape[2]}"
+        raise ShapeError(f"unit {unit} is outside {layer}'s {size} maps.")
+    offset, jump = 0, 1  # the input pixel of a layer's position 0, and of its step
+    for row in rows[:names.index(layer)]:
+        offset, jump = offset - row.padding[0] * jump, jump * row.stride
+    top = offset + (r * target.stride - target.padding[0]) * jump
+    left = offset + (c * target.stride - target.padding[0]) * jump
+    return top, left, target.receptive_field
 
 
 # ---------------------------------------------------------------------------

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import shapes
 from .plotting import FIGURE_INCHES, FIGURE_DPI
 
-__all__ = ["draw_sliding_kernel", "draw_kernel_2d", "draw_network", "calculator_view", "output_size_calculator"]
+__all__ = [
+    "draw_sliding_kernel", "draw_kernel_2d", "draw_network", "draw_receptive_fields",
+    "calculator_view", "output_size_calculator",
+]
 
 _PAD = "#d9d9d9"  # padding cells
 _INPUT = "#ffffff"  # real input cells
@@ -240,6 +244,39 @@ def draw_network(
     ax.set_xlim(*x_range)
     ax.set_ylim(-6.5, tallest + 0.5)
     fig.suptitle(f"{title}\none small square = one number; red = the kernel of the next layer", fontsize=10)
+    return fig
+
+
+def draw_receptive_fields(
+    image: Any, rows: Sequence[shapes.LayerRow] | None = None, *, layers: Sequence[str] | None = None
+) -> Figure:
+    """The input pixels one unit of each layer sees, drawn on a digit.
+
+    One panel per layer (C1, S2, C3, S4, C5 by default): the image, and the
+    square :func:`shapes.receptive_field_window` computes for the unit at the
+    middle of that layer's maps, so that each square holds the one before.
+    ``image`` is one 32x32 picture (any array that squeezes to 2-D).
+    """
+    picture = np.squeeze(np.asarray(image))
+    rows = shapes.lenet5_table() if rows is None else list(rows)
+    names = [r.name for r in rows if r.kind in ("conv", "pool")] if layers is None else list(layers)
+    by_name = {r.name: r for r in rows}
+    if picture.ndim != 2 or picture.shape != tuple(rows[0].in_shape[1:]):
+        raise ValueError(f"image must be one {rows[0].in_shape[1]}x{rows[0].in_shape[2]} picture, "
+                         f"got an array of shape {np.shape(image)}")
+    fig = Figure(figsize=(1.55 * len(names), 2.2), layout="constrained")
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names):
+        row = by_name[name]
+        unit = ((row.out_shape[1] - 1) // 2, (row.out_shape[2] - 1) // 2)
+        top, left, side = shapes.receptive_field_window(rows, name, unit)
+        ax.imshow(picture, cmap="gray_r")
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, facecolor="#d62728", alpha=0.25,
+                               edgecolor="#d62728", lw=1.5))
+        ax.set_title(f"{name}, unit {unit}\nsees {side}x{side}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("The receptive field of one unit per layer, on the input", fontsize=10)
     return fig
 
 

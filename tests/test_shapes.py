@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -549,3 +550,68 @@ def test_overlapping_receptive_field_check():
     assert "book's network" in repr(ex.check_overlapping_receptive_field(32))
     assert "layer by layer" in repr(ex.check_overlapping_receptive_field(30))
     assert not ex.check_overlapping_receptive_field(33.0)
+
+
+# --------------------------------------------------------------------------
+# receptive_field_window: checked against the NumPy layers' own gradients
+# --------------------------------------------------------------------------
+
+
+def _input_gradient_box(layer: str, unit: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Backpropagate a 1 from one unit of ``layer`` to the input; the box where the gradient is not 0."""
+    from lenet_common.numpy_lenet import layers as nl
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 1, 32, 32))
+    steps = []  # (backward, cache) pairs, in forward order
+    for name, channels in (("C1", (6, 1)), ("S2", None), ("C3", (16, 6)), ("S4", None), ("C5", (120, 16))):
+        if channels is None:
+            x, cache = nl.avg_pool_forward(x, 2)
+            steps.append((nl.avg_pool_backward, cache))
+        else:
+            x, cache = nl.conv_forward(x, rng.standard_normal((*channels, 5, 5)), np.zeros(channels[0]))
+            steps.append((lambda d, c: nl.conv_backward(d, c)[0], cache))
+        if name == layer:
+            break
+    grad = np.zeros_like(x)
+    grad[0, 0, unit[0], unit[1]] = 1.0
+    for backward, cache in reversed(steps):
+        grad = backward(grad, cache)
+    rows, cols = np.nonzero(np.abs(grad[0, 0]) > 0)
+    return rows.min(), cols.min(), rows.max() + 1 - rows.min(), cols.max() + 1 - cols.min()
+
+
+@pytest.mark.parametrize("layer", ["C1", "S2", "C3", "S4", "C5"])
+def test_receptive_field_window_is_where_the_input_gradient_lands(layer):
+    table = shapes.lenet5_table()
+    row = next(r for r in table if r.name == layer)
+    n = row.out_shape[1]
+    for unit in {(0, 0), (n - 1, n - 1), ((n - 1) // 2, n // 3)}:
+        top, left, side = shapes.receptive_field_window(table, layer, unit)
+        assert _input_gradient_box(layer, unit) == (top, left, side, side), (layer, unit)
+
+
+def test_receptive_field_window_refuses_dense_layers_and_outside_units():
+    table = shapes.lenet5_table()
+    with pytest.raises(shapes.ShapeError, match="whole input"):
+        shapes.receptive_field_window(table, "F6", (0, 0))
+    with pytest.raises(shapes.ShapeError, match="outside"):
+        shapes.receptive_field_window(table, "C3", (10, 0))
+    with pytest.raises(shapes.ShapeError, match="no layer named"):
+        shapes.receptive_field_window(table, "C7", (0, 0))
+
+
+def test_receptive_field_picture_draws_the_computed_windows():
+    from matplotlib.patches import Rectangle
+
+    from lenet_common import shapes_plots
+
+    table = shapes.lenet5_table()
+    fig = shapes_plots.draw_receptive_fields(np.zeros((32, 32)), table)
+    for ax, row in zip(fig.axes, table[:5]):
+        (box,) = [p for p in ax.patches if isinstance(p, Rectangle)]
+        unit = ((row.out_shape[1] - 1) // 2,) * 2
+        top, left, side = shapes.receptive_field_window(table, row.name, unit)
+        assert (box.get_x(), box.get_y(), box.get_width()) == (left - 0.5, top - 0.5, side)
+    with pytest.raises(ValueError, match="32x32"):
+        shapes_plots.draw_receptive_fields(np.zeros((28, 28)), table)
