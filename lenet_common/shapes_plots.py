@@ -248,7 +248,10 @@ def draw_network(
 
 
 def draw_receptive_fields(
-    image: Any, rows: Sequence[shapes.LayerRow] | None = None, *, layers: Sequence[str] | None = None
+    image: Any,
+    rows: Sequence[shapes.LayerRow] | None = None,
+    *,
+    layers: Sequence[str] | None = None,
 ) -> Figure:
     """The input pixels one unit of each layer sees, drawn on a digit.
 
@@ -259,20 +262,24 @@ def draw_receptive_fields(
     """
     picture = np.squeeze(np.asarray(image))
     rows = shapes.lenet5_table() if rows is None else list(rows)
-    names = [r.name for r in rows if r.kind in ("conv", "pool")] if layers is None else list(layers)
+    if layers is None:
+        layers = [r.name for r in rows if r.kind in ("conv", "pool")]
+    names = list(layers)
     by_name = {r.name: r for r in rows}
     if picture.ndim != 2 or picture.shape != tuple(rows[0].in_shape[1:]):
-        raise ValueError(f"image must be one {rows[0].in_shape[1]}x{rows[0].in_shape[2]} picture, "
-                         f"got an array of shape {np.shape(image)}")
-    fig = Figure(figsize=(1.55 * len(names), 2.2), layout="constrained")
+        size = f"{rows[0].in_shape[1]}x{rows[0].in_shape[2]}"
+        raise ValueError(
+            f"image must be one {size} picture, got an array of shape {np.shape(image)}"
+        )
+    fig = Figure(figsize=(FIGURE_INCHES, 2.3), dpi=FIGURE_DPI, layout="constrained")
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names):
         row = by_name[name]
         unit = ((row.out_shape[1] - 1) // 2, (row.out_shape[2] - 1) // 2)
         top, left, side = shapes.receptive_field_window(rows, name, unit)
         ax.imshow(picture, cmap="gray_r")
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, facecolor="#d62728", alpha=0.25,
-                               edgecolor="#d62728", lw=1.5))
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, facecolor="#d62728",
+                               alpha=0.25, edgecolor="#d62728", lw=1.5))
         ax.set_title(f"{name}, unit {unit}\nsees {side}x{side}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -21,7 +21,9 @@ from pybtex.style.labels import BaseLabelStyle
 
 def _surname(person: Any) -> str:
     """A person's last name as plain text (LaTeX accents and braces resolved)."""
-    return Text.from_latex(" ".join(person.prelast_names + person.last_names)).render_as("text")
+    return Text.from_latex(
+        " ".join(person.prelast_names + person.last_names)
+    ).render_as("text")
 
 
 def author_year_label(entry: Any) -> str:

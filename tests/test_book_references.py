@@ -17,8 +17,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 
+
 def _toc_pages() -> set[str]:
-    """The pages of the table of contents, as paths relative to the root without suffix."""
+    """The pages of the table of contents: paths from the root, without suffix."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = {toc["root"]}
 
@@ -56,7 +57,9 @@ def _pages() -> dict[Path, str]:
 
 
 def _bib_keys() -> set[str]:
-    return set(re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.M))
+    return set(
+        re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.M)
+    )
 
 
 def _glossary_terms() -> set[str]:
@@ -81,9 +84,9 @@ def _role_targets(role: str, text: str) -> list[str]:
 
 def test_every_page_of_the_toc_exists():
     for page in _toc_pages():
-        assert any((ROOT / f"{page}{s}").is_file() for s in (".ipynb", ".md")), (
-            f"_toc.yml lists {page}, but there is no {page}.ipynb or {page}.md"
-        )
+        assert any(
+            (ROOT / f"{page}{s}").is_file() for s in (".ipynb", ".md")
+        ), f"_toc.yml lists {page}, but there is no {page}.ipynb or {page}.md"
 
 
 def test_every_link_between_pages_points_at_a_page_of_the_book():
@@ -93,9 +96,9 @@ def test_every_link_between_pages_points_at_a_page_of_the_book():
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue  # a web address or an anchor on the same page
             page = (path.parent / target.split("#")[0]).resolve().relative_to(ROOT)
-            assert str(page.with_suffix("")) in pages, (
-                f"{path.name} links to {target}, which is not a page of the book (_toc.yml)"
-            )
+            assert (
+                str(page.with_suffix("")) in pages
+            ), f"{path.name} links to {target}: not a page of the book (_toc.yml)"
 
 
 def test_every_citation_is_in_references_bib_and_every_entry_is_cited():
@@ -104,23 +107,39 @@ def test_every_citation_is_in_references_bib_and_every_entry_is_cited():
     for path, text in _pages().items():
         for target in _role_targets("cite", text):
             for key in target.split(","):
-                assert key.strip() in keys, f"{path.name} cites {key.strip()!r}: not in references.bib"
+                assert (
+                    key.strip() in keys
+                ), f"{path.name} cites {key.strip()!r}: not in references.bib"
                 cited.add(key.strip())
-    assert not keys - cited, f"entries of references.bib that no page cites: {sorted(keys - cited)}"
+    assert (
+        not keys - cited
+    ), f"entries of references.bib that no page cites: {sorted(keys - cited)}"
 
 
 def test_every_glossary_link_names_a_glossary_term():
     terms = _glossary_terms()
-    assert {"im2col", "receptive field", "logits", "cross-entropy", "channels first"} <= terms
+    assert {
+        "im2col",
+        "receptive field",
+        "logits",
+        "cross-entropy",
+        "channels first",
+    } <= terms
     for path, text in _pages().items():
         for target in _role_targets("term", text):
-            assert target.lower() in terms, f"{path.name} links to the glossary term {target!r}, which it lacks"
+            assert (
+                target.lower() in terms
+            ), f"{path.name} links to the glossary term {target!r}, which it lacks"
 
 
 def test_every_glossary_term_is_used_by_a_chapter():
     """A term no chapter links to is a definition nobody is sent to."""
-    linked = {t.lower() for text in _pages().values() for t in _role_targets("term", text)}
-    block = (BOOK / "glossary.md").read_text(encoding="utf-8").split("```{glossary}", 1)[1]
+    linked = {
+        t.lower() for text in _pages().values() for t in _role_targets("term", text)
+    }
+    block = (
+        (BOOK / "glossary.md").read_text(encoding="utf-8").split("```{glossary}", 1)[1]
+    )
     groups, current = [], []
     for line in block.split("```", 1)[0].splitlines():
         if line.strip() and not line.startswith((" ", ":")):

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lenet_common import plotting, shapes, shapes_plots  # noqa: E402
-from lenet_common.numpy_lenet import pictures  # noqa: E402
+from lenet_common.numpy_lenet import gradient_pictures, pictures  # noqa: E402
 
 RNG = np.random.default_rng(0)
 DIGITS = RNG.random((30, 32, 32))
@@ -49,7 +49,10 @@ FIGURES = {
     "draw_network": lambda: shapes_plots.draw_network(),
     "draw_network, same padding": lambda: shapes_plots.draw_network(
         shapes.lenet5_table(c1_padding="same"), title='C1 with padding="same"'),
+    "draw_receptive_fields": lambda: shapes_plots.draw_receptive_fields(DIGITS[0]),
     "im2col_picture": lambda: pictures.im2col_picture(),
+    "conv_backward_picture": lambda: gradient_pictures.conv_backward_picture(),
+    "pooling_backward_picture": lambda: gradient_pictures.pooling_backward_picture(),
     "plot_layer_times": lambda: pictures.plot_layer_times(
         {"c1": 0.3, "s2": 0.05, "c3": 0.5, "s4": 0.02, "c5": 0.05, "f6": 0.01, "output": 0.01}, 1),
 }

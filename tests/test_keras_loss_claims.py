@@ -1,4 +1,4 @@
-"""What the Keras chapter says Keras 3's sparse cross-entropy does, checked on Keras itself.
+"""What the Keras chapter says Keras 3's sparse cross-entropy does, checked on Keras.
 
 The chapter explains the two loss slips (logits read as probabilities, a
 softmax applied twice) by what ``SparseCategoricalCrossentropy`` computes on
@@ -80,7 +80,7 @@ def test_clipped_scores_get_no_gradient_and_the_others_do(scores_and_labels):
 
 
 def test_keras_softmax_carries_its_logits_to_the_loss(scores_and_labels):
-    """The safety net: a tensor from Keras' softmax is read as its logits, with a warning for True."""
+    """The safety net: Keras' softmax output is read as its logits (warning if True)."""
     scores, labels = scores_and_labels
     right = float(_loss(True)(labels, scores))
     probabilities = keras.ops.softmax(tf.constant(scores))

@@ -558,18 +558,22 @@ def test_overlapping_receptive_field_check():
 
 
 def _input_gradient_box(layer: str, unit: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Backpropagate a 1 from one unit of ``layer`` to the input; the box where the gradient is not 0."""
+    """Backpropagate 1 from a unit of ``layer``; where the input gradient is nonzero."""
     from lenet_common.numpy_lenet import layers as nl
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 1, 32, 32))
     steps = []  # (backward, cache) pairs, in forward order
-    for name, channels in (("C1", (6, 1)), ("S2", None), ("C3", (16, 6)), ("S4", None), ("C5", (120, 16))):
+    network = (
+        ("C1", (6, 1)), ("S2", None), ("C3", (16, 6)), ("S4", None), ("C5", (120, 16)),
+    )
+    for name, channels in network:
         if channels is None:
             x, cache = nl.avg_pool_forward(x, 2)
             steps.append((nl.avg_pool_backward, cache))
         else:
-            x, cache = nl.conv_forward(x, rng.standard_normal((*channels, 5, 5)), np.zeros(channels[0]))
+            w = rng.standard_normal((*channels, 5, 5))
+            x, cache = nl.conv_forward(x, w, np.zeros(channels[0]))
             steps.append((lambda d, c: nl.conv_backward(d, c)[0], cache))
         if name == layer:
             break
@@ -578,7 +582,7 @@ def _input_gradient_box(layer: str, unit: tuple[int, int]) -> tuple[int, int, in
     for backward, cache in reversed(steps):
         grad = backward(grad, cache)
     rows, cols = np.nonzero(np.abs(grad[0, 0]) > 0)
-    return rows.min(), cols.min(), rows.max() + 1 - rows.min(), cols.max() + 1 - cols.min()
+    return rows.min(), cols.min(), np.ptp(rows) + 1, np.ptp(cols) + 1
 
 
 @pytest.mark.parametrize("layer", ["C1", "S2", "C3", "S4", "C5"])
@@ -588,7 +592,8 @@ def test_receptive_field_window_is_where_the_input_gradient_lands(layer):
     n = row.out_shape[1]
     for unit in {(0, 0), (n - 1, n - 1), ((n - 1) // 2, n // 3)}:
         top, left, side = shapes.receptive_field_window(table, layer, unit)
-        assert _input_gradient_box(layer, unit) == (top, left, side, side), (layer, unit)
+        box = _input_gradient_box(layer, unit)
+        assert box == (top, left, side, side), (layer, unit)
 
 
 def test_receptive_field_window_refuses_dense_layers_and_outside_units():
@@ -612,6 +617,7 @@ def test_receptive_field_picture_draws_the_computed_windows():
         (box,) = [p for p in ax.patches if isinstance(p, Rectangle)]
         unit = ((row.out_shape[1] - 1) // 2,) * 2
         top, left, side = shapes.receptive_field_window(table, row.name, unit)
-        assert (box.get_x(), box.get_y(), box.get_width()) == (left - 0.5, top - 0.5, side)
+        drawn = (box.get_x(), box.get_y(), box.get_width())
+        assert drawn == (left - 0.5, top - 0.5, side)
     with pytest.raises(ValueError, match="32x32"):
         shapes_plots.draw_receptive_fields(np.zeros((28, 28)), table)

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..plotting import FIGURE_DPI, FIGURE_INCHES
 from . import layers
 
 __all__ = [
@@ -33,7 +34,7 @@ _WINDOW_COLOURS = ("#c7e9c0", "#fdd0a2", "#dadaeb", "#c6dbef")  # one per poolin
 
 @dataclass(frozen=True)
 class ConvBackwardExample:
-    """A one-channel convolution, its upstream gradient and the gradients conv_backward returns."""
+    """A one-channel convolution, its upstream gradient, what conv_backward returns."""
 
     x: np.ndarray  # (H, W) input
     w: np.ndarray  # (k, k) kernel
@@ -43,7 +44,7 @@ class ConvBackwardExample:
 
 
 def conv_backward_example() -> ConvBackwardExample:
-    """A 4x4 input, a 2x2 kernel and a 3x3 upstream gradient of small integers, through conv_backward."""
+    """A 4x4 input, a 2x2 kernel and a 3x3 upstream gradient, through conv_backward."""
     x = np.array([[1, 2, 0, 1], [0, 1, 3, 1], [2, 0, 1, 2], [1, 1, 0, 3]], dtype=float)
     w = np.array([[1, -1], [2, 0]], dtype=float)
     dout = np.array([[1, 0, -1], [2, 1, 0], [0, -1, 1]], dtype=float)
@@ -52,9 +53,14 @@ def conv_backward_example() -> ConvBackwardExample:
     return ConvBackwardExample(x=x, w=w, dout=dout, dx=dx[0, 0], dw=dw[0, 0])
 
 
-def _canvas(width: float, height: float, inches_per_cell: float = 0.48) -> tuple[Figure, Axes]:
-    """One axes in cell units (equal aspect), so every grid of a figure has the same cell size."""
-    fig, ax = plt.subplots(figsize=(width * inches_per_cell, height * inches_per_cell))
+def _canvas(width: float, height: float) -> tuple[Figure, Axes]:
+    """A column-wide axes ``width`` cells wide: every grid gets the same cell size."""
+    inches_per_cell = (
+        FIGURE_INCHES / width
+    )  # the book's figure rule: the column's width
+    fig, ax = plt.subplots(
+        figsize=(FIGURE_INCHES, height * inches_per_cell), dpi=FIGURE_DPI
+    )
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.set_aspect("equal")
@@ -63,36 +69,69 @@ def _canvas(width: float, height: float, inches_per_cell: float = 0.48) -> tuple
     return fig, ax
 
 
-def _grid(ax: Axes, values: np.ndarray, left: float, top: float, title: str,
-          marks: dict[tuple[int, int], str] | None = None, grey: np.ndarray | None = None) -> None:
-    """Numbers in cells, top-left corner at (left, top); ``marks`` colours cells, ``grey`` dims them."""
+def _grid(
+    ax: Axes,
+    values: np.ndarray,
+    left: float,
+    top: float,
+    title: str,
+    marks: dict[tuple[int, int], str] | None = None,
+    grey: np.ndarray | None = None,
+) -> None:
+    """Numbers in cells, top-left at (left, top); ``marks`` colours, ``grey`` dims."""
     for (r, c), v in np.ndenumerate(values):
         dim = grey is not None and bool(grey[r, c])
         colour = (marks or {}).get((r, c), "#f0f0f0" if dim else "white")
-        ax.add_patch(Rectangle((left + c, top - 1 - r), 1, 1, facecolor=colour, edgecolor="0.5", lw=0.8))
-        ax.text(left + c + 0.5, top - 0.5 - r, f"{v:g}", ha="center", va="center", fontsize=10,
-                color="0.55" if dim else "black")
-    ax.text(left + values.shape[1] / 2, top + 0.25, title, ha="center", va="bottom", fontsize=10)
+        ax.add_patch(
+            Rectangle(
+                (left + c, top - 1 - r), 1, 1, facecolor=colour, edgecolor="0.5", lw=0.8
+            )
+        )
+        ax.text(
+            left + c + 0.5,
+            top - 0.5 - r,
+            f"{v:g}",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="0.55" if dim else "black",
+        )
+    ax.text(
+        left + values.shape[1] / 2,
+        top + 0.25,
+        title,
+        ha="center",
+        va="bottom",
+        fontsize=10,
+    )
 
 
 def _operator(ax: Axes, x: float, y: float, symbol: str) -> None:
-    ax.text(x, y, symbol, ha="center", va="center", fontsize=18)
+    """An operator between two grids (the correlation star drawn larger)."""
+    ax.text(
+        x, y, symbol, ha="center", va="center", fontsize=30 if "star" in symbol else 18
+    )
 
 
-def _window(top: int, left: int, height: int, width: int, colour: str) -> dict[tuple[int, int], str]:
+def _window(
+    top: int, left: int, height: int, width: int, colour: str
+) -> dict[tuple[int, int], str]:
     return {(top + r, left + c): colour for r in range(height) for c in range(width)}
 
 
 def _products(a: np.ndarray, b: np.ndarray) -> str:
     """'1·2 + 0·(-1) + ...' for two arrays of the same shape."""
+
     def number(v: float) -> str:
         return f"({v:g})" if v < 0 else f"{v:g}"
+
     return " + ".join(f"{number(p)}·{number(q)}" for p, q in zip(a.ravel(), b.ravel()))
 
 
-def conv_backward_picture(dw_entry: tuple[int, int] = (0, 1),
-                          dx_entry: tuple[int, int] = (1, 2)) -> Figure:
-    """The two rules of the convolution's backward pass, on :func:`conv_backward_example`.
+def conv_backward_picture(
+    dw_entry: tuple[int, int] = (0, 1), dx_entry: tuple[int, int] = (1, 2)
+) -> Figure:
+    """The two rules of the convolution's backward pass, on the example.
 
     Top row: the weight gradient is a correlation of the input with the
     upstream gradient (``dw[u, v]`` sums the input window at offset ``(u, v)``
@@ -105,35 +144,73 @@ def conv_backward_picture(dw_entry: tuple[int, int] = (0, 1),
     oh, ow = ex.dout.shape
     u, v = dw_entry
     p, q = dx_entry
-    if not (0 <= u < k and 0 <= v < k) or not (0 <= p < ex.x.shape[0] and 0 <= q < ex.x.shape[1]):
-        raise ValueError(f"dw_entry must lie in the {k}x{k} kernel and dx_entry in the "
-                         f"{ex.x.shape[0]}x{ex.x.shape[1]} input; got {dw_entry} and {dx_entry}")
+    if not (0 <= u < k and 0 <= v < k) or not (
+        0 <= p < ex.x.shape[0] and 0 <= q < ex.x.shape[1]
+    ):
+        raise ValueError(
+            f"dw_entry must lie in the {k}x{k} kernel and dx_entry in the "
+            f"{ex.x.shape[0]}x{ex.x.shape[1]} input; got {dw_entry} and {dx_entry}"
+        )
     padded = np.pad(ex.dout, k - 1)
     flipped = ex.w[::-1, ::-1]
-    window = ex.x[u:u + oh, v:v + ow]
+    window = ex.x[u : u + oh, v : v + ow]
     fig, ax = _canvas(15.0, 15.5)
     kernel = ", ".join("[" + ", ".join(f"{v:g}" for v in row) + "]" for row in ex.w)
-    ax.text(7.5, 15.2, f"Convolution backward: 4x4 input x, kernel w = [{kernel}]", ha="center",
-            va="top", fontsize=11)
+    ax.text(
+        7.5,
+        15.2,
+        f"Convolution backward: 4x4 input x, kernel w = [{kernel}]",
+        ha="center",
+        va="top",
+        fontsize=11,
+    )
     top = 13.2  # the top row: dw = x correlated with δ
     _grid(ax, ex.x, 0.5, top, "input x", _window(u, v, oh, ow, _HIGHLIGHT))
     _operator(ax, 5.25, top - 2, r"$\star$")
-    _grid(ax, ex.dout, 6.0, top - 0.5, "upstream gradient δ", _window(0, 0, oh, ow, _HIGHLIGHT))
+    _grid(
+        ax,
+        ex.dout,
+        6.0,
+        top - 0.5,
+        "upstream gradient δ",
+        _window(0, 0, oh, ow, _HIGHLIGHT),
+    )
     _operator(ax, 9.75, top - 2, "=")
     _grid(ax, ex.dw, 11.5, top - 1, "weight gradient dw", {(u, v): _RESULT})
-    ax.text(7.5, top - 4.8, f"dw[{u}, {v}] = Σ x[i+{u}, j+{v}] · δ[i, j]\n= "
-            f"{_products(window, ex.dout)} = {ex.dw[u, v]:g}", ha="center", va="top", fontsize=9)
+    ax.text(
+        7.5,
+        top - 4.8,
+        f"dw[{u}, {v}] = Σ x[i+{u}, j+{v}] · δ[i, j]\n= "
+        f"{_products(window, ex.dout)} = {ex.dw[u, v]:g}",
+        ha="center",
+        va="top",
+        fontsize=9,
+    )
     top = 6.6  # the bottom row: dx = padded δ correlated with the flipped kernel
     grey = np.ones_like(padded, dtype=bool)
-    grey[k - 1:k - 1 + oh, k - 1:k - 1 + ow] = False
-    _grid(ax, padded, 0.5, top, f"δ padded with {k - 1} zero", _window(p, q, k, k, _HIGHLIGHT), grey)
+    grey[k - 1 : k - 1 + oh, k - 1 : k - 1 + ow] = False
+    _grid(
+        ax,
+        padded,
+        0.5,
+        top,
+        f"δ padded with {k - 1} zero",
+        _window(p, q, k, k, _HIGHLIGHT),
+        grey,
+    )
     _operator(ax, 6.25, top - 2.5, r"$\star$")
     _grid(ax, flipped, 7.0, top - 1.5, "w flipped", _window(0, 0, k, k, _HIGHLIGHT))
     _operator(ax, 9.75, top - 2.5, "=")
     _grid(ax, ex.dx, 10.5, top - 0.5, "input gradient dx", {(p, q): _RESULT})
-    ax.text(7.5, top - 5.4, f"dx[{p}, {q}] = Σ padded δ[{p}+a, {q}+b] · flipped w[a, b]\n= "
-            f"{_products(padded[p:p + k, q:q + k], flipped)} = {ex.dx[p, q]:g}",
-            ha="center", va="top", fontsize=9)
+    ax.text(
+        7.5,
+        top - 5.4,
+        f"dx[{p}, {q}] = Σ padded δ[{p}+a, {q}+b] · flipped w[a, b]\n= "
+        f"{_products(padded[p:p + k, q:q + k], flipped)} = {ex.dx[p, q]:g}",
+        ha="center",
+        va="top",
+        fontsize=9,
+    )
     return fig
 
 
@@ -155,27 +232,51 @@ def pooling_backward_picture() -> Figure:
     mask_dx = np.where(x == window_max, np.kron(dout, np.ones((2, 2))), 0.0)
 
     def window_marks(values: np.ndarray | None = None) -> dict[tuple[int, int], str]:
-        """Each cell in its window's colour (only the non-zero ones when ``values`` is given)."""
-        return {(r, c): _WINDOW_COLOURS[(r // 2) * 2 + c // 2] for (r, c), _ in np.ndenumerate(x)
-                if values is None or values[r, c] != 0}
+        """Each cell in its window's colour (only the non-zero ``values``, if given)."""
+        return {
+            (r, c): _WINDOW_COLOURS[(r // 2) * 2 + c // 2]
+            for (r, c), _ in np.ndenumerate(x)
+            if values is None or values[r, c] != 0
+        }
 
-    dout_marks = {(r, c): _WINDOW_COLOURS[r * 2 + c] for r in range(2) for c in range(2)}
+    dout_marks = {
+        (r, c): _WINDOW_COLOURS[r * 2 + c] for r in range(2) for c in range(2)
+    }
     fig, ax = _canvas(16.0, 13.6)
-    ax.text(8.0, 13.4, "Pooling backward, 2x2 windows: average (top), max on the same x and δ "
-            "(bottom)", ha="center", va="top", fontsize=11)
+    ax.text(
+        8.0,
+        13.4,
+        "Pooling backward, 2x2 windows: average (top), max on the same x and δ "
+        "(bottom)",
+        ha="center",
+        va="top",
+        fontsize=11,
+    )
     top = 11.4
     _grid(ax, x, 0.5, top, "input x", window_marks())
     _grid(ax, dout, 5.5, top - 1, "upstream gradient δ", dout_marks)
     _operator(ax, 8.6, top - 2, "→")
     _grid(ax, avg_dx, 10.0, top, "average: dx = δ / 4", window_marks())
-    ax.text(8.0, top - 4.4, "every input of a window gets a quarter of the window's δ",
-            ha="center", va="top", fontsize=9)
+    ax.text(
+        8.0,
+        top - 4.4,
+        "every input of a window gets a quarter of the window's δ",
+        ha="center",
+        va="top",
+        fontsize=9,
+    )
     top = 5.7
     _grid(ax, max_dx, 2.0, top, "max: first maximum", window_marks(max_dx))
     _grid(ax, mask_dx, 9.5, top, "max: mask x == max", window_marks(mask_dx))
     copies = (x == window_max).reshape(2, 2, 2, 2).sum(axis=(1, 3)).ravel()
-    ax.text(8.0, top - 4.4, "every window here has tied maxima: the first one in row-major order "
-            "takes all of δ,\nwhile the mask hands δ to each tied one "
-            f"({', '.join(map(str, copies))} copies in the four windows)",
-            ha="center", va="top", fontsize=9)
+    ax.text(
+        8.0,
+        top - 4.4,
+        "every window here has tied maxima: the first one in row-major order "
+        "takes all of δ,\nwhile the mask hands δ to each tied one "
+        f"({', '.join(map(str, copies))} copies in the four windows)",
+        ha="center",
+        va="top",
+        fontsize=9,
+    )
     return fig
