@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book test book-quick book-student install clean
+.PHONY: book test book-quick book-student student grade install clean
 
 book: $(STAMP)  ## the published book: full MNIST, every epoch
 	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --keep-going
@@ -20,8 +20,8 @@ test: $(STAMP)  ## what CI runs
 	@status=0; \
 	LENET_QUICK=1 $(JB) build . --path-output _build/quick -W -n --keep-going || status=1; \
 	$(PY) scripts/student_config.py _config.yml _build/student-quick/_config.yml && \
-	LENET_QUICK=1 $(JB) build . --config _build/student-quick/_config.yml --path-output _build/student-quick -W -n --keep-going && \
-	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions || status=1; \
+	LENET_QUICK=1 $(JB) build . --config _build/student-quick/_config.yml --toc student/_toc.yml --path-output _build/student-quick -W -n --keep-going && \
+	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions --toc student/_toc.yml || status=1; \
 	LENET_QUICK=1 $(PY) -m pytest tests book --nbval-lax --nbval-cell-timeout=900 || status=1; \
 	exit $$status
 
@@ -29,11 +29,14 @@ book-quick: $(STAMP)  ## a quick-mode book, for checking layout; never publish i
 	LENET_QUICK=1 $(JB) build . --path-output _build/quick --keep-going
 	@echo "Quick-mode book (not for publishing): $(CURDIR)/_build/quick/_build/html/index.html"
 
-book-student: $(STAMP)  ## the student edition: the full book without the solutions
-	@mkdir -p _build/student
+student: $(STAMP)  ## write the student notebooks (student/) from the chapters: run after changing book/
+	$(PY) scripts/make_student.py
+
+book-student: $(STAMP)  ## the student edition: the full book built from student/, without the solutions
+	$(PY) scripts/make_student.py --check
 	$(PY) scripts/student_config.py _config.yml _build/student/_config.yml
-	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --config _build/student/_config.yml --path-output _build/student --keep-going
-	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions
+	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --config _build/student/_config.yml --toc student/_toc.yml --path-output _build/student --keep-going
+	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions --toc student/_toc.yml
 	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"
 
 install: $(STAMP)

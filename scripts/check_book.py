@@ -1,26 +1,48 @@
 """Check a built book before it is published.
 
-    python scripts/check_book.py _build/html --mode full [--no-solutions]
+    python scripts/check_book.py _build/html --mode full [--no-solutions] [--toc student/_toc.yml]
 
 Fails when a chapter page shows that it ran in quick mode (a quick-mode result
 must never be published as the book's), when a chapter page is missing, or,
-with --no-solutions, when a solution is still on a page.
+with --no-solutions, when a solution is still on a page: a solution box, or
+any run of words from a solution of the chapter's notebook in book/.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import json
+import re
 import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lenet_common.exercises.cells import leaked, solution_shingles  # noqa: E402
 
 
-def chapters() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+def chapters(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    toc = yaml.safe_load(toc_path.read_text())
     return [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+
+
+def page_text(page_html: str) -> str:
+    """What a reader can read on a page: no scripts, styles or tags."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", page_html, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def solution_leaks(chapter: str, page_html: str, book: Path = ROOT / "book") -> list[str]:
+    """Runs of words from the solutions of ``chapter``'s notebook that the page shows."""
+    source = book / f"{Path(chapter).name}.ipynb"
+    if not source.is_file():
+        return []
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    return leaked(solution_shingles(nb), page_text(page_html))
 
 
 def main() -> int:
@@ -28,9 +50,12 @@ def main() -> int:
     parser.add_argument("html", type=Path)
     parser.add_argument("--mode", choices=["full", "quick"], required=True)
     parser.add_argument("--no-solutions", action="store_true")
+    parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml",
+                        help="the table of contents the book was built from")
     args = parser.parse_args()
     problems = []
-    for chapter in chapters():
+    pages = chapters(args.toc)
+    for chapter in pages:
         page = args.html / f"{chapter}.html"
         if not page.is_file():
             problems.append(f"{page}: missing")
@@ -40,10 +65,13 @@ def main() -> int:
             problems.append(f"{page}: shows quick-mode results (LENET_QUICK was set when it ran)")
         if args.no_solutions and 'class="solution' in text:
             problems.append(f"{page}: still shows a solution")
+        elif args.no_solutions and (leaks := solution_leaks(chapter, text)):
+            problems.append(f"{page}: shows {len(leaks)} runs of solution words, "
+                            f"e.g. {leaks[0]!r}")
     for p in problems:
         print("check_book:", p, file=sys.stderr)
     if not problems:
-        print(f"check_book: {len(chapters())} pages checked ({args.mode} mode) in {args.html}")
+        print(f"check_book: {len(pages)} pages checked ({args.mode} mode) in {args.html}")
     return 1 if problems else 0
 
 

@@ -53,13 +53,15 @@ def test_solution_in_student_edition_fails(tmp_path):
     assert check(html, "--mode", "full").returncode == 0
 
 
-def test_student_config_hides_solutions(tmp_path):
+def test_student_config_is_the_books_for_student_notebooks(tmp_path):
     out = tmp_path / "student.yml"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "student_config.py"),
                     str(ROOT / "_config.yml"), str(out)], check=True)
     config = yaml.safe_load(out.read_text())
-    assert "drop_solutions" in config["sphinx"]["local_extensions"]
-    assert (Path(config["sphinx"]["local_extensions"]["drop_solutions"]) / "drop_solutions.py").is_file()
-    assert config["title"].endswith("(student edition)")
     original = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["title"].endswith("(student edition)")
     assert config["repository"] == original["repository"]
+    assert config["launch_buttons"] == original["launch_buttons"]
+    assert config["html"]["use_edit_page_button"] is False
+    for name, path in config["sphinx"]["local_extensions"].items():
+        assert (Path(path) / f"{name}.py").is_file(), (name, path)

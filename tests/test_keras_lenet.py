@@ -182,38 +182,6 @@ def test_recipes():
     assert 0 < full.lr_factor < 1 and full.stop_patience > full.lr_patience
 
 
-def test_wider_c3_check():
-    # the reference comes from the model itself, not from a number typed here
-    x = keras.Input((14, 14, 6))
-    c3 = keras.layers.Conv2D(32, 5)
-    c5 = keras.layers.Conv2D(120, 5)
-    c5(keras.layers.AveragePooling2D(2)(c3(x)))
-    assert checks.check_wider_c3_params(c3.count_params(), c5.count_params())
-    assert not checks.check_wider_c3_params(c3.count_params(), 48_120)
-    assert "bias" in checks.check_wider_c3_params(32 * 6 * 25, c5.count_params()).message
-    assert not checks.check_wider_c3_params(32 * 25 + 32, c5.count_params())
-
-
-def test_relu_max_check_rejects_the_book_model(model):
-    result = checks.check_relu_max_variant(model)
-    assert not result and "ReLU" in result.message
-    assert not checks.check_relu_max_variant("not a model")
-
-
-def test_fashion_check_wants_fashion_data_in_the_keras_layout(model):
-    from types import SimpleNamespace
-
-    assert "Fashion-MNIST" in checks.check_fashion_model(model, SimpleNamespace(dataset="mnist")).message
-    nchw = SimpleNamespace(dataset="fashion-mnist", layout="NCHW")
-    assert "NHWC" in checks.check_fashion_model(model, nchw).message
-
-
-def test_fashion_check_fails_an_untrained_model(model):
-    fashion = load_lenet_data("fashion-mnist", layout="NHWC", quick=True)
-    result = checks.check_fashion_model(model, fashion)
-    assert not result and "below" in result.message
-
-
 def test_importing_tensorflow_prints_nothing():
     code = "import lenet_common.keras_lenet as k; k.build_lenet5().predict(__import__('numpy').zeros((1,32,32,1)), verbose=0)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lenet_common import shapes
-from lenet_common.exercises import shapes as ex
 from lenet_common.shapes import Conv, Dense, Pool, RBFOutput, ShapeError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -462,94 +461,6 @@ def test_calculator_widget_builds_and_follows_its_sliders():
     assert names == ["input size", "kernel", "stride", "padding", "dilation", "layer"]
     controls.children[1].value = 9  # does not fit: must show a message, not raise
     controls.children[5].value = True
-
-
-# ---------------------------------------------------------------------------
-# Exercise checks
-# ---------------------------------------------------------------------------
-
-
-def test_strided_output_size_check():
-    q = ex.STRIDED_QUESTION
-    right = (q["size"] + 2 * q["padding"] - q["kernel"]) // q["stride"] + 1
-    assert ex.check_strided_output_size(right)
-    assert not ex.check_strided_output_size(right - 1)
-    assert "add 1" in repr(ex.check_strided_output_size(right - 1))
-    assert "BOTH sides" in repr(ex.check_strided_output_size((q["size"] - q["kernel"]) // q["stride"] + 1))
-    assert "whole number" in repr(ex.check_strided_output_size(float(right)))
-    assert not ex.check_strided_output_size(1000)
-
-
-def test_output_size_function_check():
-    def right(size, kernel, stride, padding, dilation):
-        return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-    def no_dilation(size, kernel, stride, padding, dilation):
-        return (size + 2 * padding - kernel) // stride + 1
-
-    def true_division(size, kernel, stride, padding, dilation):
-        return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
-
-    def crashes(size, kernel, stride, padding, dilation):
-        raise ZeroDivisionError("oops")
-
-    def no_plus_one(size, kernel, stride, padding, dilation):
-        return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride
-
-    def one_side_padding(size, kernel, stride, padding, dilation):
-        return (size + padding - dilation * (kernel - 1) - 1) // stride + 1
-
-    def stub(size, kernel, stride, padding, dilation):
-        return size
-
-    assert ex.check_output_size_function(right)
-    assert "dilation spreads" in repr(ex.check_output_size_function(no_dilation))
-    assert "floor division" in repr(ex.check_output_size_function(true_division))
-    assert "add 1" in repr(ex.check_output_size_function(no_plus_one))
-    assert "BOTH sides" in repr(ex.check_output_size_function(one_side_padding))
-    assert "unchanged" in repr(ex.check_output_size_function(stub))
-
-    def valid_only(size, kernel, stride, padding, dilation):
-        return size - dilation * (kernel - 1)
-
-    assert "stride and the padding too" in repr(ex.check_output_size_function(valid_only))
-
-    def off_by_two(size, kernel, stride, padding, dilation):
-        return right(size, kernel, stride, padding, dilation) + 2
-
-    assert "padded size - kernel span" in repr(ex.check_output_size_function(off_by_two))
-    assert "ZeroDivisionError" in repr(ex.check_output_size_function(crashes))
-    assert not ex.check_output_size_function(42)
-
-
-def test_c3_params_check():
-    modern = 16 * (6 * 25 + 1)
-    paper = 60 * 25 + 16
-    assert ex.check_c3_params(modern, paper)
-    assert "bias" in repr(ex.check_c3_params(16 * 6 * 25, paper))
-    assert "PER INPUT MAP" in repr(ex.check_c3_params(16 * 25 + 16, paper))
-    assert "16 biases" in repr(ex.check_c3_params(modern, 60 * 25))
-    assert not ex.check_c3_params(modern, 2416)
-    assert not ex.check_c3_params(1, 1)
-
-
-def test_c1_padding_check():
-    assert ex.check_c1_padding_for_28(2)
-    assert "does not fit" in repr(ex.check_c1_padding_for_28(0))  # C5 meets a 4x4 input
-    assert "does not fit" in repr(ex.check_c1_padding_for_28(1))
-    assert "C1's output 30x30" in repr(ex.check_c1_padding_for_28(3))
-    assert not ex.check_c1_padding_for_28(-1)
-    assert not ex.check_c1_padding_for_28("2")
-
-
-def test_overlapping_receptive_field_check():
-    rows = shapes.layer_table((1, 32, 32), ex.overlapping_s2_layers())
-    assert [r.out_shape for r in rows] == [r.out_shape for r in shapes.lenet5_table()]  # same shapes
-    # by hand: 1 +4x1 (C1) +2x1 (S2 3x3) +4x2 (C3) +1x2 (S4) +4x4 (C5) = 33
-    assert ex.check_overlapping_receptive_field(33)
-    assert "book's network" in repr(ex.check_overlapping_receptive_field(32))
-    assert "layer by layer" in repr(ex.check_overlapping_receptive_field(30))
-    assert not ex.check_overlapping_receptive_field(33.0)
 
 
 # --------------------------------------------------------------------------

@@ -224,59 +224,6 @@ def test_torch_device_would_pick_mps(monkeypatch):
     assert runtime.torch_device(verbose=False).type == "mps"
 
 
-# ---------------------------------------------------------------- exercises
-
-
-def test_wide_c1_check_accepts_the_right_count_only():
-    right = tl.count_parameters(ex.wide_c1_model(10))
-    assert right != 61_706
-    assert ex.check_wide_c1_params(right)
-    result = ex.check_wide_c1_params(61_706)
-    assert not result and "Hint" in repr(result)
-
-
-def test_relu_maxpool_check(model):
-    assert not ex.check_relu_maxpool(model)  # still tanh / average pooling
-    model.activation = nn.ReLU()
-    result = ex.check_relu_maxpool(model)
-    assert not result and "max pooling" in repr(result)
-    model.s2, model.s4 = nn.MaxPool2d(2), nn.MaxPool2d(2)
-    assert ex.check_relu_maxpool(model)
-    model.f6 = nn.Linear(120, 90)
-    assert not ex.check_relu_maxpool(model)
-
-
-class _Subsampling(nn.Module):
-    """A right answer to the subsampling exercise."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.coefficient = nn.Parameter(torch.randn(channels))
-        self.bias = nn.Parameter(torch.randn(channels))
-
-    def forward(self, x):
-        sums = 4 * nn.functional.avg_pool2d(x, 2)
-        return self.coefficient.view(1, -1, 1, 1) * sums + self.bias.view(1, -1, 1, 1)
-
-
-class _SubsamplingWithSigmoid(_Subsampling):
-    def forward(self, x):
-        return torch.sigmoid(super().forward(x))
-
-
-def test_subsampling_check():
-    assert ex.check_subsampling(_Subsampling)
-    assert not ex.check_subsampling(_SubsamplingWithSigmoid)
-    assert "12" in repr(ex.check_subsampling(lambda c: nn.Conv2d(c, c, 2, stride=2)))
-    assert "(2, 6, 14, 14)" in repr(ex.check_subsampling(lambda c: _Shifted(c)))
-    assert "failed" in repr(ex.check_subsampling(lambda: None))
-
-
-class _Shifted(_Subsampling):
-    def forward(self, x):
-        return super().forward(x)[..., :-1]
-
-
 # ---------------------------------------------------------------- speed helpers
 
 

@@ -1,37 +1,25 @@
 """Check functions for the chapters' exercises.
 
 Each chapter's checks live in a module of their own
-(``lenet_common.exercises.shapes``, ...). They all report through
-:func:`report`, so a student sees the same kind of answer everywhere: a
-line that says the answer is right, or that it is not yet right and a hint.
+(``lenet_common.exercises.shapes``, ...), each registered for one exercise
+label with :func:`check`. They all answer through :func:`report`, so a
+student sees the same kind of answer everywhere: ``Correct: ...``,
+``Not yet: ... Hint: ...``, or ``Not attempted yet: ...`` while the starter
+cell is still as it came. CONTRIBUTING.md describes the cells of an exercise.
 """
 
 from __future__ import annotations
 
-__all__ = ["report", "ExerciseResult"]
+from .verdicts import (
+    CHECKS,
+    ExerciseResult,
+    Feedback,
+    NotAttempted,
+    check,
+    not_attempted,
+    record_verdicts,
+    report,
+)
 
-
-class ExerciseResult:
-    """The outcome of a check: ``bool(result)`` is True when the answer is right."""
-
-    def __init__(self, ok: bool, message: str) -> None:
-        self.ok = bool(ok)
-        self.message = message
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __repr__(self) -> str:
-        return self.message
-
-    _repr_pretty_ = lambda self, p, cycle: p.text(self.message)  # noqa: E731
-
-
-def report(ok: bool, what: str, hint: str = "") -> ExerciseResult:
-    """Build the answer a check gives: ``Correct: ...`` or ``Not yet: ... Hint: ...``."""
-    if ok:
-        return ExerciseResult(True, f"Correct: {what}")
-    message = f"Not yet: {what}"
-    if hint:
-        message += f" Hint: {hint}"
-    return ExerciseResult(False, message)
+__all__ = ["report", "not_attempted", "check", "ExerciseResult", "Feedback",
+           "NotAttempted", "CHECKS", "record_verdicts"]

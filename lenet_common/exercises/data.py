@@ -7,51 +7,83 @@ from typing import Callable
 import numpy as np
 
 from ..preprocess import pad_to_32
-from . import ExerciseResult, report
+from .answers import as_real, call_student, describe
+from .verdicts import ExerciseResult, Feedback, check, report
 
 
+def _images(train_images: np.ndarray) -> np.ndarray:
+    images = np.asarray(train_images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise Feedback(f"the images should be an array (N, 28, 28), got {describe(images)}.",
+                       "pass raw.train_images, as the exercise says.")
+    return images
+
+
+@check("ex-data-zero")
 def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResult:
     """Exercise: the fraction of training pixels that are exactly 0 (pure background)."""
-    expected = float(np.mean(np.asarray(train_images) == 0))
-    ok = abs(float(answer) - expected) < 5e-4
-    return report(
-        ok,
-        f"{float(answer):.4f} is the fraction of background pixels." if ok
-        else f"{float(answer):.4f} is not the fraction of pixels equal to 0.",
-        "compare the uint8 array with 0 and take the mean of the resulting booleans "
-        "(a fraction between 0 and 1, not a count or a percentage).",
-    )
+    images = _images(train_images)
+    answer = as_real(answer, "the fraction")
+    zeros = np.asarray(images == 0)
+    expected = float(zeros.mean())
+    if abs(answer - expected) < 5e-4:
+        return report(True, f"{answer:.4f} of the training pixels are background.")
+    if abs(answer - 100 * expected) < 5e-2:
+        hint = "that is a percentage: give the fraction, between 0 and 1."
+    elif answer == zeros.sum():
+        hint = "that is the number of zero pixels: divide by the number of pixels."
+    elif abs(answer - (1 - expected)) < 5e-4:
+        hint = "that is the fraction of pixels that are NOT 0 (ink): compare with == 0."
+    else:
+        hint = ("compare the uint8 array with 0 and take the mean of the resulting "
+                "booleans (a fraction between 0 and 1).")
+    return report(False, f"{answer:.4f} is not the fraction of pixels equal to 0.", hint)
 
 
+@check("ex-data-stats")
 def check_normalisation(mean: float, std: float, train_images: np.ndarray) -> ExerciseResult:
     """Exercise: mean and standard deviation of the padded training pixels, scaled to [0, 1]."""
-    x = pad_to_32(np.asarray(train_images)).astype(np.float64) / 255.0
-    ok = abs(mean - x.mean()) < 1e-4 and abs(std - x.std()) < 1e-4
-    hint = "pad to 32x32 first (the border is part of what the network sees), divide by 255, "
-    if abs(mean - x.mean()) < 1e-4:
-        hint = "the mean is right; for the spread use the standard deviation of all pixels, not the variance."
-    elif abs(mean - np.asarray(train_images).mean() / 255.0) < 1e-4:
-        hint = "you used the 28x28 images: " + hint + "then compute over all pixels."
+    images = _images(train_images)
+    mean, std = as_real(mean, "the mean"), as_real(std, "the standard deviation")
+    x = pad_to_32(images).astype(np.float64) / 255.0
+    want_mean, want_std = float(x.mean()), float(x.std())
+    if abs(mean - want_mean) < 1e-4 and abs(std - want_std) < 1e-4:
+        return report(True, f"mean {mean:.4f}, std {std:.4f}.")
+    raw = images.astype(np.float64)
+    if abs(mean - raw.mean() / 255.0) < 1e-4 or abs(std - raw.std() / 255.0) < 1e-4:
+        hint = "you used the 28x28 images: pad them to 32x32 first, then divide by 255."
+    elif abs(mean - 255.0 * want_mean) < 1e-2:
+        hint = "scale the pixels to 0..1 first: divide by 255."
+    elif abs(mean - want_mean) < 1e-4 and abs(std - want_std**2) < 1e-4:
+        hint = "the mean is right; that spread is the variance: take its square root."
+    elif abs(mean - want_mean) < 1e-4:
+        hint = "the mean is right; the spread is the standard deviation of all pixels."
     else:
-        hint += "then compute over all pixels of the training split only."
-    return report(ok, f"mean {mean:.4f}, std {std:.4f}.", hint)
+        hint = ("pad to 32x32 (the border is part of what the network sees), divide by "
+                "255, then take the mean and standard deviation over all pixels.")
+    return report(False, f"mean {mean:.4f}, std {std:.4f} are not the padded images' "
+                         "statistics.", hint)
 
 
+@check("ex-data-pad")
 def check_pad(pad: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray) -> ExerciseResult:
     """Exercise: write the 28→32 zero padding yourself."""
-    x = np.asarray(train_images)[:16]
-    try:
-        got = np.asarray(pad(x))
-    except Exception as err:  # a student's function may fail in any way
-        return report(False, f"your function raised {type(err).__name__}: {err}.",
-                      "it receives an array shaped (N, 28, 28) and returns (N, 32, 32).")
+    x = _images(train_images)[:16]
+    got = call_student(pad, x, hint="it receives an array (N, 28, 28) and returns "
+                                    "(N, 32, 32).")
+    if got is None:
+        return report(False, "your function returned None.",
+                      "end it with return and the padded array.")
+    got = np.asarray(got)
     expected = pad_to_32(x)
     if got.shape != expected.shape:
         return report(False, f"your function returns shape {got.shape}, not {expected.shape}.",
-                      "pad only the two image axes, by 2 pixels on each side, not the batch axis.")
-    if not np.array_equal(got, expected):
-        moved = np.array_equal(got[:, :28, :28], x) or np.array_equal(got[:, 4:, 4:], x)
-        return report(False, "the shape is right but the pixels are not where they belong.",
-                      "put 2 blank pixels on *each* side, so the digit stays centred."
-                      if moved else "pad with zeros (background), and do not rescale the digit.")
-    return report(True, "your padding matches the paper's: 2 blank pixels on every side.")
+                      "pad only the two image axes, by 2 pixels on each side, "
+                      "not the batch axis.")
+    if np.array_equal(got, expected):
+        return report(True, "your padding matches the paper's: 2 blank pixels on every side.")
+    if np.array_equal(got[:, :28, :28], x) or np.array_equal(got[:, 4:, 4:], x):
+        hint = "put 2 blank pixels on *each* side, so that the digit stays centred."
+    else:
+        hint = "pad with zeros (background), and do not rescale the digit."
+    return report(False, "the shape is right but the pixels are not where they belong.", hint)

@@ -12,42 +12,36 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lenet_common.exercises import ExerciseResult, report
+from lenet_common.exercises.answers import call_student, compare_arrays
+from lenet_common.exercises.verdicts import ExerciseResult, Feedback, check, report
 from lenet_common.numpy_lenet import layers as L
 
 __all__ = ["check_relu_backward", "check_dense_backward", "check_max_pool_backward",
            "check_scaled_tanh_backward"]
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """Run the student's function; turn an exception into a message instead of a traceback."""
-    try:
-        return fn(*(a.copy() for a in args)), None
-    except Exception as err:  # noqa: BLE001 - any error is feedback for the student
-        return None, f"your function raised {type(err).__name__}: {err}"
+def _call(fn: Callable[..., Any], *args: Any, hint: str = "") -> Any:
+    """Run the student's function on copies of ``args`` (errors become the verdict)."""
+    return call_student(fn, *args, hint=hint)
 
 
 def _compare(mine: Any, ref: np.ndarray, name: str) -> str | None:
-    """None when ``mine`` matches ``ref``, else what is wrong with it."""
-    mine = np.asarray(mine) if mine is not None else None
-    if mine is None or mine.shape != ref.shape:
-        got = None if mine is None else mine.shape
-        return f"{name} should have shape {ref.shape}, got {got}"
-    if not np.allclose(mine, ref, rtol=1e-6, atol=1e-9):
-        worst = float(np.max(np.abs(mine - ref)))
-        return f"{name} differs from the reference (largest difference {worst:.3g})"
+    """None when ``mine`` matches ``ref``, else a sentence with the relative error."""
+    try:
+        compare_arrays(mine, ref, name)
+    except Feedback as feedback:
+        return feedback.what.rstrip(".")
     return None
 
 
+@check("ex-numpy-relu")
 def check_relu_backward(relu_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
     """``relu_backward(dout, x) -> dx`` for ``relu(x) = max(x, 0)``."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3, 5, 5))
     x[0, 0, 0, :3] = 0.0  # exact zeros: the book's convention is a zero gradient there
     dout = rng.standard_normal(x.shape)
-    dx, error = _call(relu_backward, dout, x)
-    if error:
-        return report(False, error, "dx has the shape of x.")
+    dx = _call(relu_backward, dout, x, hint="dx has the shape of x.")
     ref = L.relu_backward(dout, L.relu_forward(x)[1])
     problem = _compare(dx, ref, "dx")
     if problem is None:
@@ -61,6 +55,7 @@ def check_relu_backward(relu_backward: Callable[[np.ndarray, np.ndarray], np.nda
 SCALE = 1.7159  # the 1998 paper's activation: f(a) = 1.7159 tanh(2a/3)
 
 
+@check("ex-numpy-scaled-tanh")
 def check_scaled_tanh_backward(scaled_tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
     """``scaled_tanh_backward(dout, out) -> dx`` for the paper's ``out = 1.7159 tanh(2x/3)``.
 
@@ -70,9 +65,8 @@ def check_scaled_tanh_backward(scaled_tanh_backward: Callable[[np.ndarray, np.nd
     x = 2.0 * rng.standard_normal((3, 4, 6))
     out = SCALE * np.tanh(2.0 * x / 3.0)
     dout = rng.standard_normal(x.shape)
-    dx, error = _call(scaled_tanh_backward, dout, out)
-    if error:
-        return report(False, error, "you receive the activation's output, not its input.")
+    dx = _call(scaled_tanh_backward, dout, out,
+               hint="you receive the activation's output, not its input.")
     t = out / SCALE  # tanh(2x/3)
     ref = dout * SCALE * (2.0 / 3.0) * (1.0 - t**2)
     problem = _compare(dx, ref, "dx")
@@ -90,15 +84,15 @@ def check_scaled_tanh_backward(scaled_tanh_backward: Callable[[np.ndarray, np.nd
                   "with t = out / 1.7159 = tanh(2x/3): f'(x) = 1.7159 * (2/3) * (1 - t^2).")
 
 
+@check("ex-numpy-dense")
 def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
     """``dense_backward(dout, x, w) -> (dx, dw, db)`` for ``out = x @ w + b``."""
     rng = np.random.default_rng(2)
     x, w, b = rng.standard_normal((5, 7)), rng.standard_normal((7, 3)), rng.standard_normal(3)
     out, cache = L.dense_forward(x, w, b)
     dout = rng.standard_normal(out.shape)
-    grads, error = _call(dense_backward, dout, x, w)
-    if error:
-        return report(False, error, "return the three gradients as a tuple (dx, dw, db).")
+    grads = _call(dense_backward, dout, x, w,
+                  hint="return the three gradients as a tuple (dx, dw, db).")
     if not isinstance(grads, (tuple, list)) or len(grads) != 3:
         return report(False, "return a tuple (dx, dw, db).", "three gradients, in that order.")
     hints = {"dx": "dx = dout @ w.T (shape (N, D)).", "dw": "dw = x.T @ dout: sum over the batch.",
@@ -110,6 +104,7 @@ def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
     return report(True, "dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
 
 
+@check("ex-numpy-maxpool")
 def check_max_pool_backward(max_pool_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
     """``max_pool_backward(dout, x) -> dx`` for 2x2 max pooling with stride 2.
 
@@ -120,9 +115,7 @@ def check_max_pool_backward(max_pool_backward: Callable[[np.ndarray, np.ndarray]
     x[1, 2] = 0.0  # one all-background map
     out, cache = L.max_pool_forward(x, 2)
     dout = rng.standard_normal(out.shape)
-    dx, error = _call(max_pool_backward, dout, x)
-    if error:
-        return report(False, error, "dx has the shape of x.")
+    dx = _call(max_pool_backward, dout, x, hint="dx has the shape of x.")
     ref = L.max_pool_backward(dout, cache)
     problem = _compare(dx, ref, "dx")
     if problem is None:
