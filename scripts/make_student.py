@@ -8,7 +8,8 @@ from the repository: the student site's launch and download buttons point at
 them. Each is its chapter minus the cells from ``solution-start`` to
 ``solution-end`` (see CONTRIBUTING.md); everything else, starter cells
 included, is kept as it is. ``student/intro.md``, the student edition's
-front page, is written by hand; the instructor-only pages are left out of
+front page, is written by hand; pages that are not notebooks (glossary,
+bibliography) are used from book/; the instructor-only pages are left out of
 ``student/_toc.yml``.
 """
 
@@ -45,14 +46,20 @@ def _toc_entries(toc: dict) -> list[dict]:
     return toc.get("chapters", [])
 
 
-def student_toc(toc: dict) -> dict:
-    """The book's table of contents, pointed at student/ and without instructor pages."""
+def student_toc(toc: dict, root: Path = ROOT) -> dict:
+    """The book's table of contents, its notebooks in student/, without instructor pages.
+
+    Pages that are not notebooks (glossary, bibliography) hold no exercises:
+    the student edition uses them where they are.
+    """
     def convert(chapters: list[dict]) -> list[dict]:
         kept = []
         for chapter in chapters:
             if chapter["file"] in INSTRUCTOR_ONLY:
                 continue
-            entry = dict(chapter, file=_student_name(chapter["file"]))
+            notebook = (root / f"{chapter['file']}.ipynb").is_file()
+            entry = dict(chapter, file=_student_name(chapter["file"]) if notebook
+                         else chapter["file"])
             if "sections" in chapter:
                 entry["sections"] = convert(chapter["sections"])
             kept.append(entry)
@@ -79,7 +86,7 @@ def wanted(root: Path = ROOT) -> dict[Path, str]:
     """Every file of the student edition that this script writes, with its text."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     files = {root / STUDENT / "_toc.yml":
-             HEADER + yaml.safe_dump(student_toc(toc), sort_keys=False)}
+             HEADER + yaml.safe_dump(student_toc(toc, root), sort_keys=False)}
     for chapter in _toc_entries(toc):
         for entry in [chapter, *chapter.get("sections", [])]:
             source = root / f"{entry['file']}.ipynb"

@@ -69,12 +69,17 @@ def as_array(value: Any, what: str) -> np.ndarray:
     return array
 
 
-def call_student(fn: Any, *args: Any, hint: str = "", name: str = "your function") -> Any:
-    """Call the student's ``fn`` on copies of ``args``; turn any failure into a verdict."""
+def call_student(fn: Any, *args: Any, hint: str = "", name: str = "your function",
+                 copy: bool = True) -> Any:
+    """Call the student's ``fn`` on ``args`` (copies of the arrays, unless ``copy=False``).
+
+    Any failure becomes the verdict: ``NotImplementedError`` (the starter's)
+    means not attempted, any other exception "your code raised ...".
+    """
     if not callable(fn):
         raise Feedback(f"{name} should be a function, but it is {describe(fn)}.",
                        "pass the function itself, without calling it (no parentheses).")
-    copies = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    copies = tuple(a.copy() if copy and isinstance(a, np.ndarray) else a for a in args)
     try:
         return fn(*copies)
     except NotImplementedError:

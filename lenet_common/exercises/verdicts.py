@@ -70,7 +70,7 @@ def report(ok: bool, what: str, hint: str = "") -> ExerciseResult:
     return ExerciseResult(False, message)
 
 
-def not_attempted(what: str = "replace the ... in the cell above with your answer") -> ExerciseResult:
+def not_attempted(what: str = "replace the ... in this cell with your answer") -> ExerciseResult:
     """The verdict for an exercise whose starter cell is still as it came."""
     return ExerciseResult(False, f"Not attempted yet: {what}, then run the cell again.",
                           status=NOT_ATTEMPTED)
