@@ -39,6 +39,13 @@ book-student: $(STAMP)  ## the student edition: the full book built from student
 	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions --toc student/_toc.yml
 	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"
 
+SUBMISSIONS ?=
+GRADES ?= grades
+LIMIT ?= 600
+grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600]
+	@test -n "$(SUBMISSIONS)" || { echo "make grade: name the folder of notebooks: make grade SUBMISSIONS=folder" >&2; exit 2; }
+	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT)
+
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml

@@ -1,8 +1,12 @@
 """Strip outputs and execution counts from the chapters, in place.
 
 Chapters are committed clean; the book build executes them. Usage:
-    python scripts/clean_notebooks.py            # every book/*.ipynb
+    python scripts/clean_notebooks.py            # every book/*.ipynb, then student/
     python scripts/clean_notebooks.py PATH ...   # just these
+
+Run without arguments, it also rewrites the student edition's notebooks
+(``scripts/make_student.py``), which must stay in sync with the chapters:
+commit ``student/`` with your chapter.
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ def main(argv: list[str]) -> int:
     for p in paths:
         if clean(p):
             print(f"cleaned {p}")
+    if not argv:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import make_student
+
+        changed = make_student.stale()
+        make_student.write()
+        if changed:
+            print("student/ rewritten from book/ (commit it too):", "; ".join(changed))
     return 0
 
 
