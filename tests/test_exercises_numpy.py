@@ -98,18 +98,7 @@ def test_conv_backward():
     assert "tuple" in E.check_conv_backward(lambda dout, x, w: dout).message
 
 
-def _centred(f, x, h=1e-5):
-    grad = np.zeros_like(x)
-    flat, g = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        plus = f()
-        flat[i] = old - h
-        minus = f()
-        flat[i] = old
-        g[i] = (plus - minus) / (2 * h)
-    return grad
+_centred = gradcheck.numerical_gradient  # the book's own: the reference answer
 
 
 def _one_sided(f, x, h=1e-5):
@@ -126,7 +115,6 @@ def _one_sided(f, x, h=1e-5):
 
 def test_numerical_gradient():
     assert E.check_numerical_gradient(_centred)
-    assert E.check_numerical_gradient(gradcheck.numerical_gradient)  # the book's own
     one_sided = E.check_numerical_gradient(_one_sided)
     assert "one-sided" in one_sided.message and "relative error" in one_sided.message
     over_h = E.check_numerical_gradient(lambda f, x, h=1e-5: 2 * _centred(f, x, h))
