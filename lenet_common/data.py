@@ -28,7 +28,8 @@ from typing import Sequence
 import numpy as np
 
 from . import runtime
-from .download import DownloadError, content_sha256, fetch
+from .atomic import remove_stale_parts
+from .download import CacheDirError, DownloadError, content_sha256, fetch
 from .idx import IDXError, decompressed_bytes, parse_idx
 from .preprocess import pad_to_32, paper_scale, standardize, stratified_split
 
@@ -128,8 +129,9 @@ def _info(dataset: str) -> DatasetInfo:
 
 def cache_dir() -> Path:
     """The per-user download cache: ``LENET_CACHE_DIR``, else ``~/.cache/lenet_common``."""
-    if os.environ.get("LENET_CACHE_DIR"):
-        return Path(os.environ["LENET_CACHE_DIR"]).expanduser()
+    chosen = runtime.env_path("LENET_CACHE_DIR")
+    if chosen is not None:
+        return chosen
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "lenet_common"
 
@@ -162,12 +164,26 @@ def locate(
     allow_download: bool = True,
     allow_sample: bool = True,
     mirrors: Sequence[str] | None = None,
-    timeout: float = 30.0,
+    connect_timeout: float | None = None,
+    deadline: float | None = None,
+    show_progress: bool = True,
 ) -> tuple[Path, str]:
     """Find (or fetch) the folder holding a dataset's four files.
 
     Returns ``(folder, source)`` where ``source`` is ``"full"`` or ``"sample"``.
+    ``connect_timeout`` and ``deadline`` bound each download attempt (see
+    :func:`lenet_common.download.fetch`).
     """
+    folder, source, _ = _locate(
+        dataset, data_dir, allow_download=allow_download, allow_sample=allow_sample,
+        mirrors=mirrors, connect_timeout=connect_timeout, deadline=deadline,
+        show_progress=show_progress)
+    return folder, source
+
+
+def _locate(dataset, data_dir, *, allow_download, allow_sample, mirrors=None,
+            connect_timeout=None, deadline=None, show_progress=True):
+    """:func:`locate`, and also where the folder came from (for error advice)."""
     info = _info(dataset)
     if data_dir is not None:
         folder = Path(data_dir).expanduser()
@@ -176,42 +192,51 @@ def locate(
                 f"data_dir={str(folder)!r} lacks {', '.join(_missing(folder))}. "
                 "Point it at the folder that holds the four IDX files."
             )
-        return folder, "full"
-    env = os.environ.get(info.env_var)
-    if env:
-        folder = Path(env).expanduser()
+        return folder, "full", "data_dir"
+    folder = runtime.env_path(info.env_var)
+    if folder is not None:
         if not _complete(folder):
             raise DataNotFoundError(
-                f"{info.env_var}={env!r} lacks {', '.join(_missing(folder))}. "
-                f"Point {info.env_var} at the folder that holds the four IDX files, or unset it."
+                f"{info.env_var}={str(folder)!r} lacks {', '.join(_missing(folder))}. "
+                f"Point {info.env_var} at the folder that holds the four IDX files, "
+                "or unset it."
             )
-        return folder, "full"
+        return folder, "full", "env"
     for system in info.system_dirs:
         if _complete(Path(system)):
-            return Path(system), "full"
+            return Path(system), "full", "system"
     cached = cache_dir() / info.name
+    remove_stale_parts(cached)  # leftovers of downloads that were killed
     if _complete(cached):
-        return cached, "full"
+        return cached, "full", "cache"
     problem = "downloads are switched off"
     if allow_download:
         try:
             for name in FILES.values():
                 if not (cached / name).is_file():
                     fetch(name, mirrors if mirrors is not None else info.mirrors,
-                          info.sha256[name.removesuffix(".gz")], cached, timeout=timeout)
-            return cached, "full"
+                          info.sha256[name.removesuffix(".gz")], cached,
+                          connect_timeout=connect_timeout, deadline=deadline,
+                          show_progress=show_progress)
+            return cached, "full", "cache"
+        except CacheDirError as err:
+            raise CacheDirError(
+                err.errno, f"{err.strerror}. Set LENET_CACHE_DIR to a folder you may "
+                f"write to (now {str(cache_dir())!r}), or put the four files in a folder "
+                f"and point {info.env_var} at it."
+            ) from None
         except DownloadError as err:
             problem = str(err)
     if allow_sample:
         warnings.warn(
-            f"Full {info.name} is not available ({problem.splitlines()[0]}). Using the "
-            f"small real sample shipped with lenet_common instead: accuracies and other "
-            f"figures computed on it are NOT comparable with full {info.name}. "
+            f"Full {info.name} is not available: {problem}\nUsing the small real "
+            f"sample shipped with lenet_common instead: accuracies and other figures "
+            f"computed on it are NOT comparable with full {info.name}. "
             + _how_to_get(info),
             SampleDataWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-        return _sample_folder(dataset), "sample"
+        return _sample_folder(dataset), "sample", "sample"
     raise DataNotFoundError(f"full {info.name} is not available: {problem}\n" + _how_to_get(info))
 
 
@@ -253,18 +278,34 @@ def _read_verified(path: Path, expected_sha256: str) -> np.ndarray:
     if got != expected_sha256:
         raise IDXError(
             f"{path}: content checksum {got[:12]}… does not match the expected "
-            f"{expected_sha256[:12]}…: the file is corrupt or is not the file its name "
-            "says. Delete it and fetch it again."
+            f"{expected_sha256[:12]}…: the file is corrupt or is not the file its name says."
         )
     return parse_idx(raw, name=str(path))
 
 
-def _read_folder(folder: Path, info: DatasetInfo, source: str) -> RawData:
+def _repair_advice(origin: str, info: DatasetInfo) -> str:
+    """What to do about a damaged file, which depends on where its folder came from."""
+    return {
+        "cache": "It is in the download cache: delete it and run again to download "
+                 "it afresh.",
+        "data_dir": "Replace it with a good copy (its folder was passed as data_dir).",
+        "env": f"Replace it with a good copy, or point {info.env_var} (which names its "
+               "folder) elsewhere.",
+        "system": "It belongs to a system package: reinstall that package.",
+        "sample": "It is part of the sample shipped with lenet_common, which is "
+                  "damaged: reinstall lenet_common.",
+    }[origin]
+
+
+def _read_folder(folder: Path, info: DatasetInfo, source: str, origin: str) -> RawData:
     sums = _sample_sums(folder) if source == "sample" else info.sha256
-    arrays = {
-        role: _read_verified(folder / name, sums[name.removesuffix(".gz")])
-        for role, name in FILES.items()
-    }
+    try:
+        arrays = {
+            role: _read_verified(folder / name, sums[name.removesuffix(".gz")])
+            for role, name in FILES.items()
+        }
+    except IDXError as err:
+        raise IDXError(f"{err} {_repair_advice(origin, info)}") from None
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1:
@@ -279,7 +320,7 @@ def _read_folder(folder: Path, info: DatasetInfo, source: str) -> RawData:
 
 def _sample_allowed() -> bool:
     """``LENET_ALLOW_SAMPLE=0`` (set by ``make book``) forbids the fallback to the sample."""
-    return os.environ.get("LENET_ALLOW_SAMPLE", "1").strip().lower() not in ("0", "false", "no", "off")
+    return runtime.env_flag("LENET_ALLOW_SAMPLE", True)
 
 
 def load_mnist(
@@ -288,22 +329,27 @@ def load_mnist(
     *,
     allow_sample: bool | None = None,
     quick: bool | None = None,
+    connect_timeout: float | None = None,
+    deadline: float | None = None,
 ) -> RawData:
     """Load MNIST (or ``"fashion-mnist"``) as uint8 arrays, from wherever it is.
 
     In quick mode (``quick=None`` follows ``LENET_QUICK``) the shipped sample is
     used, unless ``data_dir`` names a folder explicitly. ``allow_sample=None``
     allows the fallback to the sample unless ``LENET_ALLOW_SAMPLE=0``.
+    ``connect_timeout`` and ``deadline`` (seconds) bound each download attempt.
     """
     info = _info(dataset)
     if allow_sample is None:
         allow_sample = _sample_allowed()
     quick = runtime.QUICK if quick is None else quick
     if quick and data_dir is None:
-        folder, source = _sample_folder(dataset), "sample"
+        folder, source, origin = _sample_folder(dataset), "sample", "sample"
     else:
-        folder, source = locate(dataset, data_dir, allow_sample=allow_sample)
-    return _read_folder(folder, info, source)
+        folder, source, origin = _locate(
+            dataset, data_dir, allow_download=True, allow_sample=allow_sample,
+            connect_timeout=connect_timeout, deadline=deadline)
+    return _read_folder(folder, info, source, origin)
 
 
 @dataclass
@@ -361,6 +407,8 @@ def load_lenet_data(
     data_dir: str | Path | None = None,
     allow_sample: bool | None = None,
     quick: bool | None = None,
+    connect_timeout: float | None = None,
+    deadline: float | None = None,
 ) -> LeNetData:
     """Training, validation and test splits, prepared as LeNet-5 expects them.
 
@@ -370,12 +418,14 @@ def load_lenet_data(
     validation or test data); ``"paper"`` maps background to -0.1 and ink to
     1.175. The validation split (``n_val`` images; 5,000 of the full 60,000, a sixth of
     a sample: 500 of MNIST's 3,000) is carved from the training set, in the classes' proportions.
+    ``connect_timeout`` and ``deadline`` bound downloads (see :func:`load_mnist`).
     """
     if normalization not in ("standard", "paper"):
         raise ValueError(f"normalization must be 'standard' or 'paper', got {normalization!r}")
     if layout not in ("NCHW", "NHWC"):
         raise ValueError(f"layout must be 'NCHW' (NumPy, PyTorch) or 'NHWC' (Keras), got {layout!r}")
-    raw = load_mnist(dataset, data_dir, allow_sample=allow_sample, quick=quick)
+    raw = load_mnist(dataset, data_dir, allow_sample=allow_sample, quick=quick,
+                     connect_timeout=connect_timeout, deadline=deadline)
     if n_val is None:  # 5,000 of full MNIST's 60,000; a sixth of a sample
         n_val = len(raw.train_labels) // 6 if raw.source == "sample" else 5_000
     train_idx, val_idx = stratified_split(raw.train_labels, n_val, seed=seed)

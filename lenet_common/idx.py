@@ -51,8 +51,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
         what = "truncated" if len(raw) < expected else "has trailing bytes"
         raise IDXError(
             f"{name}: {what}: the header promises shape {shape} "
-            f"({expected:,} bytes in all) but the file holds {len(raw):,} bytes. "
-            "Delete it and fetch it again."
+            f"({expected:,} bytes in all) but the file holds {len(raw):,} bytes."
         )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="), copy=True)
@@ -66,8 +65,7 @@ def decompressed_bytes(path: Path) -> bytes:
             return gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
             raise IDXError(
-                f"{path}: the gzip stream is corrupt or truncated ({err}). "
-                "Delete the file and fetch it again."
+                f"{path}: the gzip stream is corrupt or truncated ({err})."
             ) from err
     return raw
 

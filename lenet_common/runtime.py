@@ -1,21 +1,29 @@
 """Run-time settings every chapter shares: quick/full mode, seeding, device.
 
-Quick mode (``LENET_QUICK=1``) is read here and nowhere else, so that a
-chapter, a test and a benchmark always agree on which mode they are in.
-Nothing here imports torch or TensorFlow unless the caller already has.
+Every ``LENET_*`` environment variable is read here and nowhere else (see
+:data:`ENV_VARS`), so that a chapter, a test and a benchmark always agree on
+what they mean, and a value that cannot be understood is an error rather
+than a silent default. Nothing here imports torch or TensorFlow unless the
+caller already has.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "QUICK",
+    "ENV_VARS",
+    "env_flag",
+    "env_seconds",
+    "env_path",
     "is_quick",
     "mode_name",
     "print_mode",
@@ -26,27 +34,78 @@ __all__ = [
     "progress",
 ]
 
+#: Every environment variable lenet_common reads, and what it means.
+ENV_VARS: dict[str, str] = {
+    "LENET_QUICK": "1: quick mode (small sample, few steps); 0 or unset: full mode",
+    "LENET_ALLOW_SAMPLE": "0: never fall back to the shipped sample; 1 or unset: allow it",
+    "LENET_DATA_DIR": "a folder holding the four MNIST files",
+    "LENET_FASHION_DATA_DIR": "a folder holding the four Fashion-MNIST files",
+    "LENET_CACHE_DIR": "the download cache (default ~/.cache/lenet_common)",
+    "LENET_CONNECT_TIMEOUT": "seconds a mirror may take to connect or to send more bytes",
+    "LENET_DOWNLOAD_DEADLINE": "seconds a mirror may take to deliver a whole file",
+}
+
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
+_FALSE = {"0", "false", "no", "off"}
 
 
-def _read_quick(value: str | None) -> bool:
-    """Parse the value of ``LENET_QUICK``; anything unexpected is an error."""
+def _raw(name: str) -> str | None:
+    """The variable's value, stripped; None when it is unset or empty."""
+    if not name.startswith("LENET_"):
+        raise KeyError(f"{name}: lenet_common reads only LENET_* variables")
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _parse_flag(name: str, value: str | None, default: bool) -> bool:
     if value is None:
-        return False
+        return default
     v = value.strip().lower()
     if v in _TRUE:
         return True
     if v in _FALSE:
         return False
     raise ValueError(
-        f"LENET_QUICK={value!r} is not understood: use 1 for quick mode or 0 "
-        "(or leave it unset) for full mode."
+        f"{name}={value!r} is not understood: use 1, true, yes or on; or 0, false, "
+        f"no or off; or leave it unset ({ENV_VARS.get(name, 'the default')})."
     )
 
 
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no variable: 1/true/yes/on or 0/false/no/off; unset gives ``default``."""
+    return _parse_flag(name, _raw(name), default)
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A duration in seconds (a positive number); unset gives ``default``."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(
+            f"{name}={value!r} is not understood: give a positive number of seconds, "
+            f"e.g. {name}={default:g}, or leave it unset ({ENV_VARS.get(name, 'the default')})."
+        )
+    return seconds
+
+
+def env_path(name: str) -> Path | None:
+    """A folder named by a variable (``~`` expanded), or None when it is unset."""
+    value = _raw(name)
+    return None if value is None else Path(value).expanduser()
+
+
+def _read_quick(value: str | None) -> bool:
+    """Parse a value of ``LENET_QUICK``; anything unexpected is an error."""
+    return _parse_flag("LENET_QUICK", value or None, False)
+
+
 #: True when the book runs in quick mode (small real sample, few steps).
-QUICK: bool = _read_quick(os.environ.get("LENET_QUICK"))
+QUICK: bool = env_flag("LENET_QUICK", False)
 
 
 def is_quick() -> bool:
