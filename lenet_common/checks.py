@@ -103,17 +103,17 @@ def check_images(x: np.ndarray, what: str) -> None:
     """
     if len(x) == 0:
         raise ValueError(
-            f"{what} holds no images (0 of them): nothing to learn from or to score. "
-            "Check the slicing or filtering that produced it."
+            f"{what}: there are none (0 images), so there is nothing to learn from or "
+            "to score. Check the slicing or filtering that produced them."
         )
     if np.isfinite(x.min()) and np.isfinite(x.max()):
         return
     flat = np.asarray(x).reshape(len(x), -1)
     n_nan, n_inf = int(np.isnan(flat).sum()), int(np.isinf(flat).sum())
     raise ValueError(
-        f"{what} holds non-finite values ({n_nan} NaN, {n_inf} infinite), in image(s) "
-        f"{_where(~np.isfinite(flat).all(axis=1))} of {len(x)}: one such pixel turns "
-        "every weight into NaN. Repair or drop those images (np.isfinite shows "
+        f"{what}: {n_nan} NaN and {n_inf} infinite value(s), in image(s) "
+        f"{_where(~np.isfinite(flat).all(axis=1))} of {len(x)}. One such pixel turns "
+        "every weight into NaN: repair or drop those images (np.isfinite shows "
         "where they are), or check the preprocessing that made them."
     )
 
@@ -178,7 +178,8 @@ def first_bad_step(losses: np.ndarray) -> int | None:
     return int(np.argmax(bad)) if bad.any() else None
 
 
-def nonfinite_output_error(params: Mapping[str, np.ndarray], images: Any) -> ValueError:
+def nonfinite_output_error(params: Mapping[str, np.ndarray], images: Any,
+                           action: str = "predict") -> ValueError:
     """Explain why a model's logits hold NaN or infinity (called only when they do)."""
     bad = [name for name, p in params.items() if not np.isfinite(p).all()]
     if bad:
@@ -195,4 +196,4 @@ def nonfinite_output_error(params: Mapping[str, np.ndarray], images: Any) -> Val
             reason = str(err)
         else:
             reason = "the numbers overflowed: the weights or the images are far too large"
-    return ValueError(f"cannot predict: the model's outputs are not finite numbers: {reason}")
+    return ValueError(f"cannot {action}: the model's outputs are not finite numbers: {reason}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet_common import runtime
+from lenet_common.atomic import replacing
+from lenet_common.checks import (
+    check_hyperparameters,
+    check_images,
+    check_labels,
+    diverged_error,
+    first_bad_step,
+    nonfinite_output_error,
+)
+from lenet_common.fileformat import describe_file, wrong_file_error
 
 __all__ = [
     "LeNet5",
@@ -52,6 +63,23 @@ __all__ = [
 
 #: The names of LeNet-5's layers, in order, as the book uses them everywhere.
 LAYER_NAMES: tuple[str, ...] = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
+#: One image as the network takes it: channels, height, width.
+INPUT_SHAPE = (1, 32, 32)
+
+
+def _shape_error(shape: Sequence[int], what: str = "LeNet5 input") -> ValueError:
+    return ValueError(
+        f"{what}: images must have shape (N, 1, 32, 32) (NCHW, 28x28 digits "
+        f"zero-padded to 32x32), got {tuple(shape)}; load them with "
+        "load_lenet_data(layout='NCHW')"
+    )
+
+
+def _check_input_shape(module: nn.Module, args: tuple[Any, ...]) -> None:
+    """Forward pre-hook: refuse a wrong input shape with the shape the model wants."""
+    x = args[0] if args else None
+    if torch.is_tensor(x) and (x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE):
+        raise _shape_error(x.shape)
 
 
 class LeNet5(nn.Module):
@@ -72,6 +100,7 @@ class LeNet5(nn.Module):
         self.f6 = nn.Linear(120, 84)
         self.output = nn.Linear(84, n_classes)
         self.activation = nn.Tanh()  # one module, so an exercise can swap it
+        self.register_forward_pre_hook(_check_input_shape)  # a clear error, not torch's
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.s2(self.activation(self.c1(x)))
@@ -231,10 +260,9 @@ class TrainConfig:
     amp: bool = False
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be at least 1; got {self}")
-        if not self.max_lr > 0:
-            raise ValueError(f"max_lr must be positive; got {self.max_lr}")
+        check_hyperparameters(epochs=self.epochs, batch_size=self.batch_size,
+                              max_lr=self.max_lr, momentum=self.momentum,
+                              weight_decay=self.weight_decay)
 
 
 def book_recipe(quick: bool | None = None) -> TrainConfig:
@@ -280,15 +308,64 @@ def _to_device(x: Any, device: torch.device, dtype: torch.dtype | None = None) -
     return torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=dtype).to(device)
 
 
-def _check_xy(x: torch.Tensor, y: torch.Tensor, what: str) -> None:
-    """Refuse data that LeNet-5 cannot take, saying what was wrong."""
-    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 32, 32):
-        raise ValueError(
-            f"{what}: images must have shape (N, 1, 32, 32) (NCHW, padded to 32x32); got "
-            f"{tuple(x.shape)}. Load them with load_lenet_data(layout='NCHW')."
-        )
-    if y.ndim != 1 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"{what}: need one label per image; got {tuple(y.shape)} labels for {x.shape[0]} images")
+def _checked_data(model: nn.Module, x: Any, y: Any, device: torch.device,
+                  what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, y)`` as tensors on ``device``, once they are fit for LeNet-5.
+
+    Shapes, labels (integers 0-9: checked before the conversion to ``long``,
+    which would truncate 3.7 to 3) and finite pixels: a wrong batch is
+    refused before any weight changes, with what was wrong.
+    """
+    labels = y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
+    x = _to_device(x, device, torch.float32)
+    if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
+        raise _shape_error(x.shape, f"{what} images")
+    check_labels(labels, x.shape[0], model.output.out_features, f"{what} labels")
+    # min and max carry any NaN or infinity: one copy to the host, not the images
+    if x.shape[0] == 0 or not bool(torch.isfinite(x.amin()) & torch.isfinite(x.amax())):
+        check_images(x.cpu().numpy(), f"{what} images")  # raises, saying where
+    return x, torch.as_tensor(labels, dtype=torch.long).to(device)
+
+
+def _numpy_params(model: nn.Module) -> dict[str, np.ndarray]:
+    return {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+
+
+def _check_finite_output(model: nn.Module, x: torch.Tensor, total: torch.Tensor,
+                         action: str = "predict") -> None:
+    """Refuse to report a score or logits computed from NaN weights or images."""
+    if not math.isfinite(total.item()):
+        raise nonfinite_output_error(_numpy_params(model), x.cpu().numpy(), action)
+
+
+def first_diverged_step(step_sums: torch.Tensor, batch_size: int, n: int) -> int | None:
+    """Index of the first step whose loss diverged, from the running loss sums.
+
+    ``step_sums[k]`` is the sum of ``loss * batch`` after step ``k`` (kept on
+    the device: recording it costs no host sync); each step's loss is the
+    difference of two neighbours over the batch size. Looking costs one copy
+    to the host, so a training loop calls this now and then, not every step.
+    """
+    sums = step_sums.double()
+    sizes = torch.full_like(sums, batch_size)
+    sizes[-1] = min(batch_size, n - batch_size * (len(sums) - 1))
+    per_step = torch.diff(sums, prepend=sums.new_zeros(1)) / sizes
+    return first_bad_step(per_step.cpu().numpy())
+
+
+def stop_if_diverged(step_sums: torch.Tensor, epoch: int, steps_per_epoch: int,
+                     batch_size: int, n: int, max_lr: float) -> None:
+    """Raise :class:`~lenet_common.checks.TrainingDivergedError` if a step diverged.
+
+    ``step_sums`` are this epoch's running loss sums so far (see
+    :func:`first_diverged_step`); the error names the first bad step of training.
+    """
+    bad = first_diverged_step(step_sums, batch_size, n)
+    if bad is not None:
+        total = step_sums[bad] - (step_sums[bad - 1] if bad else 0)
+        size = min(batch_size, n - bad * batch_size)
+        raise diverged_error((epoch - 1) * steps_per_epoch + bad + 1, total.item() / size,
+                             "max_lr", max_lr, epoch)
 
 
 def _amp_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
@@ -358,9 +435,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy of ``model`` on ``(x, y)``."""
     device = next(model.parameters()).device if device is None else torch.device(device)
-    x = _to_device(x, device, torch.float32)
-    y = _to_device(y, device, torch.long)
-    _check_xy(x, y, "evaluate")
+    x, y = _checked_data(model, x, y, device, "evaluation")
     model.eval()
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -369,6 +444,7 @@ def evaluate(
         yb = y[start:start + batch_size]
         loss_sum += F.cross_entropy(logits, yb, reduction="sum")
         correct += (logits.argmax(dim=1) == yb).sum()
+    _check_finite_output(model, x, loss_sum, "evaluate")  # NaN weights: no score
     return loss_sum.item() / x.shape[0], correct.item() / x.shape[0]
 
 
@@ -395,12 +471,8 @@ def train(
     config = config or book_recipe()
     device = next(model.parameters()).device if device is None else torch.device(device)
     model.to(device)
-    x = _to_device(x_train, device, torch.float32)
-    y = _to_device(y_train, device, torch.long)
-    _check_xy(x, y, "training data")
-    xv = _to_device(x_val, device, torch.float32)
-    yv = _to_device(y_val, device, torch.long)
-    _check_xy(xv, yv, "validation data")
+    x, y = _checked_data(model, x_train, y_train, device, "training")
+    xv, yv = _checked_data(model, x_val, y_val, device, "validation")
 
     steps = math.ceil(x.shape[0] / config.batch_size)
     optimizer, scheduler = make_optimizer(model, config, steps)
@@ -416,10 +488,14 @@ def train(
         for epoch in range(1, config.epochs + 1):
             bar.set_description(f"epoch {epoch}/{config.epochs}")
             start = time.perf_counter()
+            step_sums = torch.zeros(steps, device=device)  # running loss sum per step
 
             def on_batch(step: int, loss_sum: torch.Tensor, correct: torch.Tensor) -> None:
+                step_sums[step] = loss_sum  # on the device: no host sync
                 bar.update(1)
                 if step % 50 == 49 or step == steps - 1:  # copy to host now and then only
+                    stop_if_diverged(step_sums[:step + 1], epoch, steps,
+                                     config.batch_size, x.shape[0], config.max_lr)
                     seen = min((step + 1) * config.batch_size, x.shape[0])
                     bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}",
                                     acc=f"{correct.item() / seen:.4f}", refresh=False)
@@ -446,9 +522,13 @@ def predict_logits(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.nd
     """The model's logits for images ``x`` (N, 1, 32, 32), as a NumPy array."""
     device = next(model.parameters()).device
     x = _to_device(x, device, torch.float32)
+    if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
+        raise _shape_error(x.shape, "predict_logits")
     model.eval()
     chunks = [model(x[i:i + batch_size]).float().cpu() for i in range(0, x.shape[0], batch_size)]
-    return torch.cat(chunks).numpy()
+    logits = torch.cat(chunks) if chunks else torch.zeros(0, model.output.out_features)
+    _check_finite_output(model, x, logits.sum())  # NaN weights would answer "class 0"
+    return logits.numpy()
 
 
 def predict(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.ndarray:
@@ -493,9 +573,40 @@ def time_batch_fetching(x: Any, y: Any, batch_size: int = 128, *, device: Any = 
 # --------------------------------------------------------------------------
 
 
-def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
-    """Save the model's ``state_dict`` (its tensors only, no pickled code)."""
-    torch.save(model.state_dict(), path)
+def save_weights(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Save the model's ``state_dict`` (its tensors only, no pickled code).
+
+    The write is atomic: if it fails part-way, the previous file is untouched.
+    """
+    path = Path(path)
+    with replacing(path) as part:
+        torch.save(model.state_dict(), part)
+    return path
+
+
+def _load_state(path: Path, device: torch.device) -> Any:
+    """``torch.load`` with ``weights_only=True``, its errors turned into plain words.
+
+    Never suggests ``weights_only=False``: that would run whatever code the
+    file carries.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such file; save weights there first with save_weights(model, path)")
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # torch raises many types for a file it cannot read
+        kind = describe_file(path)
+        if isinstance(err, pickle.UnpicklingError) and kind.startswith("a PyTorch file"):
+            raise ValueError(
+                f"{path} is a PyTorch file holding pickled Python objects, not only "
+                "tensors (saved with torch.save(model) rather than save_weights?). "
+                "Loading it could run code, so it is refused: load the model where "
+                "it was saved, save it with save_weights(model, path), and load that."
+            ) from None
+        raise wrong_file_error(
+            path, "PyTorch LeNet-5 weights written by torch_lenet.save_weights",
+            "Pass the file that save_weights(model, path) wrote.") from None
 
 
 def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
@@ -506,8 +617,7 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     whose layers or shapes do not fit ``model`` gives an error that names
     each difference.
     """
-    device = next(model.parameters()).device
-    state = torch.load(path, map_location=device, weights_only=True)
+    state = _load_state(Path(path), next(model.parameters()).device)
     if not isinstance(state, dict):
         raise ValueError(f"{Path(path).name!r} does not hold a state_dict (got {type(state).__name__}); "
                          "save it with save_weights(model, path)")

@@ -1,4 +1,8 @@
-"""Save and load the NumPy LeNet-5's weights as ``.npz`` (plain arrays, never pickle)."""
+"""Save and load the NumPy LeNet-5's weights as ``.npz`` (plain arrays, never pickle).
+
+Saving is atomic (:func:`lenet_common.atomic.replacing`): a save that fails
+part-way leaves the previous file as it was.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import replacing
+from ..fileformat import wrong_file_error
 from .model import PARAM_SHAPES, LeNet5
 
 __all__ = ["save_weights", "load_weights", "load_model"]
@@ -19,7 +25,8 @@ def save_weights(model: LeNet5, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
-    np.savez(path, __format__=np.array(FORMAT), **model.params)
+    with replacing(path) as part:
+        np.savez(part, __format__=np.array(FORMAT), **model.params)
     return path
 
 
@@ -32,17 +39,25 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights file at {path}: save one with save_weights(model, path)")
+    expected = "LeNet-5 weights written by numpy_lenet.save_weights (.npz)"
+    how = "Pass the file that save_weights(model, path) wrote."
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise wrong_file_error(path, expected, how) from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array
+        raise wrong_file_error(path, expected, how)
+    try:
+        with loaded as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
-        raise ValueError(f"{path} is not a NumPy .npz weights file ({err})") from err
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise wrong_file_error(path, expected, how) from None
     tag = arrays.pop("__format__", None)
-    if tag is None or str(tag) != FORMAT:
-        raise ValueError(
-            f"{path} is an .npz file but not LeNet-5 weights saved by save_weights "
-            f"(format tag {None if tag is None else str(tag)!r}, expected {FORMAT!r})"
-        )
+    if tag is None:
+        raise wrong_file_error(path, expected, how)
+    if str(tag) != FORMAT:
+        raise ValueError(f"{path} holds weights in the format {str(tag)!r}; "
+                         f"this version of lenet_common reads {FORMAT!r}")
     missing = [n for n in PARAM_SHAPES if n not in arrays]
     extra = [n for n in arrays if n not in PARAM_SHAPES]
     if missing or extra:

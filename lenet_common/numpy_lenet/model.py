@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..checks import nonfinite_output_error
 from . import layers as L
 
 __all__ = ["LeNet5", "PARAM_SHAPES", "LAYER_NAMES", "glorot_uniform"]
@@ -73,6 +74,11 @@ class LeNet5:
         self._caches: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def n_classes(self) -> int:
+        """The number of classes: the output layer's width (10 for digits)."""
+        return self.params["output.bias"].shape[0]
+
     @property
     def num_params(self) -> int:
         """Total number of trainable numbers (61,706 for the book's LeNet-5)."""
@@ -166,11 +172,18 @@ class LeNet5:
 
     # ------------------------------------------------------------------ inference
     def predict_logits(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Logits for many images, a batch at a time (keeps memory small)."""
+        """Logits for many images, a batch at a time (keeps memory small).
+
+        Raises a ValueError, saying why, when the logits are not finite (NaN
+        weights after a diverged training, or NaN images).
+        """
         x = self.check_input(x)
         parts = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         self._caches = {}
-        return np.concatenate(parts) if parts else np.zeros((0, 10), self.dtype)
+        logits = np.concatenate(parts) if parts else np.zeros((0, 10), self.dtype)
+        if not np.isfinite(logits).all():  # NaN weights would answer "class 0" for all
+            raise nonfinite_output_error(self.params, x)
+        return logits
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicted class of each image."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_hyperparameters
+
 __all__ = ["SGD", "cosine_lr"]
 
 
@@ -22,11 +24,7 @@ class SGD:
 
     def __init__(self, params: dict[str, np.ndarray], lr: float = 0.05, momentum: float = 0.9,
                  weight_decay: float = 0.0) -> None:
-        if lr <= 0 or not 0 <= momentum < 1 or weight_decay < 0:
-            raise ValueError(
-                f"need lr > 0, 0 <= momentum < 1 and weight_decay >= 0; got lr={lr}, "
-                f"momentum={momentum}, weight_decay={weight_decay}"
-            )
+        check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
         self.params = params
         self.lr = lr
         self.momentum = momentum

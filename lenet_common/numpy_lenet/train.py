@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 
 from .. import runtime
+from ..checks import check_dataset, check_hyperparameters, diverged_error, has_diverged
 from .layers import softmax_cross_entropy
 from .model import LeNet5
 from .optim import SGD, cosine_lr
@@ -16,8 +17,7 @@ __all__ = ["train", "evaluate"]
 
 def evaluate(model: LeNet5, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``(x, y)``."""
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
+    check_dataset(x, y, model.n_classes, "evaluation")
     logits = model.predict_logits(x, batch_size)
     loss, _ = softmax_cross_entropy(logits, y)
     return loss, float(np.mean(logits.argmax(axis=1) == y))
@@ -35,13 +35,16 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
     over each epoch's training batches) and, with validation data,
     ``val_loss`` and ``val_accuracy`` measured after each epoch.
     ``on_epoch_end(epoch, history)``, if given, is called after each epoch
-    (for example to log progress in a script).
+    (for example to log progress in a script). Bad hyperparameters, labels or
+    images are refused before any weight changes; a loss that diverges stops
+    training with a :class:`~lenet_common.checks.TrainingDivergedError`.
     """
-    if len(x_train) != len(y_train):
-        raise ValueError(f"x_train has {len(x_train)} images but y_train has {len(y_train)} labels")
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    check_hyperparameters(epochs=epochs, batch_size=batch_size, lr=lr,
+                          momentum=momentum, weight_decay=weight_decay)
     x_train = model.check_input(x_train)
+    check_dataset(x_train, y_train, model.n_classes, "training")
+    if x_val is not None:
+        check_dataset(model.check_input(x_val), y_val, model.n_classes, "validation")
     rng = np.random.default_rng(seed)
     optimizer = SGD(model.params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     steps_per_epoch = -(-len(x_train) // batch_size)
@@ -61,6 +64,8 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
             xb, yb = x_train[idx], y_train[idx]
             optimizer.lr = cosine_lr(lr, step, total_steps)
             loss, grads, logits = model.loss_and_grads(xb, yb)
+            if has_diverged(loss):  # NaN, infinite or exploded: stop, say when
+                raise diverged_error(step + 1, loss, "lr", lr, epoch + 1)
             optimizer.step(grads)
             step += 1
             loss_sum += loss * len(idx)
