@@ -16,6 +16,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ INFO/WARNING/ERROR lines
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # the oneDNN start-up notice
 
+import functools  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -27,6 +28,16 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from lenet_common import runtime  # noqa: E402
+from lenet_common.atomic import replacing  # noqa: E402
+from lenet_common.checks import (  # noqa: E402
+    check_dataset,
+    check_images,
+    check_hyperparameters,
+    diverged_error,
+    has_diverged,
+    nonfinite_output_error,
+)
+from lenet_common.fileformat import describe_file, wrong_file_error  # noqa: E402
 
 # TensorFlow's Python-side warnings (e.g. "triggered tf.function retracing" when
 # several models predict in one session) are log lines too: errors only.
@@ -41,6 +52,7 @@ __all__ = [
     "build_lenet5",
     "make_dataset",
     "EpochLog",
+    "DivergenceGuard",
     "practitioner_callbacks",
     "TrainingRun",
     "fit_lenet5",
@@ -72,6 +84,13 @@ class Recipe:
     stop_patience: int = 5  # epochs without a better val_loss before stopping
     lr_patience: int = 2  # epochs without a better val_loss before the rate is cut
     lr_factor: float = 0.3  # the cut: new rate = old rate * lr_factor
+
+    def __post_init__(self) -> None:
+        check_hyperparameters(
+            epochs=self.epochs, batch_size=self.batch_size,
+            learning_rate=self.learning_rate, momentum=self.momentum,
+            stop_patience=self.stop_patience, lr_patience=self.lr_patience,
+            lr_factor=self.lr_factor)
 
 
 def recipe_for_mode(quick: bool) -> Recipe:
@@ -105,6 +124,7 @@ def build_lenet5(
     training slower when measured for this book, and several batches per call
     gained little, so both stay off there (Keras' own "auto" agrees on XLA).
     """
+    check_hyperparameters(learning_rate=learning_rate, momentum=momentum)
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation={activation!r}: use one of {_ACTIVATIONS}")
     if pooling not in _POOLINGS:
@@ -139,8 +159,12 @@ def build_lenet5(
     return model
 
 
-def _check_images(x: np.ndarray, y: np.ndarray | None = None) -> None:
-    """Fail early, with the fix, on arrays the model cannot take."""
+def _check_images(x: np.ndarray, y: np.ndarray | None = None, what: str = "the") -> None:
+    """Fail early, with the fix, on arrays the model cannot take.
+
+    With labels, also refuse an empty set, NaN or infinite pixels and labels
+    that are not integers 0-9, before any weight changes.
+    """
     if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
         hint = (
             " It looks channels-first: load it with load_lenet_data(layout=\"NHWC\")."
@@ -151,10 +175,8 @@ def _check_images(x: np.ndarray, y: np.ndarray | None = None) -> None:
             f"images have shape {x.shape}; the Keras LeNet-5 takes (N, 32, 32, 1)."
             + hint
         )
-    if y is not None and (y.ndim != 1 or len(y) != len(x)):
-        raise ValueError(
-            f"labels have shape {y.shape} for {len(x)} images: give one integer class per image"
-        )
+    if y is not None:
+        check_dataset(x, y, N_CLASSES, what)
 
 
 def make_dataset(
@@ -227,6 +249,32 @@ def practitioner_callbacks(recipe: Recipe) -> list[keras.callbacks.Callback]:
     ]
 
 
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop training with an error naming the step where the loss diverged.
+
+    Keras' own ``TerminateOnNaN`` stops quietly and leaves NaN weights in the
+    model; this raises :class:`~lenet_common.checks.TrainingDivergedError`.
+    Keras reports the epoch's running mean of the loss after each batch (or
+    each ``steps_per_execution`` batches), so a step's own loss is recovered
+    from two successive means.
+    """
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch, self._seen, self._mean = epoch, 0, 0.0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        mean = float((logs or {}).get("loss", 0.0))
+        done = batch + 1  # batches of this epoch so far
+        loss = (mean * done - self._mean * self._seen) / max(done - self._seen, 1)
+        if has_diverged(mean) or has_diverged(loss):
+            steps = self.params.get("steps") or done
+            lr = float(self.model.optimizer.learning_rate.numpy())
+            raise diverged_error(self._epoch * steps + done,
+                                 mean if has_diverged(mean) else loss,
+                                 "learning_rate", lr, self._epoch + 1)
+        self._seen, self._mean = done, mean
+
+
 @dataclass
 class TrainingRun:
     """What ``fit_lenet5`` reports: the curves, the epochs, their timings."""
@@ -263,12 +311,12 @@ def fit_lenet5(
     The test set is not an argument on purpose: it is used once, after
     training, and never to choose anything.
     """
-    _check_images(x_train, y_train)
-    _check_images(x_val, y_val)
+    _check_images(x_train, y_train, "training")
+    _check_images(x_val, y_val, "validation")
     train_ds = make_dataset(x_train, y_train, batch_size=recipe.batch_size, shuffle=True, seed=seed)
     val_ds = make_dataset(x_val, y_val, batch_size=1024)
     log = EpochLog(recipe.epochs, verbose=verbose)
-    callbacks = practitioner_callbacks(recipe) + [log]
+    callbacks = practitioner_callbacks(recipe) + [log, DivergenceGuard()]
     keras_history = model.fit(
         train_ds, validation_data=val_ds, epochs=recipe.epochs, callbacks=callbacks,
         shuffle=False,  # the pipeline already shuffles, with its own seed
@@ -287,8 +335,16 @@ def fit_lenet5(
 def predict_labels(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """The predicted class of each image: the index of its largest logit."""
     _check_images(x)
+    check_images(x, "images to predict", allow_empty=True)
     logits = model.predict(x, batch_size=batch_size, verbose=0)
+    if not np.isfinite(logits).all():  # NaN weights would answer "class 0" for all
+        raise nonfinite_output_error(_named_weights(model), x)
     return np.argmax(logits, axis=1)
+
+
+def _named_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    return {f"{layer.name}.{w.name}": np.asarray(w.numpy())
+            for layer in model.layers for w in layer.weights}
 
 
 def layer_rows(model: keras.Model) -> list[tuple[str, tuple[int, int, int], int]]:
@@ -336,17 +392,60 @@ def _keras_path(path: str | Path) -> Path:
 
 
 def save_lenet5(model: keras.Model, path: str | Path) -> Path:
-    """Save architecture, weights and optimizer state in one native ``.keras`` file."""
+    """Save architecture, weights and optimizer state in one native ``.keras`` file.
+
+    The write is atomic: if it fails part-way, the previous file is untouched.
+    """
     path = _keras_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    with replacing(path) as part:
+        model.save(part)
     return path
 
 
+@functools.lru_cache(maxsize=1)
+def _lenet5_weight_shapes() -> dict[str, list[tuple[int, ...]]]:
+    """Each layer's weight shapes in the book's LeNet-5, from build_lenet5 itself."""
+    model = build_lenet5(jit_compile=False, steps_per_execution=1)
+    return {layer.name: [tuple(w.shape) for w in layer.weights] for layer in model.layers}
+
+
+def _architecture_differences(model: keras.Model) -> list[str]:
+    """How ``model``'s layers differ from LeNet-5's (names and weight shapes)."""
+    expected = _lenet5_weight_shapes()
+    found = {layer.name: [tuple(w.shape) for w in layer.weights] for layer in model.layers}
+    problems = [f"no layer {name!r}" for name in expected if name not in found]
+    problems += [f"an extra layer {name!r}" for name in found if name not in expected]
+    problems += [f"{name} has weights {found[name]}, LeNet-5's are {shapes}"
+                 for name, shapes in expected.items()
+                 if name in found and found[name] != shapes]
+    return problems
+
+
 def load_lenet5(path: str | Path) -> keras.Model:
-    """Load a model saved by :func:`save_lenet5`, ready to predict or to train on."""
+    """Load a model saved by :func:`save_lenet5`, ready to predict or to train on.
+
+    A file that is not a Keras model, or a Keras model of another
+    architecture, is refused with an error that says what the file is.
+    """
     path = _keras_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file; save a model there first with save_lenet5")
-    return keras.saving.load_model(path)
+    expected = "a Keras LeNet-5 saved by keras_lenet.save_lenet5"
+    how = "Pass the file that save_lenet5(model, path) wrote."
+    if not describe_file(path).startswith("a Keras model file"):
+        raise wrong_file_error(path, expected, how)
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as err:  # Keras raises many types for a file it cannot read
+        raise ValueError(f"{path} looks like a Keras model file but cannot be read "
+                         f"({type(err).__name__}: {str(err)[:200]}). {how}") from None
+    problems = _architecture_differences(model)
+    if problems:
+        raise ValueError(
+            f"{path} holds a Keras model ({model.name!r}) of another architecture, not "
+            f"the book's LeNet-5: {'; '.join(problems)}. Load it with "
+            "keras.saving.load_model if you meant that model."
+        )
+    return model
 

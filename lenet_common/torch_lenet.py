@@ -524,6 +524,8 @@ def predict_logits(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.nd
     x = _to_device(x, device, torch.float32)
     if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
         raise _shape_error(x.shape, "predict_logits")
+    if x.shape[0] and not bool(torch.isfinite(x.amin()) & torch.isfinite(x.amax())):
+        check_images(x.cpu().numpy(), "images to predict")  # raises, saying where
     model.eval()
     chunks = [model(x[i:i + batch_size]).float().cpu() for i in range(0, x.shape[0], batch_size)]
     logits = torch.cat(chunks) if chunks else torch.zeros(0, model.output.out_features)

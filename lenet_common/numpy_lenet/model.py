@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..checks import nonfinite_output_error
+from ..checks import check_images, nonfinite_output_error
 from . import layers as L
 
 __all__ = ["LeNet5", "PARAM_SHAPES", "LAYER_NAMES", "glorot_uniform"]
@@ -174,10 +174,11 @@ class LeNet5:
     def predict_logits(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Logits for many images, a batch at a time (keeps memory small).
 
-        Raises a ValueError, saying why, when the logits are not finite (NaN
-        weights after a diverged training, or NaN images).
+        Raises a ValueError, saying why, for images holding NaN or infinity
+        and when the logits are not finite (NaN weights after a diverged training).
         """
         x = self.check_input(x)
+        check_images(x, "images to predict", allow_empty=True)
         parts = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         self._caches = {}
         logits = np.concatenate(parts) if parts else np.zeros((0, 10), self.dtype)

@@ -1,0 +1,207 @@
+"""What the reliability checks cost: training with them against training without.
+
+Usage:
+    python benchmarks/bench_checks.py [--rounds 5] [--frameworks numpy torch keras]
+                                      [--json benchmarks/bench_checks.json]
+
+The checks are: hyperparameters, labels and finite pixels before training
+(once per call), the divergence check (NumPy: every step, a float
+comparison; PyTorch: the running loss recorded on the device every step and
+looked at every 50 steps; Keras: a callback after each batch), and PyTorch's
+input-shape hook on every forward pass. "Without" switches them off by
+patching the functions out; the two arms run in alternating rounds so that
+a neighbour's load on a shared machine hits both alike. Each round is one
+epoch on the shipped sample (2,500 images, batch 128). The script also times
+the per-step pieces alone, and the up-front check on an array the size of
+full MNIST's training split. It prints a table and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import time
+import timeit
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--frameworks", nargs="+", default=["numpy", "torch", "keras"],
+                        choices=["numpy", "torch", "keras"])
+    parser.add_argument("--json", type=Path,
+                        default=Path(__file__).with_name("bench_checks.json"))
+    return parser.parse_args(argv)
+
+
+def load_average() -> list[float]:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return []
+
+
+@contextlib.contextmanager
+def patched(pairs: list[tuple[object, str, object]]) -> Iterator[None]:
+    """Set ``obj.name = value`` for each triple, and restore them afterwards."""
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in pairs]
+    for obj, name, value in pairs:
+        setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        for obj, name, value in saved:
+            setattr(obj, name, value)
+
+
+def noop(*args, **kwargs) -> None:
+    return None
+
+
+def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
+    from lenet_common.numpy_lenet import LeNet5, train
+    from lenet_common.numpy_lenet import optim as optim_module
+    from lenet_common.numpy_lenet import train as train_module
+
+    def run() -> None:
+        train(LeNet5(seed=0), data.x_train, data.y_train, epochs=1, batch_size=128,
+              show_progress=False)
+
+    def without() -> None:
+        off = [(train_module, "has_diverged", lambda loss: False),
+               (train_module, "check_dataset", noop), (train_module, "check_hyperparameters", noop),
+               (optim_module, "check_hyperparameters", noop)]
+        with patched(off):
+            run()
+
+    return run, without
+
+
+def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
+    import torch
+
+    from lenet_common import torch_lenet as tl
+
+    config = tl.TrainConfig(epochs=1, batch_size=128)
+
+    def plain_data(model, x, y, device, what):
+        return (torch.as_tensor(x, dtype=torch.float32).to(device),
+                torch.as_tensor(y, dtype=torch.long).to(device))
+
+    def run(model=None) -> None:
+        torch.manual_seed(0)
+        tl.train(model or tl.LeNet5(), data.x_train, data.y_train, data.x_val, data.y_val,
+                 config, show_progress=False)
+
+    def without() -> None:
+        torch.manual_seed(0)
+        model = tl.LeNet5()
+        model._forward_pre_hooks.clear()  # the input-shape check
+        off = [(tl, "stop_if_diverged", noop), (tl, "_checked_data", plain_data),
+               (tl, "_check_finite_output", noop)]
+        with patched(off):
+            run(model)
+
+    return run, without
+
+
+def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
+    import keras
+
+    from lenet_common import keras_lenet as kl
+
+    recipe = kl.Recipe(epochs=1, batch_size=128)
+
+    def run() -> None:
+        kl.fit_lenet5(kl.build_lenet5(), data.x_train, data.y_train, data.x_val, data.y_val,
+                      recipe, verbose=False)
+
+    def without() -> None:
+        with patched([(kl, "DivergenceGuard", keras.callbacks.Callback),
+                      (kl, "check_dataset", noop)]):
+            run()
+
+    return run, without
+
+
+def micro() -> dict[str, float]:
+    """Microseconds per step of the per-step pieces; milliseconds of the up-front check."""
+    import numpy as np
+
+    from lenet_common.checks import check_images, has_diverged
+
+    out = {"numpy has_diverged per step (us)": 1e6 * min(timeit.repeat(
+        lambda: has_diverged(2.3), number=10_000, repeat=5)) / 10_000}
+    x = np.random.default_rng(0).standard_normal((55_000, 1, 32, 32)).astype(np.float32)
+    out["check_images, 55,000 images (ms)"] = 1e3 * min(timeit.repeat(
+        lambda: check_images(x, "x"), number=1, repeat=3))
+    try:
+        import torch
+
+        from lenet_common import torch_lenet as tl
+    except ImportError:
+        return out
+    sums, total = torch.zeros(430), torch.tensor(3.0)
+
+    def record() -> None:
+        sums[7] = total
+
+    out["torch record loss on device per step (us)"] = 1e6 * min(timeit.repeat(
+        record, number=10_000, repeat=5)) / 10_000
+    model, xb = tl.LeNet5(), torch.zeros(128, 1, 32, 32)
+    hook = list(model._forward_pre_hooks.values())[0]
+    out["torch input-shape hook per forward (us)"] = 1e6 * min(timeit.repeat(
+        lambda: hook(model, (xb,)), number=10_000, repeat=5)) / 10_000
+    out["torch look at 50 steps (us, one host copy)"] = 1e6 * min(timeit.repeat(
+        lambda: tl.first_diverged_step(sums[:50], 128, 55_000), number=1000, repeat=5)) / 1000
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from lenet_common.data import load_lenet_data
+
+    arms = {"numpy": numpy_arms, "torch": torch_arms, "keras": keras_arms}
+    result = {"machine": platform.platform(), "cpus": os.cpu_count(),
+              "date": time.strftime("%Y-%m-%d %H:%M"), "load_before": load_average(),
+              "rounds": args.rounds, "epoch_seconds": {}, "micro": {}}
+    print(f"{os.cpu_count()} CPUs, load average {load_average()}; one epoch of 2,500 "
+          f"images, batch 128; {args.rounds} rounds per arm, alternating")
+    rows = []
+    for name in args.frameworks:
+        layout = "NHWC" if name == "keras" else "NCHW"
+        data = load_lenet_data(quick=True, layout=layout)
+        run, without = arms[name](data)
+        run(), without()  # warm-up: first calls build kernels and graphs
+        timings: dict[str, list[float]] = {"with": [], "without": []}
+        for _ in range(args.rounds):
+            for arm, fn in (("with", run), ("without", without)):
+                start = time.perf_counter()
+                fn()
+                timings[arm].append(time.perf_counter() - start)
+        med = {arm: statistics.median(t) for arm, t in timings.items()}
+        result["epoch_seconds"][name] = timings
+        rows.append((name, med["with"], med["without"],
+                     100 * (med["with"] / med["without"] - 1)))
+    result["micro"] = micro()
+    result["load_after"] = load_average()
+    print(f"\n{'framework':<10}{'with (s)':>10}{'without (s)':>13}{'overhead':>10}")
+    for name, w, wo, pct in rows:
+        print(f"{name:<10}{w:>10.3f}{wo:>13.3f}{pct:>+9.1f}%")
+    print()
+    for key, value in result["micro"].items():
+        print(f"{key:<45}{value:>10.2f}")
+    print(f"\nload average after: {result['load_after']}")
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

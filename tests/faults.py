@@ -1,0 +1,33 @@
+"""Fault injection shared by the reliability tests: a disk that fills up mid-write."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+
+@contextmanager
+def disk_full_after(nbytes: int) -> Iterator[None]:
+    """Writes past ``nbytes`` into any file fail (EFBIG), as on a disk that fills up.
+
+    Uses the process's file-size limit (``RLIMIT_FSIZE``), so it reaches writers
+    written in C and C++ too (torch.save, h5py). POSIX only.
+    """
+    resource = pytest.importorskip("resource")
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a kill
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+def folder_listing(folder: Path) -> list[str]:
+    """Every name in ``folder``, hidden ones included (temporary files start with a dot)."""
+    return sorted(p.name for p in folder.iterdir())
