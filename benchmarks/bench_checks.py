@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import platform
@@ -33,10 +34,15 @@ from typing import Callable, Iterator
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--frameworks", nargs="+", default=["numpy", "torch", "keras"],
-                        choices=["numpy", "torch", "keras"])
-    parser.add_argument("--json", type=Path,
-                        default=Path(__file__).with_name("bench_checks.json"))
+    parser.add_argument(
+        "--frameworks",
+        nargs="+",
+        default=["numpy", "torch", "keras"],
+        choices=["numpy", "torch", "keras"],
+    )
+    parser.add_argument(
+        "--json", type=Path, default=Path(__file__).with_name("bench_checks.json")
+    )
     return parser.parse_args(argv)
 
 
@@ -66,17 +72,28 @@ def noop(*args, **kwargs) -> None:
 
 def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     from lenet_common.numpy_lenet import LeNet5, train
-    from lenet_common.numpy_lenet import optim as optim_module
-    from lenet_common.numpy_lenet import train as train_module
+
+    # the modules, not the functions the package exports under the same names
+    train_module = importlib.import_module("lenet_common.numpy_lenet.train")
+    optim_module = importlib.import_module("lenet_common.numpy_lenet.optim")
 
     def run() -> None:
-        train(LeNet5(seed=0), data.x_train, data.y_train, epochs=1, batch_size=128,
-              show_progress=False)
+        train(
+            LeNet5(seed=0),
+            data.x_train,
+            data.y_train,
+            epochs=1,
+            batch_size=128,
+            show_progress=False,
+        )
 
     def without() -> None:
-        off = [(train_module, "has_diverged", lambda loss: False),
-               (train_module, "check_dataset", noop), (train_module, "check_hyperparameters", noop),
-               (optim_module, "check_hyperparameters", noop)]
+        off = [
+            (train_module, "has_diverged", lambda loss: False),
+            (train_module, "check_dataset", noop),
+            (train_module, "check_hyperparameters", noop),
+            (optim_module, "check_hyperparameters", noop),
+        ]
         with patched(off):
             run()
 
@@ -91,20 +108,32 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     config = tl.TrainConfig(epochs=1, batch_size=128)
 
     def plain_data(model, x, y, device, what):
-        return (torch.as_tensor(x, dtype=torch.float32).to(device),
-                torch.as_tensor(y, dtype=torch.long).to(device))
+        return (
+            torch.as_tensor(x, dtype=torch.float32).to(device),
+            torch.as_tensor(y, dtype=torch.long).to(device),
+        )
 
     def run(model=None) -> None:
         torch.manual_seed(0)
-        tl.train(model or tl.LeNet5(), data.x_train, data.y_train, data.x_val, data.y_val,
-                 config, show_progress=False)
+        tl.train(
+            model or tl.LeNet5(),
+            data.x_train,
+            data.y_train,
+            data.x_val,
+            data.y_val,
+            config,
+            show_progress=False,
+        )
 
     def without() -> None:
         torch.manual_seed(0)
         model = tl.LeNet5()
         model._forward_pre_hooks.clear()  # the input-shape check
-        off = [(tl, "stop_if_diverged", noop), (tl, "_checked_data", plain_data),
-               (tl, "_check_finite_output", noop)]
+        off = [
+            (tl, "stop_if_diverged", noop),
+            (tl, "_checked_data", plain_data),
+            (tl, "_check_finite_output", noop),
+        ]
         with patched(off):
             run(model)
 
@@ -119,28 +148,43 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     recipe = kl.Recipe(epochs=1, batch_size=128)
 
     def run() -> None:
-        kl.fit_lenet5(kl.build_lenet5(), data.x_train, data.y_train, data.x_val, data.y_val,
-                      recipe, verbose=False)
+        kl.fit_lenet5(
+            kl.build_lenet5(),
+            data.x_train,
+            data.y_train,
+            data.x_val,
+            data.y_val,
+            recipe,
+            verbose=False,
+        )
 
     def without() -> None:
-        with patched([(kl, "DivergenceGuard", keras.callbacks.Callback),
-                      (kl, "check_dataset", noop)]):
+        with patched(
+            [
+                (kl, "DivergenceGuard", keras.callbacks.Callback),
+                (kl, "check_dataset", noop),
+            ]
+        ):
             run()
 
     return run, without
 
 
 def micro() -> dict[str, float]:
-    """Microseconds per step of the per-step pieces; milliseconds of the up-front check."""
+    """Microseconds per step of each per-step piece; milliseconds of the up-front one."""
     import numpy as np
 
     from lenet_common.checks import check_images, has_diverged
 
-    out = {"numpy has_diverged per step (us)": 1e6 * min(timeit.repeat(
-        lambda: has_diverged(2.3), number=10_000, repeat=5)) / 10_000}
+    out = {
+        "numpy has_diverged per step (us)": 1e6
+        * min(timeit.repeat(lambda: has_diverged(2.3), number=10_000, repeat=5))
+        / 10_000
+    }
     x = np.random.default_rng(0).standard_normal((55_000, 1, 32, 32)).astype(np.float32)
-    out["check_images, 55,000 images (ms)"] = 1e3 * min(timeit.repeat(
-        lambda: check_images(x, "x"), number=1, repeat=3))
+    out["check_images, 55,000 images (ms)"] = 1e3 * min(
+        timeit.repeat(lambda: check_images(x, "x"), number=1, repeat=3)
+    )
     try:
         import torch
 
@@ -152,14 +196,27 @@ def micro() -> dict[str, float]:
     def record() -> None:
         sums[7] = total
 
-    out["torch record loss on device per step (us)"] = 1e6 * min(timeit.repeat(
-        record, number=10_000, repeat=5)) / 10_000
+    out["torch record loss on device per step (us)"] = (
+        1e6 * min(timeit.repeat(record, number=10_000, repeat=5)) / 10_000
+    )
     model, xb = tl.LeNet5(), torch.zeros(128, 1, 32, 32)
     hook = list(model._forward_pre_hooks.values())[0]
-    out["torch input-shape hook per forward (us)"] = 1e6 * min(timeit.repeat(
-        lambda: hook(model, (xb,)), number=10_000, repeat=5)) / 10_000
-    out["torch look at 50 steps (us, one host copy)"] = 1e6 * min(timeit.repeat(
-        lambda: tl.first_diverged_step(sums[:50], 128, 55_000), number=1000, repeat=5)) / 1000
+    out["torch input-shape hook per forward (us)"] = (
+        1e6
+        * min(timeit.repeat(lambda: hook(model, (xb,)), number=10_000, repeat=5))
+        / 10_000
+    )
+    out["torch look at 50 steps (us, one host copy)"] = (
+        1e6
+        * min(
+            timeit.repeat(
+                lambda: tl.first_diverged_step(sums[:50], 128, 55_000),
+                number=1000,
+                repeat=5,
+            )
+        )
+        / 1000
+    )
     return out
 
 
@@ -168,11 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     from lenet_common.data import load_lenet_data
 
     arms = {"numpy": numpy_arms, "torch": torch_arms, "keras": keras_arms}
-    result = {"machine": platform.platform(), "cpus": os.cpu_count(),
-              "date": time.strftime("%Y-%m-%d %H:%M"), "load_before": load_average(),
-              "rounds": args.rounds, "epoch_seconds": {}, "micro": {}}
-    print(f"{os.cpu_count()} CPUs, load average {load_average()}; one epoch of 2,500 "
-          f"images, batch 128; {args.rounds} rounds per arm, alternating")
+    result = {
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_before": load_average(),
+        "rounds": args.rounds,
+        "epoch_seconds": {},
+        "micro": {},
+    }
+    print(
+        f"{os.cpu_count()} CPUs, load average {load_average()}; one epoch of 2,500 "
+        f"images, batch 128; {args.rounds} rounds per arm, alternating"
+    )
     rows = []
     for name in args.frameworks:
         layout = "NHWC" if name == "keras" else "NCHW"
@@ -187,8 +252,14 @@ def main(argv: list[str] | None = None) -> int:
                 timings[arm].append(time.perf_counter() - start)
         med = {arm: statistics.median(t) for arm, t in timings.items()}
         result["epoch_seconds"][name] = timings
-        rows.append((name, med["with"], med["without"],
-                     100 * (med["with"] / med["without"] - 1)))
+        rows.append(
+            (
+                name,
+                med["with"],
+                med["without"],
+                100 * (med["with"] / med["without"] - 1),
+            )
+        )
     result["micro"] = micro()
     result["load_after"] = load_average()
     print(f"\n{'framework':<10}{'with (s)':>10}{'without (s)':>13}{'overhead':>10}")

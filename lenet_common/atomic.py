@@ -68,7 +68,7 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
 
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; when the block ends, move it over ``path``.
+    """Yield a temporary path beside ``path``; when the block ends, move it there.
 
     The temporary name ends with the target's suffix (``np.savez`` and Keras
     insist on ``.npz`` and ``.keras``). On success the file is fsynced, then
@@ -82,8 +82,9 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
         tmp, fd = _new_part(path)
     except OSError as err:
         raise type(err)(
-            err.errno, f"cannot write {path} ({err.strerror}): check that the folder "
-            f"{path.parent} exists and that you may write there"
+            err.errno,
+            f"cannot write {path} ({err.strerror}): check that the folder "
+            f"{path.parent} exists and that you may write there",
         ) from None
     try:
         yield tmp
@@ -122,8 +123,10 @@ def _is_stale(part: Path, now: float) -> bool:
     return True
 
 
-def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
-    """Remove leftover temporary files of ``name`` (of every file when None) in ``folder``.
+def remove_stale_parts(
+    folder: str | os.PathLike, name: str | None = None
+) -> list[Path]:
+    """Remove leftover temporary files of ``name`` (of any file if None) in ``folder``.
 
     Files that a live process is still writing are kept. Returns what was
     removed. Never raises for a folder that is missing or read-only: the

@@ -31,7 +31,7 @@ __all__ = [
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN or infinite, or exploded: the weights are garbage."""
+    """The training loss became NaN or infinite, or exploded: the weights are lost."""
 
 
 #: A mean cross-entropy above this (in nats) means training has diverged.
@@ -57,13 +57,19 @@ def _rule_table() -> dict[str, tuple[Callable[[Any], bool], str]]:
     count = (lambda v: _whole(v) and v >= 1, "a whole number >= 1")
     patience = (lambda v: _whole(v) and v >= 0, "a whole number >= 0")
     return {
-        "lr": rate, "max_lr": rate, "learning_rate": rate,
+        "lr": rate,
+        "max_lr": rate,
+        "learning_rate": rate,
         "momentum": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
-        "weight_decay": (lambda v: _number(v) and math.isfinite(v) and v >= 0,
-                         "a finite number >= 0"),
-        "epochs": count, "batch_size": count,
+        "weight_decay": (
+            lambda v: _number(v) and math.isfinite(v) and v >= 0,
+            "a finite number >= 0",
+        ),
+        "epochs": count,
+        "batch_size": count,
         "lr_factor": (lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)"),
-        "stop_patience": patience, "lr_patience": patience,
+        "stop_patience": patience,
+        "lr_patience": patience,
     }
 
 
@@ -81,7 +87,9 @@ def check_hyperparameters(**values: Any) -> None:
     problems = []
     for name, value in values.items():
         if name not in _RULES:
-            raise KeyError(f"no rule for a hyperparameter called {name!r}: {sorted(_RULES)}")
+            raise KeyError(
+                f"no rule for a hyperparameter called {name!r}: {sorted(_RULES)}"
+            )
         test, wanted = _RULES[name]
         if not test(value):
             problems.append(f"{name}={value!r} (must be {wanted})")
@@ -130,14 +138,19 @@ def check_labels(y: Any, n_images: int, n_classes: int, what: str) -> None:
     y = np.asarray(y)
     if y.shape != (n_images,):
         raise ValueError(
-            f"{what}: need one label per image, a 1-D array of {n_images}; got shape {y.shape}"
+            f"{what}: need one label per image, a 1-D array of {n_images}; "
+            f"got shape {y.shape}"
         )
     if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
         whole = np.issubdtype(y.dtype, np.floating) and bool(np.all(np.mod(y, 1) == 0))
-        fix = ("they are whole numbers: convert them with y.astype(np.int64)" if whole
-               else "class numbers, not scores or one-hot rows")
+        fix = (
+            "they are whole numbers: convert them with y.astype(np.int64)"
+            if whole
+            else "class numbers, not scores or one-hot rows"
+        )
         raise ValueError(
-            f"{what}: labels must be integers 0 to {n_classes - 1}, got dtype {y.dtype}; {fix}"
+            f"{what}: labels must be integers 0 to {n_classes - 1}, "
+            f"got dtype {y.dtype}; {fix}"
         )
     if n_images and (y.min() < 0 or y.max() >= n_classes):
         bad = (y < 0) | (y >= n_classes)
@@ -158,12 +171,15 @@ def has_diverged(loss: float) -> bool:
     return not loss <= LOSS_CEILING
 
 
-def diverged_error(step: int, loss: float, lr_name: str, lr: float,
-                   epoch: int | None = None) -> TrainingDivergedError:
+def diverged_error(
+    step: int, loss: float, lr_name: str, lr: float, epoch: int | None = None
+) -> TrainingDivergedError:
     """The error to raise when the loss of (1-based) ``step`` has diverged."""
     if math.isfinite(loss):
-        what = (f"exploded to {loss:,.0f} (a fresh network scores about ln 10 = 2.3; "
-                f"above {LOSS_CEILING:g} counts as diverged)")
+        what = (
+            f"exploded to {loss:,.0f} (a fresh network scores about ln 10 = 2.3; "
+            f"above {LOSS_CEILING:g} counts as diverged)"
+        )
     else:
         what = f"became non-finite ({loss})"
     where = f"step {step}" + (f" (epoch {epoch})" if epoch is not None else "")
@@ -181,8 +197,9 @@ def first_bad_step(losses: np.ndarray) -> int | None:
     return int(np.argmax(bad)) if bad.any() else None
 
 
-def nonfinite_output_error(params: Mapping[str, np.ndarray], images: Any,
-                           action: str = "predict") -> ValueError:
+def nonfinite_output_error(
+    params: Mapping[str, np.ndarray], images: Any, action: str = "predict"
+) -> ValueError:
     """Explain why a model's logits hold NaN or infinity (called only when they do)."""
     bad = [name for name, p in params.items() if not np.isfinite(p).all()]
     if bad:
@@ -198,5 +215,9 @@ def nonfinite_output_error(params: Mapping[str, np.ndarray], images: Any,
         except ValueError as err:
             reason = str(err)
         else:
-            reason = "the numbers overflowed: the weights or the images are far too large"
-    return ValueError(f"cannot {action}: the model's outputs are not finite numbers: {reason}")
+            reason = (
+                "the numbers overflowed: the weights or the images are far too large"
+            )
+    return ValueError(
+        f"cannot {action}: the model's outputs are not finite numbers: {reason}"
+    )

@@ -221,9 +221,9 @@ def _locate(dataset, data_dir, *, allow_download, allow_sample, mirrors=None,
             return cached, "full", "cache"
         except CacheDirError as err:
             raise CacheDirError(
-                err.errno, f"{err.strerror}. Set LENET_CACHE_DIR to a folder you may "
-                f"write to (now {str(cache_dir())!r}), or put the four files in a folder "
-                f"and point {info.env_var} at it."
+                err.errno, f"{err.strerror}. Set LENET_CACHE_DIR to a folder you "
+                f"may write to (now {str(cache_dir())!r}), or put the four files in a "
+                f"folder and point {info.env_var} at it."
             ) from None
         except DownloadError as err:
             problem = str(err)
@@ -278,7 +278,8 @@ def _read_verified(path: Path, expected_sha256: str) -> np.ndarray:
     if got != expected_sha256:
         raise IDXError(
             f"{path}: content checksum {got[:12]}… does not match the expected "
-            f"{expected_sha256[:12]}…: the file is corrupt or is not the file its name says."
+            f"{expected_sha256[:12]}…: the file is corrupt or is not the file its "
+            "name says."
         )
     return parse_idx(raw, name=str(path))
 

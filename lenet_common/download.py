@@ -111,8 +111,9 @@ def writable_folder(folder: Path) -> Path:
         else:
             why = "it cannot be written to"
         raise CacheDirError(
-            err.errno, f"cannot write downloads into the folder {folder} "
-            f"({err.strerror or err}): {why}"
+            err.errno,
+            f"cannot write downloads into the folder {folder} "
+            f"({err.strerror or err}): {why}",
         ) from None
     return folder
 
@@ -125,24 +126,35 @@ def _describe(err: BaseException, connect_timeout: float) -> str:
         err = err.reason if isinstance(err.reason, BaseException) else err
         if not isinstance(err, BaseException):
             return str(err)
-    if isinstance(err, (socket.timeout, TimeoutError)) and not isinstance(err, DeadlineError):
-        return (f"no answer for {connect_timeout:g} s (connect_timeout; "
-                "LENET_CONNECT_TIMEOUT sets it)")
+    if isinstance(err, (socket.timeout, TimeoutError)) and not isinstance(
+        err, DeadlineError
+    ):
+        return (
+            f"no answer for {connect_timeout:g} s (connect_timeout; "
+            "LENET_CONNECT_TIMEOUT sets it)"
+        )
     if isinstance(err, http.client.IncompleteRead):
-        return (f"connection cut mid-transfer ({len(err.partial):,} bytes of a chunk, "
-                f"{err.expected or 'more'} still expected)")
+        return (
+            f"connection cut mid-transfer ({len(err.partial):,} bytes of a chunk, "
+            f"{err.expected or 'more'} still expected)"
+        )
     if isinstance(err, http.client.BadStatusLine):
         return f"not a valid HTTP answer (bad status line {str(err)[:60]!r})"
     return f"{type(err).__name__}: {err}"
 
 
-def _download_to(url: str, target: Path, connect_timeout: float, deadline: float,
-                 bar: Any) -> None:
+def _download_to(
+    url: str, target: Path, connect_timeout: float, deadline: float, bar: Any
+) -> None:
     """Stream ``url`` into ``target``; give up once ``deadline`` seconds have passed."""
     end = time.monotonic() + deadline
     request = urllib.request.Request(url, headers={"User-Agent": "lenet_common"})
-    with urllib.request.urlopen(request, timeout=min(connect_timeout, deadline)) as response, \
-            open(target, "wb") as out:
+    with (
+        urllib.request.urlopen(
+            request, timeout=min(connect_timeout, deadline)
+        ) as response,
+        open(target, "wb") as out,
+    ):
         size = response.headers.get("Content-Length")
         total = int(size) if size and size.isdigit() else None
         bar.reset(total=total)
@@ -164,7 +176,13 @@ def _download_to(url: str, target: Path, connect_timeout: float, deadline: float
 
 
 #: Everything a mirror can do wrong: network errors, broken HTTP, wrong bytes.
-_MIRROR_FAILURES = (OSError, http.client.HTTPException, ValueError, EOFError, zlib.error)
+_MIRROR_FAILURES = (
+    OSError,
+    http.client.HTTPException,
+    ValueError,
+    EOFError,
+    zlib.error,
+)
 
 
 def fetch(
@@ -186,8 +204,9 @@ def fetch(
     attempt. Raises :class:`DownloadError` listing every mirror's failure when
     none works, and :class:`CacheDirError` when ``dest_dir`` cannot be written.
     """
-    connect_timeout = _seconds("connect_timeout", connect_timeout,
-                               "LENET_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S)
+    connect_timeout = _seconds(
+        "connect_timeout", connect_timeout, "LENET_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S
+    )
     deadline = _seconds("deadline", deadline, "LENET_DOWNLOAD_DEADLINE", DEADLINE_S)
     dest_dir = writable_folder(Path(dest_dir))
     remove_stale_parts(dest_dir, filename)
@@ -197,16 +216,21 @@ def fetch(
         url = mirror.rstrip("/") + "/" + filename
         host = urllib.parse.urlsplit(url).netloc or url
         # the bar names the mirror from the start, so a slow connection is not silent
-        bar = runtime.progress(desc=f"{filename} from {host} (mirror {i}/{len(mirrors)})",
-                               unit="B", unit_scale=True, leave=False,
-                               disable=not show_progress)
+        bar = runtime.progress(
+            desc=f"{filename} from {host} (mirror {i}/{len(mirrors)})",
+            unit="B",
+            unit_scale=True,
+            leave=False,
+            disable=not show_progress,
+        )
         try:
             with replacing(dest) as part:
                 _download_to(url, part, connect_timeout, deadline, bar)
                 got = content_sha256(part.read_bytes())
                 if got != sha256:
                     raise ChecksumError(
-                        f"wrong content: SHA-256 {got[:12]}…, expected {sha256[:12]}…")
+                        f"wrong content: SHA-256 {got[:12]}…, expected {sha256[:12]}…"
+                    )
             return dest
         except _MIRROR_FAILURES as err:
             failures.append(f"  {url}: {_describe(err, connect_timeout)}")

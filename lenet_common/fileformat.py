@@ -28,7 +28,8 @@ def _describe_zip(path: Path) -> str:
         return "NumPy LeNet-5 weights (written by numpy_lenet.save_weights)"
     if names and all(n.endswith(".npy") for n in names):
         shown = ", ".join(n.removesuffix(".npy") for n in names[:4])
-        return f"a NumPy .npz archive of other arrays ({shown}{', ...' if len(names) > 4 else ''})"
+        more = ", ..." if len(names) > 4 else ""
+        return f"a NumPy .npz archive of other arrays ({shown}{more})"
     return f"a zip archive of {len(names)} file(s) ({', '.join(names[:3])})"
 
 

@@ -159,7 +159,8 @@ def build_lenet5(
     return model
 
 
-def _check_images(x: np.ndarray, y: np.ndarray | None = None, what: str = "the") -> None:
+def _check_images(x: np.ndarray, y: np.ndarray | None = None,
+                  what: str = "the") -> None:
     """Fail early, with the fix, on arrays the model cannot take.
 
     With labels, also refuse an empty set, NaN or infinite pixels and labels
@@ -407,13 +408,18 @@ def save_lenet5(model: keras.Model, path: str | Path) -> Path:
 def _lenet5_weight_shapes() -> dict[str, list[tuple[int, ...]]]:
     """Each layer's weight shapes in the book's LeNet-5, from build_lenet5 itself."""
     model = build_lenet5(jit_compile=False, steps_per_execution=1)
-    return {layer.name: [tuple(w.shape) for w in layer.weights] for layer in model.layers}
+    return _weight_shapes(model)
+
+
+def _weight_shapes(model: keras.Model) -> dict[str, list[tuple[int, ...]]]:
+    return {layer.name: [tuple(w.shape) for w in layer.weights]
+            for layer in model.layers}
 
 
 def _architecture_differences(model: keras.Model) -> list[str]:
     """How ``model``'s layers differ from LeNet-5's (names and weight shapes)."""
     expected = _lenet5_weight_shapes()
-    found = {layer.name: [tuple(w.shape) for w in layer.weights] for layer in model.layers}
+    found = _weight_shapes(model)
     problems = [f"no layer {name!r}" for name in expected if name not in found]
     problems += [f"an extra layer {name!r}" for name in found if name not in expected]
     problems += [f"{name} has weights {found[name]}, LeNet-5's are {shapes}"

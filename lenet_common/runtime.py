@@ -37,11 +37,11 @@ __all__ = [
 #: Every environment variable lenet_common reads, and what it means.
 ENV_VARS: dict[str, str] = {
     "LENET_QUICK": "1: quick mode (small sample, few steps); 0 or unset: full mode",
-    "LENET_ALLOW_SAMPLE": "0: never fall back to the shipped sample; 1 or unset: allow it",
+    "LENET_ALLOW_SAMPLE": "0: never fall back to the shipped sample; 1 or unset: do",
     "LENET_DATA_DIR": "a folder holding the four MNIST files",
     "LENET_FASHION_DATA_DIR": "a folder holding the four Fashion-MNIST files",
     "LENET_CACHE_DIR": "the download cache (default ~/.cache/lenet_common)",
-    "LENET_CONNECT_TIMEOUT": "seconds a mirror may take to connect or to send more bytes",
+    "LENET_CONNECT_TIMEOUT": "seconds a mirror may take to connect or to send more",
     "LENET_DOWNLOAD_DEADLINE": "seconds a mirror may take to deliver a whole file",
 }
 
@@ -88,7 +88,8 @@ def env_seconds(name: str, default: float) -> float:
     if not (math.isfinite(seconds) and seconds > 0):
         raise ValueError(
             f"{name}={value!r} is not understood: give a positive number of seconds, "
-            f"e.g. {name}={default:g}, or leave it unset ({ENV_VARS.get(name, 'the default')})."
+            f"e.g. {name}={default:g}, or leave it unset "
+            f"({ENV_VARS.get(name, 'the default')})."
         )
     return seconds
 

@@ -364,8 +364,8 @@ def stop_if_diverged(step_sums: torch.Tensor, epoch: int, steps_per_epoch: int,
     if bad is not None:
         total = step_sums[bad] - (step_sums[bad - 1] if bad else 0)
         size = min(batch_size, n - bad * batch_size)
-        raise diverged_error((epoch - 1) * steps_per_epoch + bad + 1, total.item() / size,
-                             "max_lr", max_lr, epoch)
+        step = (epoch - 1) * steps_per_epoch + bad + 1
+        raise diverged_error(step, total.item() / size, "max_lr", max_lr, epoch)
 
 
 def _amp_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
@@ -594,12 +594,14 @@ def _load_state(path: Path, device: torch.device) -> Any:
     """
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path}: no such file; save weights there first with save_weights(model, path)")
+            f"{path}: no such file; save weights there first with "
+            "save_weights(model, path)")
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch raises many types for a file it cannot read
         kind = describe_file(path)
-        if isinstance(err, pickle.UnpicklingError) and kind.startswith("a PyTorch file"):
+        pickled = isinstance(err, pickle.UnpicklingError)
+        if pickled and kind.startswith("a PyTorch file"):
             raise ValueError(
                 f"{path} is a PyTorch file holding pickled Python objects, not only "
                 "tensors (saved with torch.save(model) rather than save_weights?). "

@@ -29,5 +29,5 @@ def disk_full_after(nbytes: int) -> Iterator[None]:
 
 
 def folder_listing(folder: Path) -> list[str]:
-    """Every name in ``folder``, hidden ones included (temporary files start with a dot)."""
+    """Every name in ``folder``, hidden ones too (temporary files start with a dot)."""
     return sorted(p.name for p in folder.iterdir())

@@ -32,7 +32,9 @@ def test_new_file_gets_the_usual_permissions(tmp_path):
     assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), KeyboardInterrupt()]
+)
 def test_failure_in_the_writer_keeps_the_old_file(tmp_path, error):
     target = tmp_path / "f.bin"
     target.write_bytes(b"old")
@@ -58,7 +60,9 @@ def test_failure_to_flush_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 def test_missing_folder_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"cannot write .*nope.*f.bin.*folder .*nope"):
+    with pytest.raises(
+        FileNotFoundError, match=r"cannot write .*nope.*f.bin.*folder .*nope"
+    ):
         with atomic.replacing(tmp_path / "nope" / "f.bin"):
             pass
 
@@ -78,6 +82,7 @@ def test_stale_parts_of_that_file_only_are_removed(tmp_path):
 
 # --- the NumPy LeNet-5's save_weights ------------------------------------------------
 
+
 @pytest.fixture
 def saved(tmp_path):
     """A good weights file, its bytes, and the model that wrote it."""
@@ -96,9 +101,13 @@ def test_numpy_save_on_a_full_disk_keeps_the_last_good_file(saved):
         with pytest.raises(OSError):
             save_weights(LeNet5(seed=2), path)
     assert 0 < control.stat().st_size < len(good)  # the fault does strike part-way
-    assert path.read_bytes() == good and folder_listing(path.parent) == ["control", path.name]
-    np.testing.assert_array_equal(load_model(path).params["c1.weight"],
-                                  saved[2].params["c1.weight"])
+    assert path.read_bytes() == good and folder_listing(path.parent) == [
+        "control",
+        path.name,
+    ]
+    np.testing.assert_array_equal(
+        load_model(path).params["c1.weight"], saved[2].params["c1.weight"]
+    )
 
 
 def test_numpy_save_of_an_unserialisable_value_keeps_the_last_good_file(saved):

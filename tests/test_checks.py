@@ -1,4 +1,4 @@
-"""Non-finite numbers and bad inputs: the shared checks, and the NumPy LeNet-5 using them."""
+"""Non-finite numbers and bad inputs: the shared checks, and the NumPy LeNet-5's use."""
 
 from __future__ import annotations
 
@@ -15,15 +15,33 @@ from lenet_common.numpy_lenet.io import load_weights
 NAN, INF = float("nan"), float("inf")
 
 
-# --- the shared rules -------------------------------------------------------------------
+# --- the shared rules -----------------------------------------------------------------
 
-@pytest.mark.parametrize("name, value", [
-    ("lr", NAN), ("lr", INF), ("lr", 0), ("lr", -0.1), ("max_lr", INF), ("learning_rate", "0.1"),
-    ("momentum", 1.0), ("momentum", NAN), ("weight_decay", -1e-4), ("weight_decay", INF),
-    ("epochs", 0), ("epochs", 2.5), ("batch_size", True), ("lr_factor", 1.0), ("lr_patience", -1),
-])
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("lr", NAN),
+        ("lr", INF),
+        ("lr", 0),
+        ("lr", -0.1),
+        ("max_lr", INF),
+        ("learning_rate", "0.1"),
+        ("momentum", 1.0),
+        ("momentum", NAN),
+        ("weight_decay", -1e-4),
+        ("weight_decay", INF),
+        ("epochs", 0),
+        ("epochs", 2.5),
+        ("batch_size", True),
+        ("lr_factor", 1.0),
+        ("lr_patience", -1),
+    ],
+)
 def test_bad_hyperparameter_is_named(name, value):
-    with pytest.raises(ValueError, match=rf"bad hyperparameter\(s\): {name}={value!r} \(must be"):
+    with pytest.raises(
+        ValueError, match=rf"bad hyperparameter\(s\): {name}={value!r} \(must be"
+    ):
         checks.check_hyperparameters(**{name: value})
 
 
@@ -32,24 +50,37 @@ def test_every_bad_hyperparameter_is_listed_at_once():
         checks.check_hyperparameters(lr=NAN, momentum=0.9, weight_decay=-1)
     assert "lr=nan" in str(info.value) and "weight_decay=-1" in str(info.value)
     assert "momentum" not in str(info.value)
-    checks.check_hyperparameters(lr=0.05, momentum=0.0, weight_decay=0, epochs=np.int64(3))
+    checks.check_hyperparameters(
+        lr=0.05, momentum=0.0, weight_decay=0, epochs=np.int64(3)
+    )
 
 
 def test_images_with_nan_or_inf_are_located():
     x = np.zeros((6, 1, 4, 4), np.float32)
     x[2, 0, 1, 1], x[4, 0, 0, 0] = np.nan, -np.inf
-    with pytest.raises(ValueError, match=r"train images: 1 NaN and 1 infinite .* image\(s\) 2, 4 of 6"):
+    with pytest.raises(
+        ValueError, match=r"train images: 1 NaN and 1 infinite .* image\(s\) 2, 4 of 6"
+    ):
         checks.check_images(x, "train images")
 
 
-@pytest.mark.parametrize("y, expected", [
-    (np.array([0, 1, 10]), r"found \[10\] at position\(s\) 2"),
-    (np.array([0, -1, 2]), r"found \[-1\] at position\(s\) 1"),
-    (np.array([0.0, 1.0, 2.0]), r"dtype float64; they are whole numbers: convert them"),
-    (np.array([0.2, 1.7, 2.0]), r"dtype float64; class numbers, not scores"),
-    (np.array([True, False, True]), r"dtype bool"),
-    (np.array([0, 1]), r"need one label per image, a 1-D array of 3; got shape \(2,\)"),
-])
+@pytest.mark.parametrize(
+    "y, expected",
+    [
+        (np.array([0, 1, 10]), r"found \[10\] at position\(s\) 2"),
+        (np.array([0, -1, 2]), r"found \[-1\] at position\(s\) 1"),
+        (
+            np.array([0.0, 1.0, 2.0]),
+            r"dtype float64; they are whole numbers: convert them",
+        ),
+        (np.array([0.2, 1.7, 2.0]), r"dtype float64; class numbers, not scores"),
+        (np.array([True, False, True]), r"dtype bool"),
+        (
+            np.array([0, 1]),
+            r"need one label per image, a 1-D array of 3; got shape \(2,\)",
+        ),
+    ],
+)
 def test_bad_labels_are_explained(y, expected):
     with pytest.raises(ValueError, match=expected):
         checks.check_labels(y, 3, 10, "labels")
@@ -61,12 +92,15 @@ def test_divergence_helpers():
     assert checks.first_bad_step(np.array([2.3, 0.1])) is None
     err = checks.diverged_error(37, NAN, "lr", 10.0, epoch=2)
     assert isinstance(err, FloatingPointError)
-    assert "at step 37 (epoch 2) the loss became non-finite (nan), with lr=10" in str(err)
+    assert "at step 37 (epoch 2) the loss became non-finite (nan), with lr=10" in str(
+        err
+    )
     assert "smaller learning rate (e.g. lr=1)" in str(err)
     assert "exploded to 7,012" in str(checks.diverged_error(3, 7012.0, "lr", 1e3))
 
 
-# --- the NumPy LeNet-5 --------------------------------------------------------------------
+# --- the NumPy LeNet-5 ----------------------------------------------------------------
+
 
 @pytest.fixture
 def batch():
@@ -83,9 +117,15 @@ def untouched(model: LeNet5, before: dict[str, np.ndarray]) -> bool:
     return all(np.array_equal(model.params[k], v) for k, v in before.items())
 
 
-@pytest.mark.parametrize("kw, name", [({"lr": NAN}, "lr=nan"), ({"lr": INF}, "lr=inf"),
-                                      ({"momentum": 1.5}, "momentum=1.5"),
-                                      ({"epochs": 0}, "epochs=0")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"lr": NAN}, "lr=nan"),
+        ({"lr": INF}, "lr=inf"),
+        ({"momentum": 1.5}, "momentum=1.5"),
+        ({"epochs": 0}, "epochs=0"),
+    ],
+)
 def test_numpy_bad_hyperparameters(batch, kw, name):
     model = LeNet5()
     before = {k: v.copy() for k, v in model.params.items()}
@@ -102,17 +142,23 @@ def test_numpy_bad_inputs_change_no_weight(batch):
     before = {k: v.copy() for k, v in model.params.items()}
     last_bad = y.copy()
     last_bad[-1] = 10  # found only at the last step if nobody checked first
-    with pytest.raises(ValueError, match=r"training labels: .*\[10\] at position\(s\) 47"):
+    with pytest.raises(
+        ValueError, match=r"training labels: .*\[10\] at position\(s\) 47"
+    ):
         run(model, x, last_bad)
     with pytest.raises(ValueError, match="training labels: .*float64"):
         run(model, x, y + 0.5)
     nan_x = x.copy()
     nan_x[30, 0, 3, 3] = np.nan
-    with pytest.raises(ValueError, match=r"training images: 1 NaN .* image\(s\) 30 of 48"):
+    with pytest.raises(
+        ValueError, match=r"training images: 1 NaN .* image\(s\) 30 of 48"
+    ):
         run(model, nan_x, y)
     with pytest.raises(ValueError, match=r"validation images: 1 NaN"):
         run(model, x, y, x_val=nan_x, y_val=y)
-    with pytest.raises(ValueError, match=r"training images: there are none \(0 images\)"):
+    with pytest.raises(
+        ValueError, match=r"training images: there are none \(0 images\)"
+    ):
         run(model, x[:0], y[:0])
     assert untouched(model, before)
 
@@ -133,21 +179,27 @@ def test_numpy_divergence_names_the_step(batch, monkeypatch):
         return (math.nan if len(calls) >= 5 else loss), grads, logits
 
     monkeypatch.setattr(model, "loss_and_grads", nan_from_step_5)
-    with pytest.raises(TrainingDivergedError,
-                       match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\)"):
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\)",
+    ):
         run(model, *batch, lr=0.01)  # 3 steps per epoch: step 5 is in epoch 2
     assert len(calls) == 5  # stopped there
 
 
 def test_numpy_huge_learning_rate_stops_with_advice(batch):
-    with pytest.raises(TrainingDivergedError, match=r"with lr=1000\b.*smaller learning rate"):
+    with pytest.raises(
+        TrainingDivergedError, match=r"with lr=1000\b.*smaller learning rate"
+    ):
         run(LeNet5(), *batch, lr=1e3, epochs=3)
 
 
 def test_numpy_nan_weights_do_not_predict(batch, tmp_path):
     model = LeNet5()
     model.params["c3.weight"][0, 0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c3.weight\)"):
+    with pytest.raises(
+        ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c3.weight\)"
+    ):
         model.predict(batch[0])
     with pytest.raises(ValueError, match=r"in c3.weight"):
         evaluate(model, *batch)
@@ -161,8 +213,11 @@ def test_numpy_nan_weights_do_not_predict(batch, tmp_path):
 def test_numpy_nan_image_does_not_predict(batch):
     x = batch[0].copy()
     x[7, 0, 0, 0] = np.inf
-    with pytest.raises(ValueError, match=r"images to predict: 0 NaN and 1 infinite value\(s\), "
-                                         r"in image\(s\) 7"):
+    with pytest.raises(
+        ValueError,
+        match=r"images to predict: 0 NaN and 1 infinite value\(s\), "
+        r"in image\(s\) 7",
+    ):
         LeNet5().predict(x)
     assert LeNet5().predict(x[:0]).shape == (0,)  # no images: no answers, no error
 
@@ -172,8 +227,14 @@ def test_numpy_wrong_files_are_named(tmp_path):
     np.save(npy, np.zeros(3))
     with pytest.raises(ValueError, match=r"weights.npy is a single NumPy array \(.npy"):
         load_weights(npy)
-    for name, head in (("torch.npz", b"PK\x03\x04"), ("noise.npz", b"\x01\x02\x03\xff")):
+    for name, head in (
+        ("torch.npz", b"PK\x03\x04"),
+        ("noise.npz", b"\x01\x02\x03\xff"),
+    ):
         (tmp_path / name).write_bytes(head + bytes(200))
-        with pytest.raises(ValueError, match=rf"{name} is .*, not LeNet-5 weights written by "
-                                             r"numpy_lenet.save_weights"):
+        with pytest.raises(
+            ValueError,
+            match=rf"{name} is .*, not LeNet-5 weights written by "
+            r"numpy_lenet.save_weights",
+        ):
             load_weights(tmp_path / name)

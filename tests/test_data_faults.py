@@ -22,7 +22,8 @@ def corrupt(folder, name="train-labels-idx1-ubyte.gz"):
     (folder / name).write_bytes((folder / "t10k-labels-idx1-ubyte.gz").read_bytes())
 
 
-# --- the cache folder -------------------------------------------------------------------
+# --- the cache folder -----------------------------------------------------------------
+
 
 def test_cache_path_that_is_a_file_names_the_variable(tiny, tmp_path, monkeypatch):
     blocker = tmp_path / "blocker"
@@ -56,7 +57,8 @@ def test_download_limits_reach_the_mirrors(tiny, server, monkeypatch):
     assert time.monotonic() - start < 3
 
 
-# --- what a user is told ----------------------------------------------------------------
+# --- what a user is told --------------------------------------------------------------
+
 
 def test_sample_warning_gives_each_mirror_reason(monkeypatch):
     mirrors = ("http://127.0.0.1:9/a/", "http://127.0.0.1:9/b/")
@@ -83,7 +85,10 @@ def test_damaged_file_elsewhere_is_not_to_be_fetched_again(tiny, tmp_path, monke
     corrupt(mine)
     with pytest.raises(IDXError) as info:
         load_mnist("tiny", mine)
-    assert "passed as data_dir" in str(info.value) and "delete" not in str(info.value).lower()
+    assert (
+        "passed as data_dir" in str(info.value)
+        and "delete" not in str(info.value).lower()
+    )
     monkeypatch.setenv("LENET_TINY_DIR", str(mine))
     with pytest.raises(IDXError) as info:
         load_mnist("tiny", quick=False)
@@ -96,22 +101,36 @@ def test_damaged_sample_says_reinstall(tmp_path, monkeypatch):
     shutil.copytree(data.SAMPLE_DIR, sample)
     corrupt(sample / "mnist")
     monkeypatch.setattr(data, "SAMPLE_DIR", sample)
-    with pytest.raises(IDXError, match=r"shipped with lenet_common.*reinstall lenet_common"):
+    with pytest.raises(
+        IDXError, match=r"shipped with lenet_common.*reinstall lenet_common"
+    ):
         load_mnist("mnist", quick=True)
 
 
-# --- LENET_* variables ------------------------------------------------------------------
+# --- LENET_* variables ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["maybe", "2", "yess"])
 def test_allow_sample_refuses_garbage(monkeypatch, value):
     monkeypatch.setenv("LENET_ALLOW_SAMPLE", value)
-    with pytest.raises(ValueError, match=rf"LENET_ALLOW_SAMPLE='{value}' is not understood"):
+    with pytest.raises(
+        ValueError, match=rf"LENET_ALLOW_SAMPLE='{value}' is not understood"
+    ):
         load_mnist("mnist", quick=False)
 
 
-@pytest.mark.parametrize("value, allowed", [("1", True), ("on", True), ("YES", True),
-                                             ("0", False), ("off", False), ("No", False),
-                                             ("", True)])
+@pytest.mark.parametrize(
+    "value, allowed",
+    [
+        ("1", True),
+        ("on", True),
+        ("YES", True),
+        ("0", False),
+        ("off", False),
+        ("No", False),
+        ("", True),
+    ],
+)
 def test_allow_sample_values(monkeypatch, value, allowed):
     monkeypatch.setenv("LENET_ALLOW_SAMPLE", value)
     assert runtime.env_flag("LENET_ALLOW_SAMPLE", True) is allowed

@@ -104,15 +104,23 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def fails_then_good(base: str, kind: str, tmp_path: Path, **limits) -> tuple[Path, float]:
+def fails_then_good(
+    base: str, kind: str, tmp_path: Path, **limits
+) -> tuple[Path, float]:
     """Fetch with the faulty mirror first and a good one second; time it."""
     start = time.monotonic()
-    path = fetch("f.gz", [f"{base}/{kind}/", f"{base}/good/"], SHA, tmp_path / "cache",
-                 **{**FAST, **limits})
+    path = fetch(
+        "f.gz",
+        [f"{base}/{kind}/", f"{base}/good/"],
+        SHA,
+        tmp_path / "cache",
+        **{**FAST, **limits},
+    )
     return path, time.monotonic() - start
 
 
 # --- each fault moves on to the next mirror -----------------------------------------
+
 
 def test_404_then_good_mirror(server, tmp_path):
     base, requests = server
@@ -148,20 +156,33 @@ def test_every_reason_is_listed(server, tmp_path):
     base, _ = server
     kinds = ["missing", "status", "cut", "short", "trickle", "silent", "bad"]
     with pytest.raises(DownloadError) as info:
-        fetch("f.gz", [f"{base}/{k}/" for k in kinds], SHA, tmp_path / "c",
-              connect_timeout=0.3, deadline=0.3, show_progress=False)
+        fetch(
+            "f.gz",
+            [f"{base}/{k}/" for k in kinds],
+            SHA,
+            tmp_path / "c",
+            connect_timeout=0.3,
+            deadline=0.3,
+            show_progress=False,
+        )
     lines = str(info.value).splitlines()
     assert "7 mirror(s)" in lines[0]
-    expected = ["HTTP 404", "not a valid HTTP answer", "connection cut mid-transfer",
-                "connection cut mid-transfer", "0.3 s deadline", "no answer for 0.3 s",
-                "wrong content: SHA-256"]
+    expected = [
+        "HTTP 404",
+        "not a valid HTTP answer",
+        "connection cut mid-transfer",
+        "connection cut mid-transfer",
+        "0.3 s deadline",
+        "no answer for 0.3 s",
+        "wrong content: SHA-256",
+    ]
     for kind, line, reason in zip(kinds, lines[1:], expected):
         assert f"/{kind}/f.gz" in line and reason in line, line
     assert leftovers(tmp_path / "c") == []
 
 
 def test_unreachable_host_is_a_clear_error(tmp_path):
-    # port 9 on the loopback address: nothing listens there, so the connection is refused
+    # port 9 on the loopback address: nothing listens there: the connection is refused
     with pytest.raises(DownloadError, match=r"127.0.0.1:9/f.gz: .*[Rr]efused"):
         fetch("f.gz", ["http://127.0.0.1:9/"], SHA, tmp_path, **FAST)
     assert leftovers(tmp_path) == []
@@ -177,8 +198,14 @@ def test_file_url_mirror(tmp_path):
 
 def test_progress_bar_names_the_mirror(server, tmp_path, capsys):
     base, _ = server
-    fetch("f.gz", [f"{base}/missing/", f"{base}/good/"], SHA, tmp_path,
-          connect_timeout=2, deadline=2)
+    fetch(
+        "f.gz",
+        [f"{base}/missing/", f"{base}/good/"],
+        SHA,
+        tmp_path,
+        connect_timeout=2,
+        deadline=2,
+    )
     err = capsys.readouterr().err
     assert "/missing/f.gz: HTTP 404" in err and "trying the next mirror" in err
     assert "f.gz from 127.0.0.1" in err and "(mirror 2/2)" in err
@@ -186,19 +213,27 @@ def test_progress_bar_names_the_mirror(server, tmp_path, capsys):
 
 # --- limits: arguments and environment variables --------------------------------------
 
+
 def test_limits_from_the_environment(server, tmp_path, monkeypatch):
     base, _ = server
     monkeypatch.setenv("LENET_DOWNLOAD_DEADLINE", "0.4")
     monkeypatch.setenv("LENET_CONNECT_TIMEOUT", "0.3")
     with pytest.raises(DownloadError, match=r"(?s)0.4 s deadline.*no answer for 0.3 s"):
-        fetch("f.gz", [f"{base}/trickle/", f"{base}/silent/"], SHA, tmp_path,
-              show_progress=False)
+        fetch(
+            "f.gz",
+            [f"{base}/trickle/", f"{base}/silent/"],
+            SHA,
+            tmp_path,
+            show_progress=False,
+        )
 
 
 @pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf"])
 def test_bad_limit_in_the_environment(tmp_path, monkeypatch, value):
     monkeypatch.setenv("LENET_DOWNLOAD_DEADLINE", value)
-    with pytest.raises(ValueError, match=rf"LENET_DOWNLOAD_DEADLINE='{value}'.*positive"):
+    with pytest.raises(
+        ValueError, match=rf"LENET_DOWNLOAD_DEADLINE='{value}'.*positive"
+    ):
         fetch("f.gz", ["http://127.0.0.1:9/"], SHA, tmp_path, show_progress=False)
 
 
@@ -208,6 +243,7 @@ def test_bad_limit_argument(tmp_path):
 
 
 # --- partial files and the cache folder -----------------------------------------------
+
 
 def part_file(folder: Path, age_s: float) -> Path:
     part = folder / ".f.gz.0123abcd.part.gz"
@@ -238,9 +274,13 @@ def test_a_part_being_written_is_kept(tmp_path):
 def test_download_killed_with_sigkill_is_cleaned_up(server, tmp_path, monkeypatch):
     base, _ = server
     dest = tmp_path / "cache"
-    code = ("from lenet_common.download import fetch; import sys; "
-            f"fetch('f.gz', [sys.argv[1]], {SHA!r}, sys.argv[2], show_progress=False)")
-    child = subprocess.Popen([sys.executable, "-c", code, f"{base}/trickle/", str(dest)])
+    code = (
+        "from lenet_common.download import fetch; import sys; "
+        f"fetch('f.gz', [sys.argv[1]], {SHA!r}, sys.argv[2], show_progress=False)"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, f"{base}/trickle/", str(dest)]
+    )
     try:
         for _ in range(200):  # until the child has started writing
             if list(dest.glob(".f.gz.*.part.gz")):
@@ -259,7 +299,9 @@ def test_download_killed_with_sigkill_is_cleaned_up(server, tmp_path, monkeypatc
 def test_cache_path_that_is_a_file(tmp_path):
     blocker = tmp_path / "cache"
     blocker.write_text("not a folder")
-    with pytest.raises(CacheDirError, match=rf"cannot write downloads into the folder {blocker}"):
+    with pytest.raises(
+        CacheDirError, match=rf"cannot write downloads into the folder {blocker}"
+    ):
         fetch("f.gz", ["http://127.0.0.1:9/"], SHA, blocker, **FAST)
     assert blocker.read_text() == "not a folder"
 
@@ -270,6 +312,7 @@ def test_read_only_cache_folder(tmp_path, monkeypatch):
     folder.chmod(0o555)
     try:
         if os.access(folder, os.W_OK):  # root ignores permissions: inject the refusal
+
             def refuse(self, *args, **kwargs):
                 raise PermissionError(13, "Permission denied", str(self))
 

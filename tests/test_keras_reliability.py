@@ -1,4 +1,4 @@
-"""The Keras LeNet-5 when things go wrong: saves, bad inputs, divergence, wrong files."""
+"""The Keras LeNet-5 when things go wrong: saves, inputs, divergence, wrong files."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def same(model, before) -> bool:
     return all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
 
 
-# --- saving and loading -------------------------------------------------------------------
+# --- saving and loading ---------------------------------------------------------------
+
 
 def test_save_on_a_full_disk_keeps_the_last_good_file(model, tmp_path):
     path = kl.save_lenet5(model, tmp_path / "lenet5.keras")
@@ -67,9 +68,10 @@ def test_wrong_files_are_named(tmp_path):
     (tmp_path / "arrays.npz").rename(tmp_path / "arrays.keras")
     (tmp_path / "noise.keras").write_bytes(bytes(range(3, 200)))
     expected = {
-        "arrays.keras": r"arrays.keras is a NumPy .npz archive of other arrays \(a\), not a "
-                        r"Keras LeNet-5 saved by keras_lenet.save_lenet5",
-        "noise.keras": r"noise.keras is not a known format \(it starts with the bytes 03 04",
+        "arrays.keras": r"arrays.keras is a NumPy .npz archive of other arrays \(a\), "
+        r"not a Keras LeNet-5 saved by keras_lenet.save_lenet5",
+        "noise.keras": r"noise.keras is not a known format \(it starts with the bytes "
+        r"03 04",
     }
     for name, pattern in expected.items():
         with pytest.raises(ValueError, match=pattern):
@@ -77,22 +79,34 @@ def test_wrong_files_are_named(tmp_path):
 
 
 def test_another_architecture_does_not_load_silently(tmp_path):
-    other = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Flatten(name="flatten"),
-                              keras.layers.Dense(10, name="output")], name="tiny")
+    other = keras.Sequential(
+        [
+            keras.Input((32, 32, 1)),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(10, name="output"),
+        ],
+        name="tiny",
+    )
     other.save(tmp_path / "tiny.keras")
-    with pytest.raises(ValueError, match=r"tiny.keras holds a Keras model \('tiny'\) of another "
-                                         r"architecture.*no layer 'c1'.*output has weights "
-                                         r"\[\(1024, 10\), \(10,\)\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"tiny.keras holds a Keras model \('tiny'\) of another "
+        r"architecture.*no layer 'c1'.*output has weights "
+        r"\[\(1024, 10\), \(10,\)\]",
+    ):
         kl.load_lenet5(tmp_path / "tiny.keras")
     variant = kl.build_lenet5(activation="relu", pooling="max")  # same weights: loads
     kl.save_lenet5(variant, tmp_path / "variant.keras")
     assert kl.load_lenet5(tmp_path / "variant.keras").count_params() == 61_706
 
 
-# --- hyperparameters, inputs, divergence, predictions -------------------------------------
+# --- hyperparameters, inputs, divergence, predictions ---------------------------------
+
 
 def test_bad_hyperparameters_are_named():
-    with pytest.raises(ValueError, match=r"learning_rate=nan \(must be a finite number > 0\)"):
+    with pytest.raises(
+        ValueError, match=r"learning_rate=nan \(must be a finite number > 0\)"
+    ):
         kl.Recipe(epochs=3, learning_rate=NAN)
     with pytest.raises(ValueError, match=r"lr_factor=1.5"):
         kl.Recipe(epochs=3, lr_factor=1.5)
@@ -109,8 +123,18 @@ def test_bad_inputs_change_no_weight(model, data):
     nan_x[3, 0, 0, 0] = NAN
     cases = {
         r"training labels: .*\[10\] at position\(s\) 47": (x, bad, xv, yv),
-        r"training labels: .*dtype float32; they are whole numbers": (x, y.astype(np.float32), xv, yv),
-        r"training images: 1 NaN and 0 infinite value\(s\), in image\(s\) 3 of 48": (nan_x, y, xv, yv),
+        r"training labels: .*dtype float32; they are whole numbers": (
+            x,
+            y.astype(np.float32),
+            xv,
+            yv,
+        ),
+        r"training images: 1 NaN and 0 infinite value\(s\), in image\(s\) 3 of 48": (
+            nan_x,
+            y,
+            xv,
+            yv,
+        ),
         r"training images: there are none \(0 images\)": (x[:0], y[:0], xv, yv),
         r"validation images: 1 NaN": (x, y, nan_x, y),
     }
@@ -142,22 +166,32 @@ def test_divergence_names_the_step(data):
     runtime.seed_everything(0)
     inner = kl.build_lenet5()
     model = keras.Sequential([keras.Input((32, 32, 1)), *inner.layers, NanFromStep(5)])
-    model.compile(optimizer=keras.optimizers.SGD(0.05),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     x, y, xv, yv = data
-    with pytest.raises(TrainingDivergedError,
-                       match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\), "
-                             r"with learning_rate=0.05"):
-        kl.fit_lenet5(model, x, y, xv, yv, kl.Recipe(epochs=3, batch_size=16), verbose=False)
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\), "
+        r"with learning_rate=0.05",
+    ):
+        kl.fit_lenet5(
+            model, x, y, xv, yv, kl.Recipe(epochs=3, batch_size=16), verbose=False
+        )
 
 
 def test_nan_weights_and_images_do_not_predict(data):
     model = kl.build_lenet5()
     x = data[0].copy()
     x[4, 1, 1, 0] = -np.inf
-    with pytest.raises(ValueError, match=r"images to predict: 0 NaN and 1 infinite .* 4 of 48"):
+    with pytest.raises(
+        ValueError, match=r"images to predict: 0 NaN and 1 infinite .* 4 of 48"
+    ):
         kl.predict_labels(model, x)
     kernel = model.get_layer("c3").kernel
     kernel.assign(np.full(kernel.shape, NAN, np.float32))
-    with pytest.raises(ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c3.kernel\)"):
+    with pytest.raises(
+        ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c3.kernel\)"
+    ):
         kl.predict_labels(model, data[0])

@@ -153,11 +153,12 @@ def test_save_load_round_trip(tmp_path):
 def test_load_rejects_wrong_files(tmp_path):
     text = tmp_path / "notes.npz"
     text.write_text("not a zip file")
-    with pytest.raises(ValueError, match=r"notes.npz is a text file, not LeNet-5 weights"):
+    with pytest.raises(ValueError, match=r"notes.npz is a text file, not LeNet-5"):
         load_weights(text)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
-    with pytest.raises(ValueError, match=r"other.npz is a NumPy .npz archive of other arrays \(a\)"):
+    with pytest.raises(ValueError, match=r"other.npz is a NumPy .npz archive of other "
+                                         r"arrays \(a\)"):
         load_weights(other)
     bad = tmp_path / "bad.npz"
     params = dict(LeNet5().params, **{"c1.weight": np.zeros((6, 1, 3, 3), np.float32)})

@@ -1,4 +1,4 @@
-"""The PyTorch LeNet-5 when things go wrong: saves, bad inputs, divergence, wrong files."""
+"""The PyTorch LeNet-5 when things go wrong: saves, inputs, divergence, wrong files."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def same(model, before) -> bool:
     return all(torch.equal(model.state_dict()[k], v) for k, v in before.items())
 
 
-# --- saving -------------------------------------------------------------------------------
+# --- saving ---------------------------------------------------------------------------
+
 
 def test_save_on_a_full_disk_keeps_the_last_good_file(model, tmp_path):
     path = tl.save_weights(model, tmp_path / "lenet5.pt")
@@ -63,17 +64,22 @@ def test_save_on_a_full_disk_keeps_the_last_good_file(model, tmp_path):
     assert same(tl.load_weights(tl.LeNet5(), path), state(model))
 
 
-def test_save_of_an_unserialisable_object_keeps_the_last_good_file(model, tmp_path, monkeypatch):
+def test_save_of_an_unserialisable_object_keeps_the_last_good_file(
+    model, tmp_path, monkeypatch
+):
     path = tl.save_weights(model, tmp_path / "lenet5.pt")
     good = path.read_bytes()
     broken = tl.LeNet5()
-    monkeypatch.setattr(broken, "state_dict", lambda: {**model.state_dict(), "x": lambda: 0})
+    monkeypatch.setattr(
+        broken, "state_dict", lambda: {**model.state_dict(), "x": lambda: 0}
+    )
     with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
         tl.save_weights(broken, path)
     assert path.read_bytes() == good and folder_listing(tmp_path) == ["lenet5.pt"]
 
 
-# --- loading the wrong file ---------------------------------------------------------------
+# --- loading the wrong file -----------------------------------------------------------
+
 
 def test_wrong_files_are_named_and_no_unsafe_advice(model, tmp_path):
     files = {"arrays.npz": None, "noise.pt": bytes(range(7, 250)), "empty.pt": b""}
@@ -83,12 +89,12 @@ def test_wrong_files_are_named_and_no_unsafe_advice(model, tmp_path):
             (tmp_path / name).write_bytes(content)
     torch.save(model, tmp_path / "whole_model.pt")  # pickled code, not just tensors
     expected = {
-        "arrays.npz": r"arrays.npz is a NumPy .npz archive of other arrays \(a\), not PyTorch "
-                      r"LeNet-5 weights written by torch_lenet.save_weights",
+        "arrays.npz": r"arrays.npz is a NumPy .npz archive of other arrays \(a\), "
+        r"not PyTorch LeNet-5 weights written by torch_lenet.save_weights",
         "noise.pt": r"noise.pt is not a known format .*, not PyTorch LeNet-5 weights",
         "empty.pt": r"empty.pt is an empty file, not PyTorch LeNet-5 weights",
-        "whole_model.pt": r"whole_model.pt is a PyTorch file holding pickled Python objects.*"
-                          r"refused.*save_weights",
+        "whole_model.pt": r"whole_model.pt is a PyTorch file holding pickled Python "
+        r"objects.*refused.*save_weights",
     }
     for name, pattern in expected.items():
         with pytest.raises(ValueError, match=pattern) as info:
@@ -97,23 +103,33 @@ def test_wrong_files_are_named_and_no_unsafe_advice(model, tmp_path):
         assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
-# --- shapes, labels, numbers --------------------------------------------------------------
+# --- shapes, labels, numbers ----------------------------------------------------------
+
 
 def test_wrong_shape_is_a_value_error_naming_the_shape(model, data):
     x = data[0]
-    for call in (lambda: model(torch.as_tensor(x[:, 0])),
-                 lambda: model(torch.zeros(2, 32, 32, 1)),
-                 lambda: tl.predict_logits(model, x.transpose(0, 2, 3, 1)),
-                 lambda: tl.predict(model, x[:, :, :28, :28])):
-        with pytest.raises(ValueError, match=r"images must have shape \(N, 1, 32, 32\)"):
+    for call in (
+        lambda: model(torch.as_tensor(x[:, 0])),
+        lambda: model(torch.zeros(2, 32, 32, 1)),
+        lambda: tl.predict_logits(model, x.transpose(0, 2, 3, 1)),
+        lambda: tl.predict(model, x[:, :, :28, :28]),
+    ):
+        with pytest.raises(
+            ValueError, match=r"images must have shape \(N, 1, 32, 32\)"
+        ):
             call()
 
 
-@pytest.mark.parametrize("config, name", [({"max_lr": INF}, "max_lr=inf"),
-                                          ({"max_lr": NAN}, "max_lr=nan"),
-                                          ({"momentum": -0.1}, "momentum=-0.1"),
-                                          ({"weight_decay": NAN}, "weight_decay=nan"),
-                                          ({"batch_size": 0}, "batch_size=0")])
+@pytest.mark.parametrize(
+    "config, name",
+    [
+        ({"max_lr": INF}, "max_lr=inf"),
+        ({"max_lr": NAN}, "max_lr=nan"),
+        ({"momentum": -0.1}, "momentum=-0.1"),
+        ({"weight_decay": NAN}, "weight_decay=nan"),
+        ({"batch_size": 0}, "batch_size=0"),
+    ],
+)
 def test_bad_hyperparameters_are_named(config, name):
     with pytest.raises(ValueError, match=rf"bad hyperparameter\(s\): {name}"):
         tl.TrainConfig(**config)
@@ -126,18 +142,38 @@ def test_bad_inputs_change_no_weight(model, data):
     bad[-1] = 10
     cases = {
         r"training labels: .*\[10\] at position\(s\) 47": (x, bad, xv, yv),
-        r"training labels: labels must be integers 0 to 9, got dtype float64": (x, y + 0.7, xv, yv),
+        r"training labels: labels must be integers 0 to 9, got dtype float64": (
+            x,
+            y + 0.7,
+            xv,
+            yv,
+        ),
         r"validation labels: .*torch.int64|validation labels: .*float32": (
-            x, y, xv, torch.as_tensor(yv, dtype=torch.float32)),
+            x,
+            y,
+            xv,
+            torch.as_tensor(yv, dtype=torch.float32),
+        ),
         r"training images: 1024 NaN and 0 infinite value\(s\), in image\(s\) 3 of 48": (
-            np.where(np.arange(48)[:, None, None, None] == 3, np.nan, x), y, xv, yv),
+            np.where(np.arange(48)[:, None, None, None] == 3, np.nan, x),
+            y,
+            xv,
+            yv,
+        ),
         r"training images: there are none \(0 images\)": (x[:0], y[:0], xv, yv),
         r"validation images: there are none": (x, y, xv[:0], yv[:0]),
     }
     for pattern, (a, b, c, d) in cases.items():
         with pytest.raises(ValueError, match=pattern):
-            tl.train(model, a, b, c, d, tl.TrainConfig(epochs=1, batch_size=16),
-                     show_progress=False)
+            tl.train(
+                model,
+                a,
+                b,
+                c,
+                d,
+                tl.TrainConfig(epochs=1, batch_size=16),
+                show_progress=False,
+            )
     with pytest.raises(ValueError, match=r"evaluation images: there are none"):
         tl.evaluate(model, x[:0], y[:0])
     assert same(model, before)
@@ -159,17 +195,23 @@ def test_divergence_names_the_step(data, monkeypatch):
 
     looks = []
     real = tl.first_diverged_step
-    monkeypatch.setattr(tl, "first_diverged_step", lambda *a: looks.append(1) or real(*a))
+    monkeypatch.setattr(
+        tl, "first_diverged_step", lambda *a: looks.append(1) or real(*a)
+    )
     x, y, xv, yv = data
-    with pytest.raises(TrainingDivergedError,
-                       match=r"at step 3 \(epoch 2\) the loss became non-finite \(nan\), "
-                             r"with max_lr=0.05"):
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"at step 3 \(epoch 2\) the loss became non-finite \(nan\), "
+        r"with max_lr=0.05",
+    ):
         run(NanFromStep(), (x[:32], y[:32], xv, yv))  # 2 steps per epoch
     assert looks == [1, 1]  # one look per epoch here (every 50 steps in general)
 
 
 def test_huge_learning_rate_stops_with_advice(model, data):
-    with pytest.raises(TrainingDivergedError, match=r"max_lr=1e\+06.*smaller learning rate"):
+    with pytest.raises(
+        TrainingDivergedError, match=r"max_lr=1e\+06.*smaller learning rate"
+    ):
         run(model, data, max_lr=1e6, epochs=1)
 
 
@@ -185,11 +227,15 @@ def test_nan_weights_and_images_do_not_predict(model, data):
     x = data[0]
     nan_x = x.copy()
     nan_x[5, 0, 0, 0] = INF
-    with pytest.raises(ValueError, match=r"images to predict: 0 NaN and 1 infinite .* 5 of 48"):
+    with pytest.raises(
+        ValueError, match=r"images to predict: 0 NaN and 1 infinite .* 5 of 48"
+    ):
         tl.predict(model, nan_x)
     with torch.no_grad():
         model.c5.bias[3] = NAN
-    with pytest.raises(ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c5.bias\)"):
+    with pytest.raises(
+        ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c5.bias\)"
+    ):
         tl.predict(model, x)
     with pytest.raises(ValueError, match=r"cannot evaluate: .*\(in c5.bias\)"):
         tl.evaluate(model, x, data[1])
