@@ -48,3 +48,32 @@ def test_print_mode(capsys):
     runtime.print_mode()
     out = capsys.readouterr().out
     assert out.startswith("Mode: ") and out.count("\n") == 1
+
+
+def test_lenet_variables_are_read_only_in_runtime():
+    import re
+
+    from tests.conftest import ROOT
+
+    reads = re.compile(r"""environ(\.get)?\s*[\[(]\s*["']LENET_|getenv\(\s*["']LENET_""")
+    offenders = [str(f.relative_to(ROOT)) for f in (ROOT / "lenet_common").rglob("*.py")
+                 if f.name != "runtime.py" and reads.search(f.read_text())]
+    assert offenders == []
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in runtime.ENV_VARS if name not in readme] == []
+
+
+@pytest.mark.parametrize("value, seconds", [(None, 7.0), ("", 7.0), (" 2.5 ", 2.5)])
+def test_env_seconds(monkeypatch, value, seconds):
+    if value is None:
+        monkeypatch.delenv("LENET_DOWNLOAD_DEADLINE", raising=False)
+    else:
+        monkeypatch.setenv("LENET_DOWNLOAD_DEADLINE", value)
+    assert runtime.env_seconds("LENET_DOWNLOAD_DEADLINE", 7.0) == seconds
+
+
+def test_env_flag_refuses_garbage(monkeypatch):
+    monkeypatch.setenv("LENET_ALLOW_SAMPLE", "maybe")
+    with pytest.raises(ValueError, match=r"LENET_ALLOW_SAMPLE='maybe' is not understood: "
+                                         r"use 1, true, yes or on; or 0, false, no or off"):
+        runtime.env_flag("LENET_ALLOW_SAMPLE", True)
