@@ -17,9 +17,13 @@ from lenet_common import runtime  # noqa: E402
 from lenet_common.checks import TrainingDivergedError  # noqa: E402
 from tests.faults import disk_full_after, folder_listing  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
-)
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+    ),
+    # an untrained model's optimizer has no slots yet: Keras notes it on loading
+    pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer:UserWarning"),
+]
 NAN = float("nan")
 
 
