@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pytest
 
 
@@ -31,3 +32,11 @@ def disk_full_after(nbytes: int) -> Iterator[None]:
 def folder_listing(folder: Path) -> list[str]:
     """Every name in ``folder``, hidden ones too (temporary files start with a dot)."""
     return sorted(p.name for p in folder.iterdir())
+
+
+def random_split(layout: str = "NCHW") -> tuple[np.ndarray, ...]:
+    """48 random images (3 batches of 16) with labels 0-9, and 16 for validation."""
+    shape = (64, 1, 32, 32) if layout == "NCHW" else (64, 32, 32, 1)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    y = np.arange(64) % 10
+    return x[:48], y[:48], x[48:], y[48:]

@@ -15,25 +15,24 @@ import keras  # noqa: E402
 
 from lenet_common import runtime  # noqa: E402
 from lenet_common.checks import TrainingDivergedError  # noqa: E402
-from tests.faults import disk_full_after, folder_listing  # noqa: E402
+from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
 
 pytestmark = [
     pytest.mark.filterwarnings(
-        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+        "ignore:__array__ implementation doesn't accept a copy keyword"
+        ":DeprecationWarning"
     ),
     # an untrained model's optimizer has no slots yet: Keras notes it on loading
-    pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer:UserWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Skipping variable loading for optimizer:UserWarning"
+    ),
 ]
 NAN = float("nan")
 
 
 @pytest.fixture(scope="module")
 def data():
-    """48 random images (NHWC, 3 batches of 16), labels 0-9, and 16 for validation."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((64, 32, 32, 1)).astype(np.float32)
-    y = np.arange(64) % 10
-    return x[:48], y[:48], x[48:], y[48:]
+    return random_split("NHWC")
 
 
 @pytest.fixture(scope="module")

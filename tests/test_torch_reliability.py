@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from lenet_common import torch_lenet as tl  # noqa: E402
 from lenet_common.checks import TrainingDivergedError  # noqa: E402
-from tests.faults import disk_full_after, folder_listing  # noqa: E402
+from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")
 
@@ -25,11 +25,7 @@ def model() -> tl.LeNet5:
 
 @pytest.fixture(scope="module")
 def data():
-    """48 random images (3 batches of 16), labels 0-9, and 16 for validation."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((64, 1, 32, 32)).astype(np.float32)
-    y = np.arange(64) % 10
-    return x[:48], y[:48], x[48:], y[48:]
+    return random_split("NCHW")
 
 
 def run(model, data, **config):
