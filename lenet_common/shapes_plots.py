@@ -338,4 +338,11 @@ def output_size_calculator(
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    return widgets.HBox([widgets.VBox(list(controls.values())), out])
+
+    class Calculator(widgets.HBox):
+        """The sliders and the picture; as text (a static page), one line on how to use it."""
+
+        def __repr__(self) -> str:
+            return "[the output-size calculator: run this chapter in Jupyter or Colab to use it]"
+
+    return Calculator([widgets.VBox(list(controls.values())), out])

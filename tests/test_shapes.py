@@ -461,6 +461,8 @@ def test_calculator_widget_builds_and_follows_its_sliders():
     assert names == ["input size", "kernel", "stride", "padding", "dilation", "layer"]
     controls.children[1].value = 9  # does not fit: must show a message, not raise
     controls.children[5].value = True
+    # a static page (the built book) shows the widget's text: one line saying how to use it
+    assert "run this chapter" in box._repr_mimebundle_()["text/plain"]
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,193 @@
+"""Every page of the built book, in a real headless browser, at a laptop's and a phone's width.
+
+`make test` builds the book and its student edition (quick mode) first; this
+test serves each over 127.0.0.1 and opens every page of ``_toc.yml`` in
+Debian's Chromium, driven by Selenium. At 1280 and 390 CSS pixels it checks:
+no console error from the book's own files; every image loaded; figures shown
+at their own size (the figure rule, at 1280); nothing cut off (content wider
+than its box, or than the screen, that cannot be scrolled); every formula
+typeset by MathJax, no raw TeX; no path of the build machine in the text; the
+Colab, Binder and download links lead to this page's notebook in the
+configured repository (the student notebook in the student edition); every
+internal link and anchor resolves; a chapter page weighs at most 2 MB. The
+search page finds "LeNet". Screenshots land in ``_build/browser/``.
+
+Without Chromium or a built site the test skips, except where
+``LENET_REQUIRE_BROWSER=1`` (set by ``.ci/run``): there it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests import browser_site as site
+
+WIDTHS = (1280, 390)
+MAX_CHAPTER_BYTES = 2_000_000  # as transferred (gzip, as GitHub Pages serves it), first visit
+SHOTS = site.ROOT / "_build" / "browser"
+PAGES = site.toc_pages()
+REQUIRED = os.environ.get("LENET_REQUIRE_BROWSER", "").strip() == "1"
+
+# paths that exist only on the machine that built the book
+MACHINE_PATHS = sorted({str(site.ROOT), sys.prefix, str(Path.home()), "/tmp/", "site-packages",
+                        "/work/", "/home/", "/root/"}, key=len, reverse=True)
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"the browser test must run here (LENET_REQUIRE_BROWSER=1): {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def driver():
+    reason = site.browser_missing()
+    if reason:
+        _unavailable(reason)
+    gen = site.start_chromium()
+    d = next(gen)
+    d.execute_cdp_cmd("Network.enable", {})
+    yield d
+    gen.close()
+
+
+@pytest.fixture(scope="module", params=site.EDITIONS, ids=lambda e: e.name)
+def served(request):
+    edition = request.param
+    if not (edition.html / "index.html").is_file():
+        _unavailable(f"{edition.html} is not built (make test builds it)")
+    server, base = site.serve(edition.html)
+    yield edition, base
+    server.shutdown()
+
+
+_fetched: dict[str, tuple[int, bytes]] = {}
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """Status and body of a URL on the local server (cached)."""
+    if url not in _fetched:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r:
+                _fetched[url] = (r.status, r.read())
+        except urllib.error.HTTPError as err:
+            _fetched[url] = (err.code, b"")
+    return _fetched[url]
+
+
+def check_links(links: list[str], base: str, page_url: str) -> list[str]:
+    """Internal links that lead nowhere: a missing page, or a missing anchor in it."""
+    problems = []
+    for link in sorted(set(links)):
+        if not link.startswith(base):
+            continue
+        target, _, anchor = link.partition("#")
+        status, body = fetch(target)
+        if status != 200:
+            problems.append(f"{link}: HTTP {status}")
+            continue
+        if anchor and target.endswith(".html"):
+            anchor = urllib.parse.unquote(anchor)
+            if not re.search(rb'\sid="' + re.escape(anchor.encode()) + rb'"', body):
+                problems.append(f"{link}: no element with id {anchor!r} in {target.removeprefix(base)}")
+    return problems
+
+
+def check_launch_links(links: list[str], page: str, edition: site.Edition, base: str) -> list[str]:
+    """Colab, Binder and download lead to this page's notebook in the configured repository."""
+    source = site.source_of(page)
+    if source.suffix != ".ipynb":
+        return []
+    repo, branch = site.repository()
+    notebook = source
+    if edition.student and site.student_notebook(page) is not None:
+        notebook = site.student_notebook(page)
+    path = notebook.relative_to(site.ROOT).as_posix()
+    problems = []
+    colab = [u for u in links if u.startswith("https://colab.research.google.com/")]
+    binder = [u for u in links if u.startswith("https://mybinder.org/")]
+    if not colab or any(f"/github/{repo}/blob/{branch}/{path}" not in u for u in colab):
+        problems.append(f"Colab link {colab} does not open {repo}@{branch}:{path}")
+    if not binder or any(f"/v2/gh/{repo}/{branch}" not in u or path not in urllib.parse.unquote(u)
+                         for u in binder):
+        problems.append(f"Binder link {binder} does not open {repo}@{branch}:{path}")
+    downloads = [u for u in links if u.startswith(base) and u.endswith(".ipynb")]
+    if not downloads:
+        problems.append("no download link for the notebook")
+    for url in downloads:
+        status, body = fetch(url)
+        if status != 200:
+            problems.append(f"download {url}: HTTP {status}")
+        elif site.notebook_sources(body) != site.notebook_sources(notebook.read_bytes()):
+            problems.append(f"download {url} is not {path}")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_reads_well_in_a_browser(driver, served, page):
+    edition, base = served
+    url = base + page + ".html"
+    chapter = site.source_of(page).suffix == ".ipynb"
+    problems: list[str] = []
+    for width in WIDTHS:
+        site.set_width(driver, width)
+        site.open_page(driver, url)
+        report = site.page_report(driver, check_figure_scale=width >= 1200)
+        site.full_screenshot(driver, SHOTS / edition.name / f"{page.replace('/', '_')}-{width}.png")
+        at = f"[{width} px]"
+        problems += [f"{at} console: {e}" for e in site.console_errors(driver, base)]
+        if report["viewport"] != width:
+            problems.append(f"{at} the window is {report['viewport']} px wide, not {width}")
+        if report["pageWidth"] > width + 1:
+            problems.append(f"{at} the page is {report['pageWidth']} px wide: wider than the screen")
+        problems += [f"{at} cut off: {c}" for c in report["clipped"]]
+        if report["nClipped"] > len(report["clipped"]):
+            problems.append(f"{at} ... and {report['nClipped'] - len(report['clipped'])} more cut off")
+        problems += [f"{at} image did not load: {src}" for src in report["broken"]]
+        problems += [f"{at} figure shrunk (text below the figure rule): {s}" for s in report["shrunk"]]
+        problems += [f"{at} formula not typeset: {m}" for m in report["untypeset"]]
+        problems += [f"{at} raw TeX in the text: {t!r}" for t in report["tex"]]
+        for needle in site_paths_in(report["text"]):
+            problems.append(f"{at} build-machine path in the text: {needle}")
+        if width == WIDTHS[0]:
+            problems += check_links(report["links"], base, url)
+            problems += check_launch_links(report["links"], page, edition, base)
+            if chapter and report["weight"] > MAX_CHAPTER_BYTES:
+                problems.append(f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
+                                f"heaviest: {report['heaviest']}")
+            print(f"{edition.name} {page}: {report['weight']:,} bytes transferred "
+                  f"({report['raw']:,} uncompressed), {report['nImages']} images, "
+                  f"{report['nMaths']} formulas")
+    assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
+
+
+def site_paths_in(text: str) -> list[str]:
+    """The build machine's paths (or telltale parts of them) found in ``text``."""
+    found = []
+    for needle in MACHINE_PATHS:
+        for m in re.finditer(re.escape(needle), text):
+            found.append(text[max(0, m.start() - 30):m.end() + 30].replace("\n", " "))
+            break
+    return found
+
+
+def test_search_finds_lenet(driver, served):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    edition, base = served
+    site.set_width(driver, WIDTHS[0])
+    driver.get(base + "search.html?q=LeNet")
+    hits = WebDriverWait(driver, 60).until(lambda d: d.execute_script(
+        "const r = document.querySelectorAll('#search-results ul.search li');"
+        "const s = document.querySelector('#search-results p.search-summary, #search-results .search-summary');"
+        "return (r.length || (s && /did not match|found/i.test(s.textContent))) ? r.length + 1 : 0;")) - 1
+    assert hits >= len(PAGES) // 2, f"{edition.name}: search for LeNet found {hits} pages"
+    assert not site.console_errors(driver, base)
