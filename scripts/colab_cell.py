@@ -36,7 +36,9 @@ if "google.colab" in sys.modules:
         capture_output=True, text=True,
     )
     if pip.returncode != 0:
-        raise RuntimeError("pip could not install lenet_common:\\n" + pip.stdout + pip.stderr)'''
+        raise RuntimeError(
+            "pip could not install lenet_common:\\n" + pip.stdout + pip.stderr
+        )'''
 
 
 def repository(config_file: Path = ROOT / "_config.yml") -> tuple[str, str]:
