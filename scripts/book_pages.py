@@ -64,9 +64,9 @@ def copy_mathjax(target: Path) -> None:
 
 
 def _config_inited(app: Any, config: Any) -> None:
-    options = config.html_theme_options
-    if not options.get("default_mode"):
-        options["default_mode"] = "auto"  # what the theme falls back to anyway, without the error
+    context = config.html_context  # pydata-sphinx-theme reads the default mode from here
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"  # what the theme falls back to anyway, without the error
     if config.book_local_mathjax:
         config.mathjax_path = MATHJAX_ENTRY  # relative: served from _static/
 
@@ -85,7 +85,9 @@ def _unique_scripts(app: Any, pagename: str, templatename: str, context: dict, d
         attributes = getattr(js, "attributes", {})
         if attributes.get("type") == WIDGET_STATE and not app.config.nb_ipywidgets_js:
             continue
-        key = (str(getattr(js, "filename", js)),
+        # an inline script comes once with filename None and once with "" (Sphinx's
+        # registry and builder spell it differently): both mean "no file"
+        key = (str(getattr(js, "filename", js) or ""),
                tuple(sorted((k, str(v)) for k, v in attributes.items())))
         if key not in seen:
             seen.add(key)

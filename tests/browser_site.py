@@ -248,7 +248,7 @@ Promise.race([Promise.all([...images, math]), timeout]).then(
 # The checks that need the laid-out page. Returns plain data for Python to judge.
 _REPORT_JS = r"""
 const checkScale = arguments[0];
-const vw = window.innerWidth;
+const vw = document.documentElement.clientWidth;  // the layout viewport (no scrollbar)
 const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
 const describe = (el) => {
   const cls = (el.className && typeof el.className === 'string') ? '.' + el.className.trim().split(/\s+/).slice(0, 2).join('.') : '';
@@ -298,6 +298,8 @@ const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
 const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
 const weight = entries.reduce((s, e) => s + (e.encodedBodySize || 0), 0);
 const raw = entries.reduce((s, e) => s + (e.decodedBodySize || 0), 0);
+const mathjax = entries.filter(e => e.name.includes('/mathjax/'))
+  .reduce((s, e) => s + (e.decodedBodySize || 0), 0);
 const heaviest = entries.map(e => [e.name.split('/').pop().split('?')[0], e.encodedBodySize || 0])
   .sort((a, b) => b[1] - a[1]).slice(0, 5);
 
@@ -306,7 +308,7 @@ return {
   clipped: clipped.slice(0, 12), nClipped: clipped.length,
   broken, shrunk, nImages: images.length,
   nMaths: maths.length, untypeset: untypeset.slice(0, 5), tex,
-  links, weight, raw, heaviest,
+  links, weight, raw, mathjax, heaviest,
   text: (() => { const b = document.body.cloneNode(true);  // hidden outputs too, not scripts
                   b.querySelectorAll('script, style, noscript').forEach(e => e.remove());
                   return b.textContent; })(),

@@ -27,7 +27,7 @@ def test_each_script_once_and_no_widget_state():
     app = SimpleNamespace(config=SimpleNamespace(nb_ipywidgets_js={}))
     thebe = _JavaScript(None, body='const THEBE_JS_URL = "x"', priority=500)
     scripts = [_JavaScript("_static/doctools.js", priority=200), thebe,
-               _JavaScript(None, body='const THEBE_JS_URL = "x"', priority=800),
+               _JavaScript("", body='const THEBE_JS_URL = "x"', priority=800),
                _JavaScript(None, body="{}", type=book_pages.WIDGET_STATE, priority=500),
                _JavaScript("_static/doctools.js", priority=200)]
     context = {"script_files": scripts}

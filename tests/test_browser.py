@@ -163,9 +163,13 @@ def test_page_reads_well_in_a_browser(driver, served, page):
             if chapter and report["weight"] > MAX_CHAPTER_BYTES:
                 problems.append(f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
                                 f"heaviest: {report['heaviest']}")
+            # uncompressed, without MathJax (1.2 MB, cached after the first page with maths)
+            if chapter and report["raw"] - report["mathjax"] > MAX_CHAPTER_BYTES:
+                problems.append(f"page weight {report['raw'] - report['mathjax']:,} bytes "
+                                f"uncompressed, MathJax aside > {MAX_CHAPTER_BYTES:,}")
             print(f"{edition.name} {page}: {report['weight']:,} bytes transferred "
-                  f"({report['raw']:,} uncompressed), {report['nImages']} images, "
-                  f"{report['nMaths']} formulas")
+                  f"({report['raw']:,} uncompressed, {report['mathjax']:,} of it MathJax), "
+                  f"{report['nImages']} images, {report['nMaths']} formulas")
     assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
 
 
@@ -191,3 +195,37 @@ def test_search_finds_lenet(driver, served):
         "return (r.length || (s && /did not match|found/i.test(s.textContent))) ? r.length + 1 : 0;")) - 1
     assert hits >= len(PAGES) // 2, f"{edition.name}: search for LeNet found {hits} pages"
     assert not site.console_errors(driver, base)
+
+
+DEFECTS = r"""<!doctype html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">
+<style>.admonition { overflow: hidden; width: 200px; border: 1px solid; }</style></head>
+<body><article class="bd-article">
+<div class="admonition"><p>Check with
+<code class="literal">checks.check_output_size_function(my_output_size)</code></p></div>
+<p><code style="white-space: nowrap">SparseCategoricalCrossentropy(from_logits=True)_etc</code></p>
+<pre style="overflow: auto; width: 200px">a long line that scrolls in its box ....................</pre>
+<span class="math notranslate nohighlight">\(x^2\)</span>
+<div class="cell_output"><img src="missing.png"></div>
+<p>saved to /tmp/abc/lenet5_torch.pt</p>
+<script>undefined_function_of_the_book();</script>
+</article></body></html>"""
+
+
+def test_the_checks_catch_the_defects_they_look_for(driver, tmp_path):
+    (tmp_path / "page.html").write_text(DEFECTS)
+    server, base = site.serve(tmp_path)
+    try:
+        site.set_width(driver, 390)
+        site.open_page(driver, base + "page.html")
+        report = site.page_report(driver, check_figure_scale=True)
+        errors = site.console_errors(driver, base)
+    finally:
+        server.shutdown()
+    clipped = " ".join(report["clipped"])
+    assert "check_output_size_function" in clipped and "cut by div.admonition" in clipped
+    assert "SparseCategoricalCrossentropy" in clipped and report["pageWidth"] > 390
+    assert "a long line that scrolls" not in clipped
+    assert report["untypeset"] == [r"\(x^2\)"] and report["tex"]
+    assert report["broken"] == ["missing.png"]
+    assert any("/tmp/abc/lenet5_torch.pt" in p for p in site_paths_in(report["text"]))
+    assert any("undefined_function_of_the_book" in e for e in errors)
