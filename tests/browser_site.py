@@ -40,16 +40,17 @@ class Edition:
 
     name: str
     html: Path  # the folder of index.html
-    student: bool
+    toc: Path  # its table of contents
 
 
 EDITIONS = (
-    Edition("book", ROOT / "_build" / "quick" / "_build" / "html", student=False),
-    Edition("student", ROOT / "_build" / "student-quick" / "_build" / "html", student=True),
+    Edition("book", ROOT / "_build" / "quick" / "_build" / "html", ROOT / "_toc.yml"),
+    Edition("student", ROOT / "_build" / "student-quick" / "_build" / "html",
+            ROOT / "student" / "_toc.yml"),
 )
 
 
-def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
+def toc_pages(toc_file: Path) -> list[str]:
     """Every page of the table of contents, in reading order (root, parts, chapters, sections)."""
     toc = yaml.safe_load(toc_file.read_text())
     pages = [toc["root"]]
@@ -74,16 +75,6 @@ def source_of(page: str) -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(f"no source for the TOC entry {page!r}")
-
-
-def student_notebook(page: str) -> Path | None:
-    """The student edition's notebook of a chapter, when the repository has one (student/)."""
-    folder = ROOT / "student"
-    if not folder.is_dir():
-        return None
-    name = Path(page).name + ".ipynb"
-    found = sorted(p for p in folder.rglob(name) if ".ipynb_checkpoints" not in p.parts)
-    return found[0] if found else None
 
 
 def repository() -> tuple[str, str]:

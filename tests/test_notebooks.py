@@ -53,7 +53,7 @@ def test_first_code_cell_installs_lenet_common_in_colab_only(path):
     repo = CONFIG["repository"]
     assert urls == [(repo["url"], repo["branch"])], f"{path.name}: the Colab cell installs {urls}"
     # only the helper package: torch and TensorFlow are already in Colab
-    assert first.count("pip") == 1 and "torch" not in first.split("import sys")[1] \
+    assert first.count('"pip", "install"') == 1 and "torch" not in first.split("import sys")[1] \
         and "tensorflow" not in first.split("import sys")[1]
 
 
