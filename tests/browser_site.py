@@ -185,7 +185,7 @@ def open_page(driver: Any, url: str) -> None:
     driver.execute_async_script(_SETTLE_JS)
 
 
-def full_screenshot(driver: Any, path: Path, max_height: int = 8000) -> None:
+def full_screenshot(driver: Any, path: Path, max_height: int = 16000) -> None:
     """A PNG of the page from the top, at most ``max_height`` CSS pixels tall."""
     import base64
 

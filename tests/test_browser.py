@@ -166,7 +166,7 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
             problems.append(f"{at} build-machine path in the text: {needle}")
         if width == WIDTHS[0]:
             problems += check_links(report["links"], base, url)
-            problems += check_launch_links(report["links"], page, edition, base)
+            problems += check_launch_links(report["links"], page, base)
             if chapter and report["weight"] > MAX_CHAPTER_BYTES:
                 problems.append(f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
                                 f"heaviest: {report['heaviest']}")
