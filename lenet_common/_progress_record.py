@@ -3,7 +3,8 @@
 A live notebook (Jupyter, Colab) draws tqdm's widget. A page built from the
 saved notebook cannot run widget code, so it shows the plain-text form of the
 same output instead; this bar sets that text to the finished bar when it
-closes (for example ``epoch 3/3: 100%|██████████| 469/469 [00:31<00:00, ...]``).
+closes (for example ``epoch 3/3: 100%|██████████| 469/469 [00:31<00:00, ...]``
+and, on the next line, ``acc=0.9635, loss=0.1460``).
 Imported only when a notebook kernel runs, by :func:`lenet_common.runtime.progress`.
 """
 
@@ -29,9 +30,16 @@ class RecordedNotebookBar(tqdm_notebook):
             self.displayed = True
 
     def _bundle(self) -> dict[str, Any]:
-        """The widget's view and, as its plain text, the bar's current line."""
+        """The widget's view and, as its plain text, the bar's current state: the bar
+        on one line, its figures (loss, accuracy, ...) on the next, so that both fit
+        the page's column."""
+        meter = dict(self.format_dict)
+        postfix = meter.pop("postfix", None)
+        text = self.format_meter(**meter)
+        if postfix:
+            text += "\n    " + postfix
         bundle = dict(self.container._repr_mimebundle_())
-        bundle["text/plain"] = self.format_meter(**self.format_dict)
+        bundle["text/plain"] = text
         return bundle
 
     def close(self) -> None:
