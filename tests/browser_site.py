@@ -178,21 +178,23 @@ def set_width(driver: Any, width: int, height: int = 900) -> None:
     })
 
 
-def open_page(driver: Any, url: str) -> None:
-    """Load ``url`` fresh (no cache), let every image load and MathJax finish."""
-    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+def open_page(driver: Any, url: str, first_visit: bool = True) -> None:
+    """Load ``url`` (as on a first visit: nothing cached), let every image load
+    and MathJax finish."""
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": first_visit})
     driver.get(url)
     driver.execute_async_script(_SETTLE_JS)
 
 
 def full_screenshot(driver: Any, path: Path, max_height: int = 16000) -> None:
-    """A PNG of the page from the top, at most ``max_height`` CSS pixels tall."""
+    """A JPEG of the page from the top, at most ``max_height`` CSS pixels tall
+    (JPEG: a long page's PNG takes seconds to encode)."""
     import base64
 
     width, height = driver.execute_script(
         "return [window.innerWidth, document.documentElement.scrollHeight]")
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
+        "format": "jpeg", "quality": 80, "captureBeyondViewport": True,
         "clip": {"x": 0, "y": 0, "width": width, "height": min(height, max_height), "scale": 1},
     })
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -146,9 +146,9 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
     problems: list[str] = []
     for width in WIDTHS:
         site.set_width(driver, width)
-        site.open_page(driver, url)
+        site.open_page(driver, url, first_visit=width == WIDTHS[0])  # weighed at the first width
         report = site.page_report(driver, check_figure_scale=width >= 1200)
-        site.full_screenshot(driver, SHOTS / edition.name / f"{page.replace('/', '_')}-{width}.png")
+        site.full_screenshot(driver, SHOTS / edition.name / f"{page.replace('/', '_')}-{width}.jpg")
         at = f"[{width} px]"
         problems += [f"{at} console: {e}" for e in site.console_errors(driver, base)]
         if report["viewport"] != width:
