@@ -32,7 +32,9 @@ def pad_to_32(images: np.ndarray) -> np.ndarray:
     """Zero-pad (N, 28, 28) images to (N, 32, 32), as the 1998 paper did."""
     images = _check_images(images, "pad_to_32")
     if images.shape[1:] != (28, 28):
-        raise ValueError(f"pad_to_32 expects 28x28 images, got {images.shape[1]}x{images.shape[2]}")
+        raise ValueError(
+            f"pad_to_32 expects 28x28 images, got {images.shape[1]}x{images.shape[2]}"
+        )
     return np.pad(images, ((0, 0), (2, 2), (2, 2)), mode="constant", constant_values=0)
 
 

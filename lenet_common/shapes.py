@@ -130,9 +130,13 @@ def padding_pair(
 
 
 def _sliding_output(
-    size: int, kernel: int, stride: int, padding: Padding, dilation: int, exact: bool, what: str
+    size: int, kernel: int, stride: int, padding: Padding, dilation: int,
+    exact: bool, what: str,
 ) -> tuple[int, int]:
-    """Shared core of conv and pooling sizes: returns ``(output size, leftover positions)``."""
+    """Shared core of conv and pooling sizes.
+
+    Returns ``(output size, leftover positions)``.
+    """
     size = _check_int(size, "input size", 1)
     stride = _check_int(stride, "stride", 1)
     span = effective_kernel(kernel, dilation)
@@ -141,16 +145,18 @@ def _sliding_output(
     if span > padded:
         dil = f" (kernel {kernel} with dilation {dilation})" if dilation > 1 else ""
         raise ShapeError(
-            f"the {what} kernel spans {span} positions{dil} but the padded input is only {padded} wide "
-            f"(input {size} + padding {before}+{after}): the kernel does not fit once. "
+            f"the {what} kernel spans {span} positions{dil} but the padded input "
+            f"is only {padded} wide (input {size} + padding {before}+{after}): "
+            "the kernel does not fit once. "
             "Use a smaller kernel, more padding, or a larger input."
         )
     leftover = (padded - span) % stride
     if exact and leftover:
         raise ShapeError(
-            f"stride {stride} does not divide {padded} - {span} = {padded - span} evenly "
-            f"(padded input {padded}, kernel span {span}): the last {leftover} position(s) would be "
-            "dropped. Change the padding or the stride, or call with exact=False to accept it."
+            f"stride {stride} does not divide {padded} - {span} = {padded - span} "
+            f"evenly (padded input {padded}, kernel span {span}): the last "
+            f"{leftover} position(s) would be dropped. Change the padding or the "
+            "stride, or call with exact=False to accept it."
         )
     return (padded - span) // stride + 1, leftover
 
