@@ -14,6 +14,7 @@ reader's browser meets on every page of a Jupyter Book 1 site:
   the saved widget state that myst-nb writes into a page is dropped.
 - A theme mode. The theme's default mode is empty, which its script reports
   as an error ("invalid theme mode") before falling back to "auto".
+- No header bar at the top of wide pages holding a second search field.
 - MathJax from the book's own files: ``book_local_mathjax`` (on by default)
   copies MathJax 3 from the ``django-static-mathjax`` package (the npm
   ``mathjax`` files, packaged for pip) into ``_static/mathjax``, so the maths
@@ -64,6 +65,9 @@ def copy_mathjax(target: Path) -> None:
 
 
 def _config_inited(app: Any, config: Any) -> None:
+    # no header bar above the page: sphinx-book-theme has its own search in the sidebar,
+    # and pydata-sphinx-theme (>= 0.16) adds a second one in a 64 px bar unless told not to
+    config.html_theme_options.setdefault("navbar_persistent", [])
     context = config.html_context  # pydata-sphinx-theme reads the default mode from here
     if not context.get("default_mode"):
         context["default_mode"] = "auto"  # what the theme falls back to anyway, without the error

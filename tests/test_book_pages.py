@@ -40,3 +40,19 @@ def test_mathjax_files_are_there_to_copy(tmp_path):
     assert (tmp_path / "mathjax" / "tex-mml-chtml.js").stat().st_size > 100_000
     assert list((tmp_path / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert (tmp_path / "mathjax" / "input" / "tex" / "extensions" / "boldsymbol.js").is_file()
+
+
+def test_theme_settings_and_local_mathjax():
+    config = SimpleNamespace(html_theme_options={}, html_context={}, book_local_mathjax=True,
+                             mathjax_path="https://cdn.example/mathjax.js")
+    book_pages._config_inited(None, config)
+    assert config.html_theme_options["navbar_persistent"] == []  # no second search bar
+    assert config.html_context["default_mode"] == "auto"
+    assert config.mathjax_path == book_pages.MATHJAX_ENTRY
+    mine = SimpleNamespace(html_theme_options={"navbar_persistent": ["x.html"]},
+                           html_context={"default_mode": "dark"}, book_local_mathjax=False,
+                           mathjax_path="https://cdn.example/mathjax.js")
+    book_pages._config_inited(None, mine)  # what a configuration says stays
+    assert mine.html_theme_options["navbar_persistent"] == ["x.html"]
+    assert mine.html_context["default_mode"] == "dark"
+    assert mine.mathjax_path == "https://cdn.example/mathjax.js"
