@@ -62,6 +62,9 @@ def test_each_exercise_has_a_starter_that_calls_its_check(path, registry):
         assert re.search(r"= \.\.\.|\.\.\., \.\.\.|raise NotImplementedError", starter), (
             f"{path.name}: {ex.label}'s starter has no placeholder (... or "
             "raise NotImplementedError)")
+        assert "YOUR CODE HERE" in starter or "YOUR ANSWER HERE" in starter, (
+            f"{path.name}: {ex.label}'s starter needs a # YOUR CODE HERE or "
+            "# YOUR ANSWER HERE comment")
         statement = cells.source(nb["cells"][ex.statement]).rstrip()
         assert statement.endswith("\n:::"), f"{path.name}: {ex.label}: close with ':::'"
         assert "```" not in statement, f"{path.name}: {ex.label}: no code fences inside"
@@ -99,3 +102,24 @@ def test_layout_errors_are_clear():
                                 "source": "```{solution-start} a\n:class: dropdown\n```"}]}
     with pytest.raises(cells.NotebookLayoutError, match="never closed"):
         cells.solution_ranges(open_solution)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_statements_read_as_text_in_jupyter_and_colab(path):
+    """Render each statement as a notebook front end does (CommonMark, no MyST).
+
+    A backtick-fenced directive would come out as one <pre> block of raw
+    markdown; the colon fence leaves the title and the statement as
+    paragraphs, with their code and emphasis rendered.
+    """
+    markdown_it = pytest.importorskip("markdown_it")
+    render = markdown_it.MarkdownIt("commonmark").render
+    nb = notebook(path)
+    for ex in cells.exercises(nb):
+        statement = cells.source(nb["cells"][ex.statement])
+        html = render(statement)
+        assert "<pre>" not in html, f"{ex.label} shows as a code block"
+        assert html.startswith("<p>:::{exercise} ") and ex.title.split("`")[0] in html
+        body = statement.split("\n\n", 1)[1].rsplit(":::", 1)[0]
+        if "`" in body:
+            assert "<code>" in html, f"{ex.label}: inline code is not rendered"

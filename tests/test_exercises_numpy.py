@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lenet_common.exercises import numpy_lenet as E
 from lenet_common.numpy_lenet import gradcheck, naive
@@ -196,3 +197,38 @@ def test_new_starters_are_not_attempted():
     for check in (E.check_avg_pool_backward, E.check_conv_backward,
                   E.check_numerical_gradient, E.check_conv_forward_im2col):
         assert check(starter).status == "not attempted"
+
+
+def test_dense_hints_name_each_gradient():
+    right = lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.sum(axis=0))  # noqa: E731
+    no_transpose = E.check_dense_backward(lambda dout, x, w: (dout @ w.T, dout.T @ x, dout.sum(0)))
+    assert "dw = x.T @ dout" in no_transpose.message and "shape" in no_transpose.message
+    scaled = E.check_dense_backward(lambda dout, x, w: (2 * right(dout, x, w)[0],
+                                                        *right(dout, x, w)[1:]))
+    assert "dx = dout @ w.T" in scaled.message and "first difference" in scaled.message
+
+
+def test_old_starters_are_not_attempted_and_non_functions_are_named():
+    def starter(*args):
+        raise NotImplementedError
+
+    for check in (E.check_relu_backward, E.check_scaled_tanh_backward,
+                  E.check_dense_backward, E.check_max_pool_backward):
+        assert check(starter).status == "not attempted"
+        assert "should be a function" in check(None).message
+        assert check(...).status == "not attempted"
+
+
+@pytest.mark.parametrize("check", [E.check_relu_backward, E.check_scaled_tanh_backward,
+                                   E.check_dense_backward, E.check_max_pool_backward,
+                                   E.check_avg_pool_backward, E.check_conv_backward,
+                                   E.check_conv_forward_im2col, E.check_numerical_gradient],
+                         ids=lambda c: c.__name__)
+def test_student_code_that_raises_is_one_sentence(check):
+    def boom(*args):
+        raise ValueError("operands could not be broadcast")
+
+    result = check(boom)
+    assert result.status == "incorrect"
+    assert "your code raised ValueError: operands could not be broadcast." in result.message
+    assert "Traceback" not in result.message

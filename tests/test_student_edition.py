@@ -141,3 +141,13 @@ def test_check_mode_of_the_script_passes_on_the_committed_edition():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_student.py"),
                              "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_instructor_page_has_every_chapter_and_is_not_in_the_student_edition():
+    page = (ROOT / "book" / "instructors.md").read_text(encoding="utf-8")
+    for chapter in CHAPTERS:
+        assert f"({chapter.split('/')[-1]}.ipynb)" in page, (
+            f"add {chapter} to the learning goals and times of book/instructors.md")
+    assert "book/instructors" in [c["file"] for c in TOC["chapters"]]
+    student_toc = (ROOT / "student" / "_toc.yml").read_text()
+    assert "instructors" not in student_toc

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Exercise", "source", "exercises", "solution_ranges", "without_solutions",
-           "NotebookLayoutError", "words", "solution_shingles", "leaked"]
+           "NotebookLayoutError", "words", "solution_shingles", "leaked", "writes_code"]
 
 Notebook = dict[str, Any]
 
@@ -128,3 +128,9 @@ def solution_shingles(nb: Notebook, k: int = 8) -> set[tuple[str, ...]]:
 def leaked(shingles: set[tuple[str, ...]], text: str, k: int = 8) -> list[str]:
     """The solution word runs found in ``text`` (a notebook's sources or a page's text)."""
     return sorted(" ".join(s) for s in shingles & _shingles(words(text), k))
+
+
+def writes_code(nb: Notebook, exercise: Exercise) -> bool:
+    """Whether the student writes code (the starter says ``# YOUR CODE HERE``) rather
+    than works out a value (``# YOUR ANSWER HERE``)."""
+    return "YOUR CODE" in source(nb["cells"][exercise.starter])
