@@ -11,10 +11,9 @@ any run of words from a solution of the chapter's notebook in book/.
 from __future__ import annotations
 
 import argparse
-import html
 import json
-import re
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -30,19 +29,55 @@ def chapters(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
     return [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
 
 
-def page_text(page_html: str) -> str:
-    """What a reader can read on a page: no scripts, styles or tags."""
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", page_html, flags=re.S | re.I)
-    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+class _Reader(HTMLParser):
+    """Collect a page's readable text, skipping scripts, styles and, if asked, cell outputs."""
+
+    SKIP = {"script", "style"}
+
+    def __init__(self, skip_outputs: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.skip_outputs, self.depth, self.skipping, self.parts = skip_outputs, 0, 0, []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in {"br", "img", "hr", "meta", "link", "input", "wbr"}:
+            return  # void elements have no end tag
+        self.depth += 1
+        classes = (dict(attrs).get("class") or "").split()
+        if not self.skipping and (tag in self.SKIP
+                                  or (self.skip_outputs and "cell_output" in classes)):
+            self.skipping = self.depth
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"br", "img", "hr", "meta", "link", "input", "wbr"}:
+            return
+        if self.skipping == self.depth:
+            self.skipping = 0
+        self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def page_text(page_html: str, skip_outputs: bool = False) -> str:
+    """What a reader can read on a page (no scripts or styles; no cell outputs if asked)."""
+    reader = _Reader(skip_outputs)
+    reader.feed(page_html)
+    return " ".join(reader.parts)
 
 
 def solution_leaks(chapter: str, page_html: str, book: Path = ROOT / "book") -> list[str]:
-    """Runs of words from the solutions of ``chapter``'s notebook that the page shows."""
+    """Runs of words from the solutions of ``chapter``'s notebook that the page shows.
+
+    Cell outputs are left out: they show what the student notebook's own cells
+    printed (for example the library's reference code, through show_source),
+    and the student notebooks' cells are checked for solutions by the tests.
+    """
     source = book / f"{Path(chapter).name}.ipynb"
     if not source.is_file():
         return []
     nb = json.loads(source.read_text(encoding="utf-8"))
-    return leaked(solution_shingles(nb), page_text(page_html))
+    return leaked(solution_shingles(nb), page_text(page_html, skip_outputs=True))
 
 
 def main() -> int:
