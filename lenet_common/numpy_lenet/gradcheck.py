@@ -20,7 +20,8 @@ def _centred_differences(evaluate: Callable[[], object], x: np.ndarray, h: float
     """Nudge each element of ``x`` by +h and -h (in place, then restore it)."""
     if x.dtype != np.float64:
         raise TypeError(
-            f"gradient checks need float64 (float32 rounding swamps the differences), got {x.dtype}"
+            "gradient checks need float64 (float32 rounding swamps the differences), "
+            f"got {x.dtype}"
         )
     if not x.flags.c_contiguous:
         raise ValueError("x must be C-contiguous, so that it can be changed in place")
@@ -37,8 +38,10 @@ def _centred_differences(evaluate: Callable[[], object], x: np.ndarray, h: float
     return grad
 
 
-def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Centred-difference gradient of the scalar ``f()`` with respect to the array ``x``.
+def numerical_gradient(
+    f: Callable[[], float], x: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
+    """Centred-difference gradient of the scalar ``f()`` with respect to ``x``.
 
     ``x`` is changed in place, one element at a time, and restored; ``f``
     must read it (for example a closure over the model's parameters).
@@ -56,8 +59,10 @@ def numerical_gradient_of_layer(forward: Callable[[], np.ndarray], x: np.ndarray
     ``x[i]`` does not touch then cancel exactly, instead of leaving rounding
     noise in the small difference of two large sums.
     """
-    return _centred_differences(forward, x, h,
-                                lambda plus, minus: float(np.sum((plus - minus) * dout)))
+    def slope(plus: np.ndarray, minus: np.ndarray) -> float:
+        return float(np.sum((plus - minus) * dout))
+
+    return _centred_differences(forward, x, h, slope)
 
 
 def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
@@ -73,16 +78,19 @@ def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
 
 
 def rel_error_norm(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
-    """Norm-wise relative error ``||a - b|| / max(||a|| + ||b||, floor)`` of two tensors."""
+    """Norm-wise relative error ``||a - b|| / max(||a|| + ||b||, floor)``."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare gradients of shapes {a.shape} and {b.shape}")
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
+    scale = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
+    return float(np.linalg.norm(a - b) / scale)
 
 
-def check_network_gradients(model, x: np.ndarray, y: np.ndarray, max_entries: int | None = None,
-                            seed: int = 0, h: float = 1e-5) -> dict[str, float]:
-    """Norm-wise relative error of backprop against finite differences, per parameter tensor.
+def check_network_gradients(
+    model, x: np.ndarray, y: np.ndarray, max_entries: int | None = None,
+    seed: int = 0, h: float = 1e-5,
+) -> dict[str, float]:
+    """Norm-wise relative error of backprop against finite differences, per tensor.
 
     ``model`` must compute in float64 and have ``params`` and
     ``loss_and_grads(x, y)`` (like :class:`~lenet_common.numpy_lenet.LeNet5`).
@@ -100,6 +108,8 @@ def check_network_gradients(model, x: np.ndarray, y: np.ndarray, max_entries: in
         else:
             picks = np.sort(rng.choice(p.size, max_entries, replace=False))
         # a one-element view of the parameter, nudged in place by the check
-        numeric = np.array([numerical_gradient(loss, flat[i:i + 1], h)[0] for i in picks])
+        numeric = np.array(
+            [numerical_gradient(loss, flat[i:i + 1], h)[0] for i in picks]
+        )
         errors[name] = rel_error_norm(analytic[picks], numeric)
     return errors

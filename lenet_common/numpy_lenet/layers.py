@@ -32,12 +32,16 @@ Cache = Any
 
 def _expect_ndim(name: str, a: np.ndarray, ndim: int, layout: str) -> None:
     if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array of shape {layout}, got {type(a).__name__}")
+        raise TypeError(
+            f"{name} must be a NumPy array of shape {layout}, got {type(a).__name__}"
+        )
     if a.ndim != ndim:
-        raise ValueError(f"{name} must have shape {layout} ({ndim} axes), got shape {a.shape}")
+        raise ValueError(
+            f"{name} must have shape {layout} ({ndim} axes), got shape {a.shape}"
+        )
 
 
-# --------------------------------------------------------------------------- convolution
+# ------------------------------------------------------------------ convolution
 
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
                  pad: int = 0) -> tuple[np.ndarray, Cache]:
@@ -53,11 +57,14 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
     F, C, kh, kw = w.shape
     if x.shape[1] != C:
         raise ValueError(
-            f"conv input has {x.shape[1]} channels but the weights {w.shape} expect {C}: "
+            f"conv input has {x.shape[1]} channels but the weights {w.shape} "
+            f"expect {C}: "
             "x must be (N, C, H, W) with C = w.shape[1]"
         )
     if b.shape != (F,):
-        raise ValueError(f"conv bias must have shape ({F},), one per filter, got {b.shape}")
+        raise ValueError(
+            f"conv bias must have shape ({F},), one per filter, got {b.shape}"
+        )
     cols, g = im2col(x, kh, kw, stride, pad)
     w2 = w.reshape(F, C * kh * kw)
     if g.OH * g.OW == 1:  # 1x1 output: one (N, K) @ (K, F) product
@@ -69,8 +76,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
     return out, (w, cols, g)
 
 
-def conv_backward(dout: np.ndarray, cache: Cache,
-                  need_dx: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def conv_backward(
+    dout: np.ndarray, cache: Cache, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients ``(dx, dw, db)`` of a convolution.
 
     ``db`` sums ``dout`` over images and positions; ``dw`` is the product of
@@ -91,24 +99,32 @@ def conv_backward(dout: np.ndarray, cache: Cache,
         if need_dx:
             dcols = (d2 @ w2).T
     else:
-        dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)  # sum_n dout_n @ cols_n^T
+        # sum over images n of dout_n @ cols_n^T
+        dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)
         if need_dx:
-            d_last = d.transpose(1, 2, 0).reshape(F, -1)  # (F, P*N): batch as the last axis
+            # (F, P*N): the batch as the last axis
+            d_last = d.transpose(1, 2, 0).reshape(F, -1)
             dcols = w2.T @ d_last  # one (K, F) @ (F, P*N) product for the whole batch
     dx = col2im(dcols, g) if need_dx else None
     return dx, dw.reshape(w.shape), db
 
 
-# --------------------------------------------------------------------------- pooling
+# ------------------------------------------------------------------ pooling
 
-def _pool_geometry(x: np.ndarray, size: int, stride: int | None, what: str) -> tuple[int, int, int, bool]:
+def _pool_geometry(
+    x: np.ndarray, size: int, stride: int | None, what: str
+) -> tuple[int, int, int, bool]:
     _expect_ndim(f"{what} input x", x, 4, "(N, C, H, W)")
     stride = size if stride is None else stride
     if size < 1 or stride < 1:
-        raise ValueError(f"{what}: size and stride must be >= 1, got size={size}, stride={stride}")
+        raise ValueError(
+            f"{what}: size and stride must be >= 1, got size={size}, stride={stride}"
+        )
     H, W = x.shape[2:]
     if H < size or W < size:
-        raise ValueError(f"{what}: a {size}x{size} window does not fit in a {H}x{W} input")
+        raise ValueError(
+            f"{what}: a {size}x{size} window does not fit in a {H}x{W} input"
+        )
     OH, OW = (H - size) // stride + 1, (W - size) // stride + 1
     tiles = stride == size and H % size == 0 and W % size == 0
     return stride, OH, OW, tiles
@@ -121,7 +137,7 @@ def _windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
 
 def avg_pool_forward(x: np.ndarray, size: int = 2,
                      stride: int | None = None) -> tuple[np.ndarray, Cache]:
-    """Average pooling: ``out[n, c, i, j] = mean of the size x size window at (i*s, j*s)``.
+    """Average pooling: ``out[n, c, i, j]`` = mean of the window at ``(i*s, j*s)``.
 
     When the windows tile the input (LeNet's 2x2, stride 2), the window
     sum is ``size**2`` strided slices added together: ``x[..., u::size, v::size]``
@@ -129,7 +145,8 @@ def avg_pool_forward(x: np.ndarray, size: int = 2,
     """
     stride, OH, OW, tiles = _pool_geometry(x, size, stride, "avg_pool")
     if tiles:
-        rows = x[:, :, 0::size]  # sum the window's rows first (long contiguous runs) ...
+        # sum the window's rows first (long contiguous runs) ...
+        rows = x[:, :, 0::size]
         for u in range(1, size):
             rows = rows + x[:, :, u::size]
         out = rows[..., 0::size]  # ... then its columns
@@ -142,11 +159,11 @@ def avg_pool_forward(x: np.ndarray, size: int = 2,
 
 
 def avg_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """Each input of a window gets ``dout / size**2`` from that window (summed over windows)."""
+    """Each input of a window gets ``dout / size**2`` from it (summed over windows)."""
     shape, size, stride, tiles = cache
     N, C, H, W = shape
     share = dout * (1.0 / (size * size))
-    if tiles:  # every input is in exactly one window: copy its share into a size x size block
+    if tiles:  # each input is in one window only: copy its share into a block
         wide = np.repeat(share, size, axis=3)  # (N, C, OH, W)
         dx = np.empty((N, C, H // size, size, W), dtype=dout.dtype)
         dx[...] = wide[:, :, :, None, :]
@@ -178,7 +195,7 @@ def max_pool_forward(x: np.ndarray, size: int = 2,
 
 
 def max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """Route each window's gradient to its winning element (``np.add.at`` sums overlaps)."""
+    """Route each window's gradient to its winner (``np.add.at`` sums overlaps)."""
     shape, size, stride, winner = cache
     N, C, H, W = shape
     OH, OW = dout.shape[2:]
@@ -191,7 +208,7 @@ def max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     return dx.reshape(shape)
 
 
-# --------------------------------------------------------------------------- activations
+# ------------------------------------------------------------------ activations
 
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
     """``out = tanh(x)``; the cache keeps ``out``, which is all the backward needs."""
@@ -216,10 +233,15 @@ def relu_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     return dout * cache
 
 
-# --------------------------------------------------------------------------- dense
+# ------------------------------------------------------------------ dense
 
-def dense_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Cache]:
-    """Fully connected layer: ``out = x @ w + b`` with ``x (N, D)``, ``w (D, M)``, ``b (M,)``."""
+def dense_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, Cache]:
+    """Fully connected layer: ``out = x @ w + b``.
+
+    Shapes: ``x (N, D)``, ``w (D, M)``, ``b (M,)``.
+    """
     _expect_ndim("dense input x", x, 2, "(N, D)")
     _expect_ndim("dense weights w", w, 2, "(D, M)")
     if x.shape[1] != w.shape[0]:
@@ -232,15 +254,19 @@ def dense_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarr
     return x @ w + b, (x, w)
 
 
-def dense_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dense_backward(
+    dout: np.ndarray, cache: Cache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``dx = dout @ w.T``, ``dw = x.T @ dout``, ``db = dout summed over the batch``."""
     x, w = cache
     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
 
 
-# --------------------------------------------------------------------------- loss
+# ------------------------------------------------------------------ loss
 
-def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(
+    logits: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
 
     Stable: the row maximum is subtracted before ``exp`` (the softmax does
@@ -252,7 +278,9 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     y = np.asarray(y)
     N, K = logits.shape
     if y.shape != (N,):
-        raise ValueError(f"labels must have shape ({N},), one per row of the logits, got {y.shape}")
+        raise ValueError(
+            f"labels must have shape ({N},), one per row of the logits, got {y.shape}"
+        )
     if not np.issubdtype(y.dtype, np.integer) or N and (y.min() < 0 or y.max() >= K):
         raise ValueError(f"labels must be integers in [0, {K}), got dtype {y.dtype}")
     z = logits - logits.max(axis=1, keepdims=True)

@@ -1,4 +1,4 @@
-"""Deliberately naive loop versions: the readable reference the fast code is tested against.
+"""Deliberately naive loop versions: the readable reference the fast code is tested on.
 
 They follow the formulas index by index, with no cleverness, and are far too
 slow to train with (the chapter times them against the vectorised layers).
@@ -14,7 +14,7 @@ __all__ = ["naive_conv_forward", "naive_conv_backward", "naive_max_pool_forward"
 
 def naive_conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
                        pad: int = 0) -> np.ndarray:
-    """``out[n, f, i, j] = b[f] + sum(w[f] * window of x at (i*s, j*s))``, with loops."""
+    """``out[n, f, i, j] = b[f] + sum(w[f] * window of x at (i*s, j*s))``, in loops."""
     N, C, H, W = x.shape
     F, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
@@ -25,7 +25,9 @@ def naive_conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int 
         for f in range(F):
             for i in range(OH):
                 for j in range(OW):
-                    window = xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                    rows = slice(i * stride, i * stride + kh)
+                    cols = slice(j * stride, j * stride + kw)
+                    window = xp[n, :, rows, cols]
                     out[n, f, i, j] = np.sum(window * w[f]) + b[f]
     return out
 
@@ -53,7 +55,9 @@ def naive_conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: 
     return dxp[:, :, pad:pad + H, pad:pad + W], dw, db
 
 
-def naive_max_pool_forward(x: np.ndarray, size: int = 2, stride: int | None = None) -> np.ndarray:
+def naive_max_pool_forward(
+    x: np.ndarray, size: int = 2, stride: int | None = None
+) -> np.ndarray:
     """Max of each window, with loops."""
     stride = size if stride is None else stride
     N, C, H, W = x.shape
