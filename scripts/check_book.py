@@ -1,6 +1,7 @@
 """Check a built book before it is published.
 
-    python scripts/check_book.py _build/html --mode full [--no-solutions] [--toc student/_toc.yml]
+    python scripts/check_book.py _build/html --mode full [--no-solutions]
+                                 [--toc student/_toc.yml]
 
 Fails when a chapter page shows that it ran in quick mode (a quick-mode result
 must never be published as the book's), when a chapter page is missing, or,
@@ -30,21 +31,28 @@ def chapters(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
 
 
 class _Reader(HTMLParser):
-    """Collect a page's readable text, skipping scripts, styles and, if asked, cell outputs."""
+    """Collect a page's readable text, skipping scripts, styles and, if asked, cell
+    outputs."""
 
     SKIP = {"script", "style"}
 
     def __init__(self, skip_outputs: bool) -> None:
         super().__init__(convert_charrefs=True)
-        self.skip_outputs, self.depth, self.skipping, self.parts = skip_outputs, 0, 0, []
+        self.skip_outputs, self.depth, self.skipping, self.parts = (
+            skip_outputs,
+            0,
+            0,
+            [],
+        )
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in {"br", "img", "hr", "meta", "link", "input", "wbr"}:
             return  # void elements have no end tag
         self.depth += 1
         classes = (dict(attrs).get("class") or "").split()
-        if not self.skipping and (tag in self.SKIP
-                                  or (self.skip_outputs and "cell_output" in classes)):
+        if not self.skipping and (
+            tag in self.SKIP or (self.skip_outputs and "cell_output" in classes)
+        ):
             self.skipping = self.depth
 
     def handle_endtag(self, tag: str) -> None:
@@ -60,13 +68,16 @@ class _Reader(HTMLParser):
 
 
 def page_text(page_html: str, skip_outputs: bool = False) -> str:
-    """What a reader can read on a page (no scripts or styles; no cell outputs if asked)."""
+    """What a reader can read on a page (no scripts or styles; no cell outputs if
+    asked)."""
     reader = _Reader(skip_outputs)
     reader.feed(page_html)
     return " ".join(reader.parts)
 
 
-def solution_leaks(chapter: str, page_html: str, book: Path = ROOT / "book") -> list[str]:
+def solution_leaks(
+    chapter: str, page_html: str, book: Path = ROOT / "book"
+) -> list[str]:
     """Runs of words from the solutions of ``chapter``'s notebook that the page shows.
 
     Cell outputs are left out: they show what the student notebook's own cells
@@ -85,8 +96,12 @@ def main() -> int:
     parser.add_argument("html", type=Path)
     parser.add_argument("--mode", choices=["full", "quick"], required=True)
     parser.add_argument("--no-solutions", action="store_true")
-    parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml",
-                        help="the table of contents the book was built from")
+    parser.add_argument(
+        "--toc",
+        type=Path,
+        default=ROOT / "_toc.yml",
+        help="the table of contents the book was built from",
+    )
     args = parser.parse_args()
     problems = []
     pages = chapters(args.toc)
@@ -97,16 +112,22 @@ def main() -> int:
             continue
         text = page.read_text(encoding="utf-8")
         if args.mode == "full" and "Mode: QUICK" in text:
-            problems.append(f"{page}: shows quick-mode results (LENET_QUICK was set when it ran)")
+            problems.append(
+                f"{page}: shows quick-mode results (LENET_QUICK was set when it ran)"
+            )
         if args.no_solutions and 'class="solution' in text:
             problems.append(f"{page}: still shows a solution")
         elif args.no_solutions and (leaks := solution_leaks(chapter, text)):
-            problems.append(f"{page}: shows {len(leaks)} runs of solution words, "
-                            f"e.g. {leaks[0]!r}")
+            problems.append(
+                f"{page}: shows {len(leaks)} runs of solution words, "
+                f"e.g. {leaks[0]!r}"
+            )
     for p in problems:
         print("check_book:", p, file=sys.stderr)
     if not problems:
-        print(f"check_book: {len(pages)} pages checked ({args.mode} mode) in {args.html}")
+        print(
+            f"check_book: {len(pages)} pages checked ({args.mode} mode) in {args.html}"
+        )
     return 1 if problems else 0
 
 

@@ -73,7 +73,9 @@ def reference_exercises(book: Path) -> dict[str, list[cells.Exercise]]:
     return found
 
 
-def identify(nb: dict, path: Path, chapters: dict[str, list[cells.Exercise]]) -> str | None:
+def identify(
+    nb: dict, path: Path, chapters: dict[str, list[cells.Exercise]]
+) -> str | None:
     """Which chapter a submitted notebook is: metadata, then labels, then file name."""
     stamped = nb.get("metadata", {}).get("lenet_book", {}).get("chapter")
     if stamped in chapters:
@@ -90,7 +92,8 @@ def identify(nb: dict, path: Path, chapters: dict[str, list[cells.Exercise]]) ->
 def _recorder(log: Path) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(
         "import lenet_common.exercises as _grader\n"
-        f"_grader.record_verdicts({str(log)!r})")
+        f"_grader.record_verdicts({str(log)!r})"
+    )
 
 
 def _verdicts(log: Path) -> dict[str, dict[str, str]]:
@@ -122,11 +125,17 @@ def _starters(nb: dict) -> dict[str, int]:
         return {}
 
 
-def execute(nb: nbformat.NotebookNode, workdir: Path, limit: float) -> tuple[str, int | None]:
-    """Run ``nb`` in place; return its status and the index of the cell it stopped in."""
+def execute(
+    nb: nbformat.NotebookNode, workdir: Path, limit: float
+) -> tuple[str, int | None]:
+    """Run ``nb`` in place; return its status and the index of the cell it stopped
+    in."""
     deadline = time.monotonic() + limit
     client = NotebookClient(
-        nb, allow_errors=True, kernel_name="python3", startup_timeout=int(limit),
+        nb,
+        allow_errors=True,
+        kernel_name="python3",
+        startup_timeout=int(limit),
         timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
         resources={"metadata": {"path": str(workdir)}},
     )
@@ -139,28 +148,39 @@ def execute(nb: nbformat.NotebookNode, workdir: Path, limit: float) -> tuple[str
     else:
         errors = any(_error_of(c) for c in nb.cells if c.cell_type == "code")
         return ("errors" if errors else "ok"), None
-    started = [i for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and c.get("execution_count") is not None]
+    started = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and c.get("execution_count") is not None
+    ]
     return status, (max(started) if started else 0)
 
 
-def grade(path: Path, root: Path, chapters: dict[str, list[cells.Exercise]],
-          limit: float, executed_dir: Path | None = None) -> Graded:
+def _not_graded(name: str, verdict: str, detail: str) -> Graded:
+    """One row for a file that could not be graded at all."""
+    row = dict(
+        file=name, chapter="", number="", exercise="", verdict=verdict, detail=detail
+    )
+    return Graded(name, "", verdict, 0.0, [row])
+
+
+def grade(
+    path: Path,
+    root: Path,
+    chapters: dict[str, list[cells.Exercise]],
+    limit: float,
+    executed_dir: Path | None = None,
+) -> Graded:
     """Execute one submission and grade every exercise of its chapter."""
     name = path.relative_to(root).as_posix()
     started = time.monotonic()
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # noqa: BLE001 - any unreadable file is graded as such
-        return Graded(name, "", "unreadable", 0.0,
-                      [dict(file=name, chapter="", number="", exercise="",
-                            verdict="unreadable", detail=f"{type(err).__name__}: {err}")])
+        return _not_graded(name, "unreadable", f"{type(err).__name__}: {err}")
     chapter = identify(nb, path, chapters)
     if chapter is None:
-        return Graded(name, "", "unknown chapter", 0.0,
-                      [dict(file=name, chapter="", number="", exercise="",
-                            verdict="unknown chapter",
-                            detail="no chapter's exercises found in it")])
+        return _not_graded(name, "unknown chapter", "no chapter's exercises in it")
     with tempfile.TemporaryDirectory(prefix="lenet-grade-") as folder:
         log = Path(folder) / "verdicts.jsonl"
         nb.cells.insert(0, _recorder(log))
@@ -175,20 +195,34 @@ def grade(path: Path, root: Path, chapters: dict[str, list[cells.Exercise]],
     starters = _starters(nb)
     rows = []
     for exercise in chapters[chapter]:
-        row = dict(file=name, chapter=chapter, number=str(exercise.number),
-                   exercise=exercise.label)
+        row = dict(
+            file=name,
+            chapter=chapter,
+            number=str(exercise.number),
+            exercise=exercise.label,
+        )
         starter = starters.get(exercise.label)
         if exercise.label in verdicts:
             record = verdicts[exercise.label]
             row.update(verdict=record["status"], detail=record["message"])
-        elif status in ("crashed", "timed out") and (starter is None or starter >= stopped):
-            where = "in this exercise's cell" if starter == stopped else \
-                f"before this exercise, in cell {stopped}"
+        elif status in ("crashed", "timed out") and (
+            starter is None or starter >= stopped
+        ):
+            where = (
+                "in this exercise's cell"
+                if starter == stopped
+                else f"before this exercise, in cell {stopped}"
+            )
             row.update(verdict=status, detail=f"the notebook {status} {where}")
         elif starter is not None and _error_of(nb.cells[starter]):
-            row.update(verdict="error", detail=f"its cell raised {_error_of(nb.cells[starter])}")
+            row.update(
+                verdict="error",
+                detail=f"its cell raised {_error_of(nb.cells[starter])}",
+            )
         else:
-            row.update(verdict="not checked", detail="the exercise's check was never called")
+            row.update(
+                verdict="not checked", detail="the exercise's check was never called"
+            )
         rows.append(row)
     return Graded(name, chapter, status, time.monotonic() - started, rows)
 
@@ -197,14 +231,20 @@ def summary(results: list[Graded], folder: Path, limit: float, quick: bool) -> s
     """A plain-text table: one line per notebook, then one per exercise."""
     out = io.StringIO()
     mode = "quick mode" if quick else "full mode"
-    out.write(f"Graded {len(results)} notebooks from {folder} ({mode}, at most {limit:g} s "
-              "each).\n\n")
-    out.write(f"{'file':40s} {'chapter':16s} {'status':16s} {'correct':>8s} {'seconds':>8s}\n")
+    out.write(
+        f"Graded {len(results)} notebooks from {folder} ({mode}, at most {limit:g} s "
+        "each).\n\n"
+    )
+    out.write(
+        f"{'file':40s} {'chapter':16s} {'status':16s} {'correct':>8s} {'seconds':>8s}\n"
+    )
     for r in results:
         right = sum(row["verdict"] == "correct" for row in r.rows if row["exercise"])
         total = sum(1 for row in r.rows if row["exercise"])
-        out.write(f"{r.file:40s} {r.chapter:16s} {r.status:16s} {f'{right}/{total}':>8s} "
-                  f"{r.seconds:8.1f}\n")
+        out.write(
+            f"{r.file:40s} {r.chapter:16s} {r.status:16s} {f'{right}/{total}':>8s} "
+            f"{r.seconds:8.1f}\n"
+        )
     per_exercise: dict[tuple[str, str, str], list[str]] = {}
     for r in results:
         for row in r.rows:
@@ -213,7 +253,8 @@ def summary(results: list[Graded], folder: Path, limit: float, quick: bool) -> s
                 per_exercise.setdefault(key, []).append(row["verdict"])
     out.write("\nPer exercise: notebooks with each verdict\n")
     for (chapter, number, label), verdicts in sorted(
-            per_exercise.items(), key=lambda kv: (kv[0][0], int(kv[0][1]))):
+        per_exercise.items(), key=lambda kv: (kv[0][0], int(kv[0][1]))
+    ):
         counts = ", ".join(f"{v} {verdicts.count(v)}" for v in sorted(set(verdicts)))
         out.write(f"{chapter:16s} {number:>3s} {label:28s} {counts}\n")
     return out.getvalue()
@@ -228,24 +269,44 @@ def _write_atomically(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submitted notebooks")
-    parser.add_argument("--out", type=Path, default=Path("grades"),
-                        help="folder for grades.csv, summary.txt and executed/")
-    parser.add_argument("--limit", type=float, default=600.0,
-                        help="seconds each notebook may run (default 600)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grades"),
+        help="folder for grades.csv, summary.txt and executed/",
+    )
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=600.0,
+        help="seconds each notebook may run (default 600)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
-    parser.add_argument("--full", action="store_true",
-                        help="run in full mode (default: quick mode, LENET_QUICK=1)")
-    parser.add_argument("--book", type=Path, default=ROOT / "book",
-                        help="the instructor notebooks that list each chapter's exercises")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run in full mode (default: quick mode, LENET_QUICK=1)",
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=ROOT / "book",
+        help="the instructor notebooks that list each chapter's exercises",
+    )
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
-        print(f"grade: {args.submissions} is not a folder; pass SUBMISSIONS=folder",
-              file=sys.stderr)
+        print(
+            f"grade: {args.submissions} is not a folder; pass SUBMISSIONS=folder",
+            file=sys.stderr,
+        )
         return 2
     args.submissions = args.submissions.resolve()
     out = args.out.resolve()
-    notebooks = sorted(p for p in args.submissions.rglob("*.ipynb")
-                       if ".ipynb_checkpoints" not in p.parts and out not in p.parents)
+    notebooks = sorted(
+        p
+        for p in args.submissions.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and out not in p.parents
+    )
     if not notebooks:
         print(f"grade: no .ipynb files under {args.submissions}", file=sys.stderr)
         return 2
@@ -253,8 +314,14 @@ def main(argv: list[str] | None = None) -> int:
     chapters = reference_exercises(args.book)
     out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda p: grade(p, args.submissions, chapters, args.limit,
-                                                out / "executed"), notebooks))
+        results = list(
+            pool.map(
+                lambda p: grade(
+                    p, args.submissions, chapters, args.limit, out / "executed"
+                ),
+                notebooks,
+            )
+        )
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -21,7 +21,8 @@ config["title"] = config.get("title", "") + " (student edition)"
 config.setdefault("html", {})["use_edit_page_button"] = False
 sphinx = config.setdefault("sphinx", {})
 extensions = sphinx.get("local_extensions") or {}
-sphinx["local_extensions"] = {name: str((source.parent / path).resolve())
-                              for name, path in extensions.items()}
+sphinx["local_extensions"] = {
+    name: str((source.parent / path).resolve()) for name, path in extensions.items()
+}
 target.parent.mkdir(parents=True, exist_ok=True)
 target.write_text(yaml.safe_dump(config, sort_keys=False))

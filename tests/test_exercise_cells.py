@@ -18,10 +18,16 @@ from lenet_common.exercises import CHECKS, cells
 from tests.conftest import ROOT
 
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-CHAPTERS = [ROOT / f"{c['file']}.ipynb" for c in TOC["chapters"]
-            if (ROOT / f"{c['file']}.ipynb").is_file()]
-CHECK_MODULES = sorted(p.stem for p in (ROOT / "lenet_common" / "exercises").glob("*.py")
-                       if p.stem not in {"__init__", "answers", "verdicts", "cells"})
+CHAPTERS = [
+    ROOT / f"{c['file']}.ipynb"
+    for c in TOC["chapters"]
+    if (ROOT / f"{c['file']}.ipynb").is_file()
+]
+CHECK_MODULES = sorted(
+    p.stem
+    for p in (ROOT / "lenet_common" / "exercises").glob("*.py")
+    if p.stem not in {"__init__", "answers", "verdicts", "cells"}
+)
 
 
 def notebook(path):
@@ -58,13 +64,18 @@ def test_each_exercise_has_a_starter_that_calls_its_check(path, registry):
         last = starter.strip().splitlines()[-1]
         assert re.search(rf"\b{registry[ex.label].__name__}\(", last), (
             f"{path.name}: {ex.label}'s starter must end with a call to "
-            f"{registry[ex.label].__name__}, ends with {last!r}")
-        assert re.search(r"= \.\.\.|\.\.\., \.\.\.|raise NotImplementedError", starter), (
+            f"{registry[ex.label].__name__}, ends with {last!r}"
+        )
+        assert re.search(
+            r"= \.\.\.|\.\.\., \.\.\.|raise NotImplementedError", starter
+        ), (
             f"{path.name}: {ex.label}'s starter has no placeholder (... or "
-            "raise NotImplementedError)")
+            "raise NotImplementedError)"
+        )
         assert "YOUR CODE HERE" in starter or "YOUR ANSWER HERE" in starter, (
             f"{path.name}: {ex.label}'s starter needs a # YOUR CODE HERE or "
-            "# YOUR ANSWER HERE comment")
+            "# YOUR ANSWER HERE comment"
+        )
         statement = cells.source(nb["cells"][ex.statement]).rstrip()
         assert statement.endswith("\n:::"), f"{path.name}: {ex.label}: close with ':::'"
         assert "```" not in statement, f"{path.name}: {ex.label}: no code fences inside"
@@ -78,11 +89,15 @@ def test_each_solution_follows_its_exercise(path, registry):
     assert [label for label, _, _ in solutions] == [ex.label for ex in found]
     for ex, (label, first, last) in zip(found, solutions):
         assert first > ex.starter, f"{path.name}: {label}'s solution before its starter"
-        body = "".join(cells.source(c) for c in nb["cells"][first:last + 1]
-                       if c["cell_type"] == "code")
+        body = "".join(
+            cells.source(c)
+            for c in nb["cells"][first : last + 1]
+            if c["cell_type"] == "code"
+        )
         check_name = CHECKS[label].__name__
-        assert re.search(rf"\b{check_name}\(", body) and "assert result" in body, (
-            f"{path.name}: {label}'s solution must call {check_name} and assert it")
+        assert (
+            re.search(rf"\b{check_name}\(", body) and "assert result" in body
+        ), f"{path.name}: {label}'s solution must call {check_name} and assert it"
 
 
 def test_labels_are_unique_and_every_check_has_an_exercise(registry):
@@ -90,16 +105,28 @@ def test_labels_are_unique_and_every_check_has_an_exercise(registry):
     assert len(labels) == len(set(labels)), "duplicate exercise labels"
     chapter_modules = {path.stem for path in CHAPTERS}
     assert chapter_modules
-    orphans = {label for label in registry if not label.startswith("ex-test-")} - set(labels)
+    orphans = {label for label in registry if not label.startswith("ex-test-")} - set(
+        labels
+    )
     assert not orphans, f"checks registered for exercises no chapter has: {orphans}"
 
 
 def test_layout_errors_are_clear():
-    bad = {"cells": [{"cell_type": "markdown", "source": "```{exercise} X\n:label: a\n```"}]}
+    bad = {
+        "cells": [
+            {"cell_type": "markdown", "source": "```{exercise} X\n:label: a\n```"}
+        ]
+    }
     with pytest.raises(cells.NotebookLayoutError, match="colon|:::"):
         cells.exercises(bad)
-    open_solution = {"cells": [{"cell_type": "markdown",
-                                "source": "```{solution-start} a\n:class: dropdown\n```"}]}
+    open_solution = {
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "source": "```{solution-start} a\n:class: dropdown\n```",
+            }
+        ]
+    }
     with pytest.raises(cells.NotebookLayoutError, match="never closed"):
         cells.solution_ranges(open_solution)
 

@@ -1,4 +1,5 @@
-"""What every check has in common: verdicts, placeholders, answers in any numeric form."""
+"""What every check has in common: verdicts, placeholders, answers in any numeric
+form."""
 
 from __future__ import annotations
 
@@ -7,39 +8,77 @@ import json
 import numpy as np
 import pytest
 
-from lenet_common.exercises import (Feedback, NotAttempted, check, record_verdicts,
-                                    report)
-from lenet_common.exercises.answers import as_real, as_whole, call_student, compare_arrays
+from lenet_common.exercises import (
+    Feedback,
+    NotAttempted,
+    check,
+    record_verdicts,
+    report,
+)
+from lenet_common.exercises.answers import (
+    as_real,
+    as_whole,
+    call_student,
+    compare_arrays,
+)
 
 
 @check("ex-test-core")
 def _check_seven(answer):
     answer = as_whole(answer, "the answer")
-    return report(answer == 7, f"{answer} is {'' if answer == 7 else 'not '}seven.",
-                  "count again.")
+    return report(
+        answer == 7,
+        f"{answer} is {'' if answer == 7 else 'not '}seven.",
+        "count again.",
+    )
 
 
 def test_report_wording():
     assert str(report(True, "yes.")) == "Correct: yes." and bool(report(True, "yes."))
     r = report(False, "no.", "try this.")
-    assert not r and repr(r) == "Not yet: no. Hint: try this." and r.status == "incorrect"
+    assert (
+        not r and repr(r) == "Not yet: no. Hint: try this." and r.status == "incorrect"
+    )
 
 
 def test_placeholder_is_not_attempted_and_not_an_error():
     result = _check_seven(...)
     assert not result and result.status == "not attempted"
-    assert result.message.startswith("Not attempted yet:") and result.label == "ex-test-core"
+    assert (
+        result.message.startswith("Not attempted yet:")
+        and result.label == "ex-test-core"
+    )
 
 
-@pytest.mark.parametrize("seven", [7, 7.0, np.int64(7), np.int32(7), np.float64(7.0),
-                                   np.array(7), np.array(7.0), np.uint8(7)])
+@pytest.mark.parametrize(
+    "seven",
+    [
+        7,
+        7.0,
+        np.int64(7),
+        np.int32(7),
+        np.float64(7.0),
+        np.array(7),
+        np.array(7.0),
+        np.uint8(7),
+    ],
+)
 def test_numbers_in_every_form_are_accepted(seven):
     assert _check_seven(seven), type(seven)
 
 
-@pytest.mark.parametrize("wrong, words", [(None, "None"), ("7", "text '7'"), ([7], "list"),
-                                          (np.array([7, 7]), "shape (2,)"), (True, "bool"),
-                                          (7.5, "whole number"), (float("nan"), "finite")])
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (None, "None"),
+        ("7", "text '7'"),
+        ([7], "list"),
+        (np.array([7, 7]), "shape (2,)"),
+        (True, "bool"),
+        (7.5, "whole number"),
+        (float("nan"), "finite"),
+    ],
+)
 def test_wrong_types_get_a_sentence(wrong, words):
     result = _check_seven(wrong)
     assert not result and result.status == "incorrect"
@@ -52,8 +91,9 @@ def test_student_code_that_raises_is_reported_without_a_traceback():
 
     with pytest.raises(Feedback) as caught:
         call_student(broken, 1.0, hint="look at your names.")
-    assert caught.value.what == ("your code raised NameError: name 'undefined_name' is "
-                                 "not defined.")
+    assert caught.value.what == (
+        "your code raised NameError: name 'undefined_name' is " "not defined."
+    )
     assert caught.value.__suppress_context__  # no chained traceback from the check
 
 
@@ -113,13 +153,16 @@ def test_verdicts_are_recorded_for_the_grader(tmp_path):
     _check_seven(8)  # no longer recorded
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(v["label"], v["status"]) for v in lines] == [
-        ("ex-test-core", "correct"), ("ex-test-core", "not attempted"),
-        ("ex-test-core", "incorrect")]
+        ("ex-test-core", "correct"),
+        ("ex-test-core", "not attempted"),
+        ("ex-test-core", "incorrect"),
+    ]
 
 
 def test_a_label_has_one_check():
     """(Test checks are labelled ex-test-*: the chapters' layout test ignores them.)"""
     with pytest.raises(ValueError, match="already has a check"):
+
         @check("ex-test-core")
         def another(answer):
             return report(True, "")

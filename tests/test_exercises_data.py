@@ -1,4 +1,5 @@
-"""The data chapter's checks: right answers in any numeric form, each typical mistake named."""
+"""The data chapter's checks: right answers in any numeric form, each typical mistake
+named."""
 
 from __future__ import annotations
 
@@ -25,12 +26,18 @@ def test_zero_fraction(x):
     for form in (right, float(right), np.array(right), np.float32(right)):
         assert checks.check_zero_fraction(form, x)
     assert "percentage" in checks.check_zero_fraction(100 * right, x).message
-    assert "number of zero pixels" in checks.check_zero_fraction(np.sum(x == 0), x).message
+    assert (
+        "number of zero pixels" in checks.check_zero_fraction(np.sum(x == 0), x).message
+    )
     assert "NOT 0" in checks.check_zero_fraction(np.mean(x != 0), x).message
-    assert "mean of the resulting booleans" in checks.check_zero_fraction(0.5, x).message
+    assert (
+        "mean of the resulting booleans" in checks.check_zero_fraction(0.5, x).message
+    )
 
 
-@pytest.mark.parametrize("wrong, words", [(None, "None"), ("0.8", "text"), (..., "Not attempted")])
+@pytest.mark.parametrize(
+    "wrong, words", [(None, "None"), ("0.8", "text"), (..., "Not attempted")]
+)
 def test_zero_fraction_wrong_types(x, wrong, words):
     result = checks.check_zero_fraction(wrong, x)
     assert not result and words in result.message
@@ -57,7 +64,9 @@ def test_pad(x):
     assert "centred" in corner.message
     batch_too = checks.check_pad(lambda a: np.pad(a, 2), x)
     assert "not the batch axis" in batch_too.message
-    rescaled = checks.check_pad(lambda a: np.pad(a, ((0, 0), (2, 2), (2, 2))) / 255.0, x)
+    rescaled = checks.check_pad(
+        lambda a: np.pad(a, ((0, 0), (2, 2), (2, 2))) / 255.0, x
+    )
     assert "do not rescale" in rescaled.message
     no_return = checks.check_pad(lambda a: None, x)
     assert "returned None" in no_return.message

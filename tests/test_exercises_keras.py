@@ -1,4 +1,5 @@
-"""The Keras chapter's checks, each tested with the reference and the typical mistakes."""
+"""The Keras chapter's checks, each tested with the reference and the typical
+mistakes."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def test_wider_c3_params():
     assert checks.check_wider_c3_params(*right)
     assert checks.check_wider_c3_params(np.int64(right[0]), np.float64(right[1]))
     assert "add one bias" in checks.check_wider_c3_params(32 * 6 * 25, right[1]).message
-    assert "spans all 6 maps" in checks.check_wider_c3_params(32 * 25 + 32, right[1]).message
+    assert (
+        "spans all 6 maps"
+        in checks.check_wider_c3_params(32 * 25 + 32, right[1]).message
+    )
     assert "book's C3" in checks.check_wider_c3_params(2_416, right[1]).message
     assert "span 32 maps" in checks.check_wider_c3_params(right[0], 48_120).message
     assert "should be a number" in checks.check_wider_c3_params(None, right[1]).message
@@ -38,25 +42,32 @@ def test_wider_c3_params():
     assert checks.check_wider_c3_params(..., ...).status == "not attempted"
 
 
-def variant(pool=keras.layers.MaxPooling2D, pool_args=(2,), activation="relu",
-            output_activation=None):
+def variant(
+    pool=keras.layers.MaxPooling2D,
+    pool_args=(2,),
+    activation="relu",
+    output_activation=None,
+):
     """A LeNet-5 built by hand, as a student might, with one part changed."""
-    return keras.Sequential([
-        keras.Input(shape=keras_lenet.INPUT_SHAPE),
-        keras.layers.Conv2D(6, 5, activation=activation, name="c1"),
-        pool(*pool_args, name="s2"),
-        keras.layers.Conv2D(16, 5, activation=activation, name="c3"),
-        pool(*pool_args, name="s4"),
-        keras.layers.Conv2D(120, 5, activation=activation, name="c5"),
-        keras.layers.Flatten(name="flatten"),
-        keras.layers.Dense(84, activation=activation, name="f6"),
-        keras.layers.Dense(10, activation=output_activation, name="output"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input(shape=keras_lenet.INPUT_SHAPE),
+            keras.layers.Conv2D(6, 5, activation=activation, name="c1"),
+            pool(*pool_args, name="s2"),
+            keras.layers.Conv2D(16, 5, activation=activation, name="c3"),
+            pool(*pool_args, name="s4"),
+            keras.layers.Conv2D(120, 5, activation=activation, name="c5"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(84, activation=activation, name="f6"),
+            keras.layers.Dense(10, activation=output_activation, name="output"),
+        ]
+    )
 
 
 def test_relu_max_variant_accepts_the_reference_however_built():
-    assert checks.check_relu_max_variant(keras_lenet.build_lenet5(activation="relu",
-                                                                  pooling="max"))
+    assert checks.check_relu_max_variant(
+        keras_lenet.build_lenet5(activation="relu", pooling="max")
+    )
     assert checks.check_relu_max_variant(variant())
 
 
@@ -64,10 +75,16 @@ def test_relu_max_variant_mistakes():
     book = checks.check_relu_max_variant(keras_lenet.build_lenet5())
     assert not book and "does not use ReLU" in book.message
     average = checks.check_relu_max_variant(
-        keras_lenet.build_lenet5(activation="relu", pooling="average"))
+        keras_lenet.build_lenet5(activation="relu", pooling="average")
+    )
     assert "not max pooling" in average.message
-    overlapping = checks.check_relu_max_variant(variant(
-        pool=lambda *a, **k: keras.layers.MaxPooling2D(3, strides=2, padding="same", **k)))
+    overlapping = checks.check_relu_max_variant(
+        variant(
+            pool=lambda *a, **k: keras.layers.MaxPooling2D(
+                3, strides=2, padding="same", **k
+            )
+        )
+    )
     assert not overlapping and "2x2, stride 2, padding 'valid'" in overlapping.message
     softmax = checks.check_relu_max_variant(variant(output_activation="softmax"))
     assert "keep logits out" in softmax.message
@@ -83,12 +100,20 @@ def fashion():
 def test_fashion_model_reference_and_mistakes(fashion):
     runtime.seed_everything(0)
     recipe = keras_lenet.recipe_for_mode(quick=True)
-    model = keras_lenet.build_lenet5(learning_rate=recipe.learning_rate,
-                                     momentum=recipe.momentum)
+    model = keras_lenet.build_lenet5(
+        learning_rate=recipe.learning_rate, momentum=recipe.momentum
+    )
     untrained = checks.check_fashion_model(model, fashion)
     assert not untrained and "fit_lenet5" in untrained.message
-    run = keras_lenet.fit_lenet5(model, fashion.x_train, fashion.y_train, fashion.x_val,
-                                 fashion.y_val, recipe, verbose=False)
+    run = keras_lenet.fit_lenet5(
+        model,
+        fashion.x_train,
+        fashion.y_train,
+        fashion.x_val,
+        fashion.y_val,
+        recipe,
+        verbose=False,
+    )
     assert checks.check_fashion_model(model, fashion)
     the_run = checks.check_fashion_model(run, fashion)
     assert not the_run and "TrainingRun" in the_run.message
@@ -100,10 +125,15 @@ def test_fashion_model_reference_and_mistakes(fashion):
 
 def test_fashion_model_wrong_types(fashion):
     assert "Keras model" in checks.check_fashion_model(None, fashion).message
-    assert "load_lenet_data" in checks.check_fashion_model(
-        keras_lenet.build_lenet5(), None).message
+    assert (
+        "load_lenet_data"
+        in checks.check_fashion_model(keras_lenet.build_lenet5(), None).message
+    )
     assert checks.check_fashion_model(..., ...).status == "not attempted"
-    bad = checks.check_fashion_model(keras.Sequential([keras.Input((28, 28, 1)),
-                                                       keras.layers.Flatten(),
-                                                       keras.layers.Dense(10)]), fashion)
+    bad = checks.check_fashion_model(
+        keras.Sequential(
+            [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+        ),
+        fashion,
+    )
     assert "your code raised" in bad.message and "(N, 32, 32, 1)" in bad.message

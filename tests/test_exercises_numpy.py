@@ -24,8 +24,11 @@ def _max_pool_mask_all_ties(dout, x):
 def test_right_answers_pass():
     assert E.check_relu_backward(lambda dout, x: dout * (x > 0))
     assert E.check_scaled_tanh_backward(
-        lambda dout, out: dout * 1.7159 * (2 / 3) * (1 - (out / 1.7159) ** 2))
-    assert E.check_dense_backward(lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.sum(axis=0)))
+        lambda dout, out: dout * 1.7159 * (2 / 3) * (1 - (out / 1.7159) ** 2)
+    )
+    assert E.check_dense_backward(
+        lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.sum(axis=0))
+    )
     assert E.check_max_pool_backward(_max_pool_first_max)
 
 
@@ -34,9 +37,13 @@ def test_wrong_answers_fail_with_a_useful_hint():
     assert not relu and "exactly 0" in relu.message
     plain = E.check_scaled_tanh_backward(lambda dout, out: dout * (1 - out**2))
     assert not plain and "plain tanh" in plain.message
-    no_inner = E.check_scaled_tanh_backward(lambda dout, out: dout * 1.7159 * (1 - (out / 1.7159) ** 2))
+    no_inner = E.check_scaled_tanh_backward(
+        lambda dout, out: dout * 1.7159 * (1 - (out / 1.7159) ** 2)
+    )
     assert not no_inner and "2/3" in no_inner.message
-    dense = E.check_dense_backward(lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.mean(axis=0)))
+    dense = E.check_dense_backward(
+        lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.mean(axis=0))
+    )
     assert not dense and "db" in dense.message
     ties = E.check_max_pool_backward(_max_pool_mask_all_ties)
     assert not ties and "more than once" in ties.message
@@ -51,29 +58,42 @@ def test_errors_and_wrong_shapes_are_reported_not_raised():
     assert not not_tuple and "tuple" in not_tuple.message
 
 
-# ------------------------------------------------------------ the exercises of section 4
+# ------------------------------------------------------------ the exercises of section
+
 
 def _avg_pool_loops(dout, x_shape, size, stride):
     dx = np.zeros(x_shape)
     for i in range(dout.shape[2]):
         for j in range(dout.shape[3]):
-            dx[:, :, i * stride:i * stride + size, j * stride:j * stride + size] += \
-                dout[:, :, i:i + 1, j:j + 1] / size**2
+            dx[
+                :, :, i * stride : i * stride + size, j * stride : j * stride + size
+            ] += (dout[:, :, i : i + 1, j : j + 1] / size**2)
     return dx
 
 
 def test_avg_pool_backward():
     assert E.check_avg_pool_backward(_avg_pool_loops)
     no_quarter = E.check_avg_pool_backward(
-        lambda dout, shape, k, s: _avg_pool_loops(dout, shape, k, s) * k * k)
+        lambda dout, shape, k, s: _avg_pool_loops(dout, shape, k, s) * k * k
+    )
     assert "1/4 of its window's gradient" in no_quarter.message
-    assert "relative error" in no_quarter.message and "first difference" in no_quarter.message
+    assert (
+        "relative error" in no_quarter.message
+        and "first difference" in no_quarter.message
+    )
     assigned = E.check_avg_pool_backward(E._avg_pool_assigned)
-    assert "do not assign" in assigned.message and "3x3 windows, stride 2" in assigned.message
+    assert (
+        "do not assign" in assigned.message
+        and "3x3 windows, stride 2" in assigned.message
+    )
     tiles_only = E.check_avg_pool_backward(  # np.repeat works only when windows tile
-        lambda dout, shape, k, s: np.repeat(np.repeat(dout, k, 2), k, 3) / k**2)
+        lambda dout, shape, k, s: np.repeat(np.repeat(dout, k, 2), k, 3) / k**2
+    )
     assert not tiles_only and "shape" in tiles_only.message
-    assert E.check_avg_pool_backward(lambda *a: 1 / 0).message.count("ZeroDivisionError") == 1
+    assert (
+        E.check_avg_pool_backward(lambda *a: 1 / 0).message.count("ZeroDivisionError")
+        == 1
+    )
 
 
 def _conv_backward_loops(dout, x, w):
@@ -84,17 +104,32 @@ def test_conv_backward():
     assert E.check_conv_backward(_conv_backward_loops)
     flipped_dw = E.check_conv_backward(
         lambda dout, x, w: (lambda dx, dw, db: (dx, dw[:, :, ::-1, ::-1], db))(
-            *naive.naive_conv_backward(dout, x, w)))
-    assert "dw is flipped" in flipped_dw.message and "relative error" in flipped_dw.message
+            *naive.naive_conv_backward(dout, x, w)
+        )
+    )
+    assert (
+        "dw is flipped" in flipped_dw.message and "relative error" in flipped_dw.message
+    )
     flipped_dx = E.check_conv_backward(
-        lambda dout, x, w: (naive.naive_conv_backward(dout, x, w[:, :, ::-1, ::-1])[0],
-                            *naive.naive_conv_backward(dout, x, w)[1:]))
+        lambda dout, x, w: (
+            naive.naive_conv_backward(dout, x, w[:, :, ::-1, ::-1])[0],
+            *naive.naive_conv_backward(dout, x, w)[1:],
+        )
+    )
     assert "flipped the kernel" in flipped_dx.message
     db_per_image = E.check_conv_backward(
-        lambda dout, x, w: (*naive.naive_conv_backward(dout, x, w)[:2], dout.sum(axis=(2, 3))))
+        lambda dout, x, w: (
+            *naive.naive_conv_backward(dout, x, w)[:2],
+            dout.sum(axis=(2, 3)),
+        )
+    )
     assert "axes 0, 2 and 3" in db_per_image.message and "shape" in db_per_image.message
     mean_db = E.check_conv_backward(
-        lambda dout, x, w: (*naive.naive_conv_backward(dout, x, w)[:2], dout.mean(axis=(0, 2, 3))))
+        lambda dout, x, w: (
+            *naive.naive_conv_backward(dout, x, w)[:2],
+            dout.mean(axis=(0, 2, 3)),
+        )
+    )
     assert "do not average" in mean_db.message
     assert "tuple" in E.check_conv_backward(lambda dout, x, w: dout).message
 
@@ -120,7 +155,9 @@ def test_numerical_gradient():
     assert "one-sided" in one_sided.message and "relative error" in one_sided.message
     over_h = E.check_numerical_gradient(lambda f, x, h=1e-5: 2 * _centred(f, x, h))
     assert "divide by 2h" in over_h.message
-    on_a_copy = E.check_numerical_gradient(lambda f, x, h=1e-5: _centred(f, x.copy(), h))
+    on_a_copy = E.check_numerical_gradient(
+        lambda f, x, h=1e-5: _centred(f, x.copy(), h)
+    )
     assert "not a copy" in on_a_copy.message
 
     def first_row_only(f, x, h=1e-5):
@@ -142,8 +179,12 @@ def test_planted_bug_is_shown_failing_and_the_right_layer_passing():
     x = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
     out, cache = L.avg_pool_forward(x, 2)
     dout = np.random.default_rng(1).standard_normal(out.shape)
-    numerical = gradcheck.numerical_gradient_of_layer(lambda: L.avg_pool_forward(x, 2)[0], x, dout)
-    buggy = gradcheck.rel_error(E.avg_pool_backward_without_the_quarter(dout, cache), numerical)
+    numerical = gradcheck.numerical_gradient_of_layer(
+        lambda: L.avg_pool_forward(x, 2)[0], x, dout
+    )
+    buggy = gradcheck.rel_error(
+        E.avg_pool_backward_without_the_quarter(dout, cache), numerical
+    )
     right = gradcheck.rel_error(L.avg_pool_backward(dout, cache), numerical)
     assert buggy > 0.5 and right < 1e-8
 
@@ -157,9 +198,11 @@ def test_planted_bug():
     assert "is right" in E.check_planted_bug("db", estimate).message
     own = E.check_planted_bug("dw", E.mystery_conv_backward(dout, x, w, b)[1])
     assert "layer's own dw" in own.message
-    wrong_f = E.check_planted_bug("dw", _centred(lambda: np.sum(L.conv_forward(x, w, b)[0]), w))
+    wrong_f = E.check_planted_bug(
+        "dw", _centred(lambda: np.sum(L.conv_forward(x, w, b)[0]), w)
+    )
     assert "relative error" in wrong_f.message and "dout" in wrong_f.message
-    assert "\"dx\", \"dw\" or \"db\"" in E.check_planted_bug("w", estimate).message
+    assert '"dx", "dw" or "db"' in E.check_planted_bug("w", estimate).message
     assert E.check_planted_bug(..., ...).status == "not attempted"
 
 
@@ -175,9 +218,13 @@ def test_conv_forward_im2col():
     assert E.check_conv_forward_im2col(_conv_im2col)
     no_bias = E.check_conv_forward_im2col(lambda x, w, b: _conv_im2col(x, w, 0 * b))
     assert "add the bias" in no_bias.message and "relative error" in no_bias.message
-    last = E.check_conv_forward_im2col(lambda x, w, b: _conv_im2col(x, w, b).transpose(0, 2, 3, 1))
+    last = E.check_conv_forward_im2col(
+        lambda x, w, b: _conv_im2col(x, w, b).transpose(0, 2, 3, 1)
+    )
     assert "channels first" in last.message
-    flipped = E.check_conv_forward_im2col(lambda x, w, b: _conv_im2col(x, w[:, :, ::-1, ::-1], b))
+    flipped = E.check_conv_forward_im2col(
+        lambda x, w, b: _conv_im2col(x, w[:, :, ::-1, ::-1], b)
+    )
     assert "flipped the kernel" in flipped.message
 
     def wrong_order(x, w, b):  # columns in (u, v, c) order against w's (c, u, v)
@@ -194,17 +241,24 @@ def test_new_starters_are_not_attempted():
     def starter(*args):
         raise NotImplementedError
 
-    for check in (E.check_avg_pool_backward, E.check_conv_backward,
-                  E.check_numerical_gradient, E.check_conv_forward_im2col):
+    for check in (
+        E.check_avg_pool_backward,
+        E.check_conv_backward,
+        E.check_numerical_gradient,
+        E.check_conv_forward_im2col,
+    ):
         assert check(starter).status == "not attempted"
 
 
 def test_dense_hints_name_each_gradient():
     right = lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.sum(axis=0))  # noqa: E731
-    no_transpose = E.check_dense_backward(lambda dout, x, w: (dout @ w.T, dout.T @ x, dout.sum(0)))
+    no_transpose = E.check_dense_backward(
+        lambda dout, x, w: (dout @ w.T, dout.T @ x, dout.sum(0))
+    )
     assert "dw = x.T @ dout" in no_transpose.message and "shape" in no_transpose.message
-    scaled = E.check_dense_backward(lambda dout, x, w: (2 * right(dout, x, w)[0],
-                                                        *right(dout, x, w)[1:]))
+    scaled = E.check_dense_backward(
+        lambda dout, x, w: (2 * right(dout, x, w)[0], *right(dout, x, w)[1:])
+    )
     assert "dx = dout @ w.T" in scaled.message and "first difference" in scaled.message
 
 
@@ -212,23 +266,39 @@ def test_old_starters_are_not_attempted_and_non_functions_are_named():
     def starter(*args):
         raise NotImplementedError
 
-    for check in (E.check_relu_backward, E.check_scaled_tanh_backward,
-                  E.check_dense_backward, E.check_max_pool_backward):
+    for check in (
+        E.check_relu_backward,
+        E.check_scaled_tanh_backward,
+        E.check_dense_backward,
+        E.check_max_pool_backward,
+    ):
         assert check(starter).status == "not attempted"
         assert "should be a function" in check(None).message
         assert check(...).status == "not attempted"
 
 
-@pytest.mark.parametrize("check", [E.check_relu_backward, E.check_scaled_tanh_backward,
-                                   E.check_dense_backward, E.check_max_pool_backward,
-                                   E.check_avg_pool_backward, E.check_conv_backward,
-                                   E.check_conv_forward_im2col, E.check_numerical_gradient],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "check",
+    [
+        E.check_relu_backward,
+        E.check_scaled_tanh_backward,
+        E.check_dense_backward,
+        E.check_max_pool_backward,
+        E.check_avg_pool_backward,
+        E.check_conv_backward,
+        E.check_conv_forward_im2col,
+        E.check_numerical_gradient,
+    ],
+    ids=lambda c: c.__name__,
+)
 def test_student_code_that_raises_is_one_sentence(check):
     def boom(*args):
         raise ValueError("operands could not be broadcast")
 
     result = check(boom)
     assert result.status == "incorrect"
-    assert "your code raised ValueError: operands could not be broadcast." in result.message
+    assert (
+        "your code raised ValueError: operands could not be broadcast."
+        in result.message
+    )
     assert "Traceback" not in result.message

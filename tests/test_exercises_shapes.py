@@ -19,15 +19,18 @@ def test_strided_output_size_accepts_numpy_numbers(form):
     assert ex.check_strided_output_size(form(RIGHT))
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (RIGHT - 1, "add 1"),
-    ((Q["size"] - Q["kernel"]) // Q["stride"] + 1, "left the padding out"),
-    (Q["size"] + 2 * Q["padding"] - Q["kernel"] + 1, "divide by the stride"),
-    (1000, "rounded down"),
-    (112.5, "whole number"),
-    (None, "should be a number"),
-    ("112", "text"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (RIGHT - 1, "add 1"),
+        ((Q["size"] - Q["kernel"]) // Q["stride"] + 1, "left the padding out"),
+        (Q["size"] + 2 * Q["padding"] - Q["kernel"] + 1, "divide by the stride"),
+        (1000, "rounded down"),
+        (112.5, "whole number"),
+        (None, "should be a number"),
+        ("112", "text"),
+    ],
+)
 def test_strided_output_size_names_the_slip(wrong, hint):
     result = ex.check_strided_output_size(wrong)
     assert not result and hint in result.message
@@ -44,18 +47,22 @@ def test_output_size_function_accepts_numpy_results():
     assert ex.check_output_size_function(lambda *a: float(right(*a)))
     # what arithmetic on NumPy shapes gives
     assert ex.check_output_size_function(
-        lambda n, k, s, p, d: (np.int64(n) + 2 * p - d * (k - 1) - 1) // s + 1)
+        lambda n, k, s, p, d: (np.int64(n) + 2 * p - d * (k - 1) - 1) // s + 1
+    )
 
 
-@pytest.mark.parametrize("slip, hint", [
-    (lambda n, k, s, p, d: (n + 2 * p - k) // s + 1, "dilation spreads"),
-    (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) / s + 1, "floor division"),
-    (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s, "add 1"),
-    (lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1, "BOTH sides"),
-    (lambda n, k, s, p, d: n, "unchanged"),
-    (lambda n, k, s, p, d: n - d * (k - 1), "stride and the padding too"),
-    (lambda *a: right(*a) + 2, "padded size - kernel span"),
-])
+@pytest.mark.parametrize(
+    "slip, hint",
+    [
+        (lambda n, k, s, p, d: (n + 2 * p - k) // s + 1, "dilation spreads"),
+        (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) / s + 1, "floor division"),
+        (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s, "add 1"),
+        (lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1, "BOTH sides"),
+        (lambda n, k, s, p, d: n, "unchanged"),
+        (lambda n, k, s, p, d: n - d * (k - 1), "stride and the padding too"),
+        (lambda *a: right(*a) + 2, "padded size - kernel span"),
+    ],
+)
 def test_output_size_function_names_the_slip(slip, hint):
     result = ex.check_output_size_function(slip)
     assert not result and hint in result.message
@@ -87,7 +94,9 @@ def test_c3_params():
     assert "bias" in ex.check_c3_params(16 * 6 * 25, paper).message
     assert "PER INPUT MAP" in ex.check_c3_params(16 * 25 + 16, paper).message
     assert "16 biases" in ex.check_c3_params(modern, pairs * 25).message
-    assert "not one per connected pair" in ex.check_c3_params(modern, pairs * 26).message
+    assert (
+        "not one per connected pair" in ex.check_c3_params(modern, pairs * 26).message
+    )
     assert "Table I" in ex.check_c3_params(modern, modern).message
     assert "should be a number" in ex.check_c3_params(None, paper).message
     assert ex.check_c3_params(..., ...).status == "not attempted"
@@ -99,7 +108,9 @@ def test_c1_padding_accepts_numpy_numbers(form):
 
 
 def test_c1_padding_names_the_slip():
-    assert "does not fit" in ex.check_c1_padding_for_28(0).message  # C5 meets a 4x4 input
+    assert (
+        "does not fit" in ex.check_c1_padding_for_28(0).message
+    )  # C5 meets a 4x4 input
     assert "C1's output 30x30" in ex.check_c1_padding_for_28(3).message
     assert "EACH side" in ex.check_c1_padding_for_28(4).message
     assert "0 or more" in ex.check_c1_padding_for_28(-1).message

@@ -1,4 +1,5 @@
-"""The PyTorch chapter's checks, each tested with the reference and the typical mistakes."""
+"""The PyTorch chapter's checks, each tested with the reference and the typical
+mistakes."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ def test_relu_maxpool_mistakes(model):
     model.activation = nn.ReLU()
     assert "max pooling" in ex.check_relu_maxpool(model).message  # still averages
     model.s2, model.s4 = nn.MaxPool2d(3, stride=2, padding=1), nn.MaxPool2d(2)
-    assert "2x2 max pooling" in ex.check_relu_maxpool(model).message  # same shapes, not 2x2
+    assert (
+        "2x2 max pooling" in ex.check_relu_maxpool(model).message
+    )  # same shapes, not 2x2
     model.s2 = nn.MaxPool2d(2)
     model.f6 = nn.Linear(120, 90)
     assert "parameters" in ex.check_relu_maxpool(model).message
@@ -125,17 +128,20 @@ def test_subsampling_accepts_the_reference():
     assert ex.check_subsampling(Right)
 
 
-@pytest.mark.parametrize("layer, hint", [
-    (Average, "SUMS the 2x2 block"),
-    (Maximum, "maximum"),
-    (UnusedCoefficient, "coefficient is declared but never used"),
-    (UnusedBias, "bias is declared but never used"),
-    (Squashed, "squashing function out"),
-    (Overlapping, "not overlapping 3x3"),
-    (StrideOne, "halve the height"),
-    (OnePair, "PER MAP"),
-    (lambda c: nn.Conv2d(c, c, 2, stride=2), "two nn.Parameter tensors"),
-])
+@pytest.mark.parametrize(
+    "layer, hint",
+    [
+        (Average, "SUMS the 2x2 block"),
+        (Maximum, "maximum"),
+        (UnusedCoefficient, "coefficient is declared but never used"),
+        (UnusedBias, "bias is declared but never used"),
+        (Squashed, "squashing function out"),
+        (Overlapping, "not overlapping 3x3"),
+        (StrideOne, "halve the height"),
+        (OnePair, "PER MAP"),
+        (lambda c: nn.Conv2d(c, c, 2, stride=2), "two nn.Parameter tensors"),
+    ],
+)
 def test_subsampling_names_the_mistake(layer, hint):
     result = ex.check_subsampling(layer)
     assert not result and hint in result.message, result.message

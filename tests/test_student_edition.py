@@ -32,8 +32,12 @@ make_student = _script("make_student")
 check_book = _script("check_book")
 
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-CHAPTERS = [c["file"] for c in TOC["chapters"]
-            if (ROOT / f"{c['file']}.ipynb").is_file() and c["file"] not in make_student.INSTRUCTOR_ONLY]
+CHAPTERS = [
+    c["file"]
+    for c in TOC["chapters"]
+    if (ROOT / f"{c['file']}.ipynb").is_file()
+    and c["file"] not in make_student.INSTRUCTOR_ONLY
+]
 STUDENT_HTML = ROOT / "_build" / "student-quick" / "_build" / "html"
 BOOK_HTML = ROOT / "_build" / "quick" / "_build" / "html"
 
@@ -59,9 +63,15 @@ def test_every_chapter_has_a_student_notebook_and_a_toc_entry():
     toc = yaml.safe_load((ROOT / "student" / "_toc.yml").read_text())
     assert toc["root"] == "student/intro"
     listed = [c["file"] for c in toc["chapters"]]
-    wanted = [c["file"] for c in TOC["chapters"] if c["file"] not in make_student.INSTRUCTOR_ONLY]
-    assert listed == [f"student/{file.split('/')[-1]}" if file in CHAPTERS else file
-                      for file in wanted]
+    wanted = [
+        c["file"]
+        for c in TOC["chapters"]
+        if c["file"] not in make_student.INSTRUCTOR_ONLY
+    ]
+    assert listed == [
+        f"student/{file.split('/')[-1]}" if file in CHAPTERS else file
+        for file in wanted
+    ]
     assert set(CHAPTERS) and all(student_path(c).is_file() for c in CHAPTERS)
 
 
@@ -69,16 +79,22 @@ def test_every_chapter_has_a_student_notebook_and_a_toc_entry():
 def test_student_notebook_is_the_chapter_without_its_solutions(chapter):
     book, student = notebook(ROOT / f"{chapter}.ipynb"), notebook(student_path(chapter))
     assert student["cells"] == cells.without_solutions(book)["cells"]
-    assert [e.label for e in cells.exercises(student)] == [e.label for e in cells.exercises(book)]
-    assert student["metadata"]["lenet_book"] == {"edition": "student",
-                                                 "chapter": chapter.split("/")[-1]}
+    assert [e.label for e in cells.exercises(student)] == [
+        e.label for e in cells.exercises(book)
+    ]
+    assert student["metadata"]["lenet_book"] == {
+        "edition": "student",
+        "chapter": chapter.split("/")[-1],
+    }
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_no_solution_code_or_text_in_student_notebooks(chapter):
     book, student = notebook(ROOT / f"{chapter}.ipynb"), notebook(student_path(chapter))
     shingles = cells.solution_shingles(book)
-    assert cells.leaked(shingles, all_sources(book)), "the detector finds nothing to look for"
+    assert cells.leaked(
+        shingles, all_sources(book)
+    ), "the detector finds nothing to look for"
     text = json.dumps(student, ensure_ascii=False) + all_sources(student)
     assert "solution-start" not in text and "solution-end" not in text
     assert not cells.leaked(shingles, all_sources(student))
@@ -87,7 +103,7 @@ def test_no_solution_code_or_text_in_student_notebooks(chapter):
 def test_a_leaked_solution_is_found_in_a_page():
     book = notebook(ROOT / f"{CHAPTERS[0]}.ipynb")
     label, first, last = cells.solution_ranges(book)[0]
-    solution = " ".join(cells.source(c) for c in book["cells"][first + 1:last])
+    solution = " ".join(cells.source(c) for c in book["cells"][first + 1 : last])
     page = f"<html><body><p>{solution.replace(' ', ' <span>')}</p></body></html>"
     assert check_book.solution_leaks(CHAPTERS[0], page)
     assert not check_book.solution_leaks(CHAPTERS[0], "<p>no solution here</p>")
@@ -95,7 +111,9 @@ def test_a_leaked_solution_is_found_in_a_page():
 
 def _built(folder):
     if not (folder / "index.html").is_file():
-        pytest.skip(f"{folder} is not built (make test builds it before running pytest)")
+        pytest.skip(
+            f"{folder} is not built (make test builds it before running pytest)"
+        )
     return folder
 
 
@@ -138,16 +156,20 @@ def test_a_chapter_added_later_gets_its_student_notebook(tmp_path):
 
 
 def test_check_mode_of_the_script_passes_on_the_committed_edition():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_student.py"),
-                             "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_student.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_the_instructor_page_has_every_chapter_and_is_not_in_the_student_edition():
     page = (ROOT / "book" / "instructors.md").read_text(encoding="utf-8")
     for chapter in CHAPTERS:
-        assert f"({chapter.split('/')[-1]}.ipynb)" in page, (
-            f"add {chapter} to the learning goals and times of book/instructors.md")
+        assert (
+            f"({chapter.split('/')[-1]}.ipynb)" in page
+        ), f"add {chapter} to the learning goals and times of book/instructors.md"
     assert "book/instructors" in [c["file"] for c in TOC["chapters"]]
     student_toc = (ROOT / "student" / "_toc.yml").read_text()
     assert "instructors" not in student_toc

@@ -21,5 +21,13 @@ from .verdicts import (
     report,
 )
 
-__all__ = ["report", "not_attempted", "check", "ExerciseResult", "Feedback",
-           "NotAttempted", "CHECKS", "record_verdicts"]
+__all__ = [
+    "report",
+    "not_attempted",
+    "check",
+    "ExerciseResult",
+    "Feedback",
+    "NotAttempted",
+    "CHECKS",
+    "record_verdicts",
+]

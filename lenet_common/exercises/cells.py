@@ -13,12 +13,24 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Exercise", "source", "exercises", "solution_ranges", "without_solutions",
-           "NotebookLayoutError", "words", "solution_shingles", "leaked", "writes_code"]
+__all__ = [
+    "Exercise",
+    "source",
+    "exercises",
+    "solution_ranges",
+    "without_solutions",
+    "NotebookLayoutError",
+    "words",
+    "solution_shingles",
+    "leaked",
+    "writes_code",
+]
 
 Notebook = dict[str, Any]
 
-_STATEMENT = re.compile(r"\A:::\{exercise\}[ \t]*(?P<title>[^\n]*)\n:label:[ \t]*(?P<label>\S+)")
+_STATEMENT = re.compile(
+    r"\A:::\{exercise\}[ \t]*(?P<title>[^\n]*)\n:label:[ \t]*(?P<label>\S+)"
+)
 _SOLUTION_START = re.compile(r"\A```\{solution-start\}[ \t]*(?P<label>\S+)")
 _SOLUTION_END = re.compile(r"\A```\{solution-end\}")
 
@@ -49,7 +61,8 @@ def _markdown(cell: dict[str, Any]) -> str:
 
 
 def exercises(nb: Notebook) -> list[Exercise]:
-    """The notebook's exercises in order; raises NotebookLayoutError on a broken layout."""
+    """The notebook's exercises in order; raises NotebookLayoutError on a broken
+    layout."""
     cells = nb.get("cells", [])
     found = []
     for i, cell in enumerate(cells):
@@ -59,17 +72,23 @@ def exercises(nb: Notebook) -> list[Exercise]:
         match = _STATEMENT.match(text)
         if not match:
             raise NotebookLayoutError(
-                f"cell {i}: an exercise statement must be a cell of its own that starts "
-                f"with ':::{{exercise}} Title' and ':label: ex-...', found {text[:60]!r}")
+                f"cell {i}: an exercise statement must be a cell of its own that "
+                f"starts with ':::{{exercise}} Title' and ':label: ex-...', found "
+                f"{text[:60]!r}"
+            )
         if i + 1 >= len(cells) or cells[i + 1].get("cell_type") != "code":
             raise NotebookLayoutError(
-                f"cell {i}: exercise {match['label']} has no starter code cell after it")
-        found.append(Exercise(len(found) + 1, match["label"], match["title"].strip(), i, i + 1))
+                f"cell {i}: exercise {match['label']} has no starter code cell after it"
+            )
+        found.append(
+            Exercise(len(found) + 1, match["label"], match["title"].strip(), i, i + 1)
+        )
     return found
 
 
 def solution_ranges(nb: Notebook) -> list[tuple[str, int, int]]:
-    """``(label, first, last)`` cell indices of each solution, its fence cells included."""
+    """``(label, first, last)`` cell indices of each solution, its fence cells
+    included."""
     ranges, start, label = [], None, ""
     for i, cell in enumerate(nb.get("cells", [])):
         text = _markdown(cell)
@@ -78,12 +97,15 @@ def solution_ranges(nb: Notebook) -> list[tuple[str, int, int]]:
             if start is not None or not match or text.count("```") != 2:
                 raise NotebookLayoutError(
                     f"cell {i}: solution-start must be alone in its cell, after the "
-                    "previous solution's solution-end")
+                    "previous solution's solution-end"
+                )
             start, label = i, match["label"]
         elif "{solution-end}" in text:
             if start is None or not _SOLUTION_END.match(text) or text.count("```") != 2:
                 raise NotebookLayoutError(
-                    f"cell {i}: solution-end must be alone in its cell and close a solution")
+                    f"cell {i}: solution-end must be alone in its cell and close a "
+                    "solution"
+                )
             ranges.append((label, start, i))
             start = None
     if start is not None:
@@ -92,31 +114,39 @@ def solution_ranges(nb: Notebook) -> list[tuple[str, int, int]]:
 
 
 def without_solutions(nb: Notebook) -> Notebook:
-    """A copy of the notebook without its solution cells (the student edition's notebook)."""
-    dropped = {i for _, first, last in solution_ranges(nb) for i in range(first, last + 1)}
+    """A copy of the notebook without its solution cells (the student edition's
+    notebook)."""
+    dropped = {
+        i for _, first, last in solution_ranges(nb) for i in range(first, last + 1)
+    }
     copy = dict(nb)
-    copy["cells"] = [cell for i, cell in enumerate(nb.get("cells", [])) if i not in dropped]
+    copy["cells"] = [
+        cell for i, cell in enumerate(nb.get("cells", [])) if i not in dropped
+    ]
     return copy
 
 
 def words(text: str) -> list[str]:
-    """The words and numbers of a text, lower-cased: the same in a notebook and on a page."""
+    """The words and numbers of a text, lower-cased: the same in a notebook and on a
+    page."""
     return re.findall(r"[a-z0-9_]+", text.lower())
 
 
 def _shingles(tokens: list[str], k: int) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
+    return {tuple(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
 
 
 def solution_shingles(nb: Notebook, k: int = 8) -> set[tuple[str, ...]]:
-    """Every run of ``k`` words of the solutions that appears nowhere else in the notebook.
+    """Every run of ``k`` words of the solutions that appears nowhere else in the
+    notebook.
 
     Markup differs between a notebook and its HTML page (code is highlighted,
     maths typeset), but the words stay in order; a solution that leaks into
     the student edition leaks whole runs of them.
     """
-    inside: set[int] = {i for _, first, last in solution_ranges(nb)
-                        for i in range(first + 1, last)}
+    inside: set[int] = {
+        i for _, first, last in solution_ranges(nb) for i in range(first + 1, last)
+    }
     cells = nb.get("cells", [])
     solution, rest = set(), set()
     for i, cell in enumerate(cells):
@@ -126,7 +156,8 @@ def solution_shingles(nb: Notebook, k: int = 8) -> set[tuple[str, ...]]:
 
 
 def leaked(shingles: set[tuple[str, ...]], text: str, k: int = 8) -> list[str]:
-    """The solution word runs found in ``text`` (a notebook's sources or a page's text)."""
+    """The solution word runs found in ``text`` (a notebook's sources or a page's
+    text)."""
     return sorted(" ".join(s) for s in shingles & _shingles(words(text), k))
 
 

@@ -14,14 +14,17 @@ from .verdicts import ExerciseResult, Feedback, check, report
 def _images(train_images: np.ndarray) -> np.ndarray:
     images = np.asarray(train_images)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise Feedback(f"the images should be an array (N, 28, 28), got {describe(images)}.",
-                       "pass raw.train_images, as the exercise says.")
+        raise Feedback(
+            f"the images should be an array (N, 28, 28), got {describe(images)}.",
+            "pass raw.train_images, as the exercise says.",
+        )
     return images
 
 
 @check("ex-data-zero")
 def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResult:
-    """Exercise: the fraction of training pixels that are exactly 0 (pure background)."""
+    """Exercise: the fraction of training pixels that are exactly 0 (pure
+    background)."""
     images = _images(train_images)
     answer = as_real(answer, "the fraction")
     zeros = np.asarray(images == 0)
@@ -35,14 +38,21 @@ def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResu
     elif abs(answer - (1 - expected)) < 5e-4:
         hint = "that is the fraction of pixels that are NOT 0 (ink): compare with == 0."
     else:
-        hint = ("compare the uint8 array with 0 and take the mean of the resulting "
-                "booleans (a fraction between 0 and 1).")
-    return report(False, f"{answer:.4f} is not the fraction of pixels equal to 0.", hint)
+        hint = (
+            "compare the uint8 array with 0 and take the mean of the resulting "
+            "booleans (a fraction between 0 and 1)."
+        )
+    return report(
+        False, f"{answer:.4f} is not the fraction of pixels equal to 0.", hint
+    )
 
 
 @check("ex-data-stats")
-def check_normalisation(mean: float, std: float, train_images: np.ndarray) -> ExerciseResult:
-    """Exercise: mean and standard deviation of the padded training pixels, scaled to [0, 1]."""
+def check_normalisation(
+    mean: float, std: float, train_images: np.ndarray
+) -> ExerciseResult:
+    """Exercise: mean and standard deviation of the padded training pixels, scaled to
+    [0, 1]."""
     images = _images(train_images)
     mean, std = as_real(mean, "the mean"), as_real(std, "the standard deviation")
     x = pad_to_32(images).astype(np.float64) / 255.0
@@ -59,31 +69,49 @@ def check_normalisation(mean: float, std: float, train_images: np.ndarray) -> Ex
     elif abs(mean - want_mean) < 1e-4:
         hint = "the mean is right; the spread is the standard deviation of all pixels."
     else:
-        hint = ("pad to 32x32 (the border is part of what the network sees), divide by "
-                "255, then take the mean and standard deviation over all pixels.")
-    return report(False, f"mean {mean:.4f}, std {std:.4f} are not the padded images' "
-                         "statistics.", hint)
+        hint = (
+            "pad to 32x32 (the border is part of what the network sees), divide by "
+            "255, then take the mean and standard deviation over all pixels."
+        )
+    return report(
+        False,
+        f"mean {mean:.4f}, std {std:.4f} are not the padded images' " "statistics.",
+        hint,
+    )
 
 
 @check("ex-data-pad")
-def check_pad(pad: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray) -> ExerciseResult:
+def check_pad(
+    pad: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray
+) -> ExerciseResult:
     """Exercise: write the 28→32 zero padding yourself."""
     x = _images(train_images)[:16]
-    got = call_student(pad, x, hint="it receives an array (N, 28, 28) and returns "
-                                    "(N, 32, 32).")
+    got = call_student(
+        pad, x, hint="it receives an array (N, 28, 28) and returns " "(N, 32, 32)."
+    )
     if got is None:
-        return report(False, "your function returned None.",
-                      "end it with return and the padded array.")
+        return report(
+            False,
+            "your function returned None.",
+            "end it with return and the padded array.",
+        )
     got = np.asarray(got)
     expected = pad_to_32(x)
     if got.shape != expected.shape:
-        return report(False, f"your function returns shape {got.shape}, not {expected.shape}.",
-                      "pad only the two image axes, by 2 pixels on each side, "
-                      "not the batch axis.")
+        return report(
+            False,
+            f"your function returns shape {got.shape}, not {expected.shape}.",
+            "pad only the two image axes, by 2 pixels on each side, "
+            "not the batch axis.",
+        )
     if np.array_equal(got, expected):
-        return report(True, "your padding matches the paper's: 2 blank pixels on every side.")
+        return report(
+            True, "your padding matches the paper's: 2 blank pixels on every side."
+        )
     if np.array_equal(got[:, :28, :28], x) or np.array_equal(got[:, 4:, 4:], x):
         hint = "put 2 blank pixels on *each* side, so that the digit stays centred."
     else:
         hint = "pad with zeros (background), and do not rescale the digit."
-    return report(False, "the shape is right but the pixels are not where they belong.", hint)
+    return report(
+        False, "the shape is right but the pixels are not where they belong.", hint
+    )

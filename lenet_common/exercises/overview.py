@@ -26,13 +26,27 @@ def exercise_rows(root: Path) -> list[dict[str, str]]:
         if not path.is_file():
             continue
         nb = json.loads(path.read_text(encoding="utf-8"))
-        title = next((line[2:] for c in nb["cells"] if c["cell_type"] == "markdown"
-                      for line in "".join(c["source"]).splitlines()
-                      if line.startswith("# ")), path.stem)
+        title = next(
+            (
+                line[2:]
+                for c in nb["cells"]
+                if c["cell_type"] == "markdown"
+                for line in "".join(c["source"]).splitlines()
+                if line.startswith("# ")
+            ),
+            path.stem,
+        )
         for ex in exercises(nb):
-            rows.append({"chapter": path.stem, "chapter_title": title,
-                         "number": str(ex.number), "title": ex.title, "label": ex.label,
-                         "kind": "code" if writes_code(nb, ex) else "answer"})
+            rows.append(
+                {
+                    "chapter": path.stem,
+                    "chapter_title": title,
+                    "number": str(ex.number),
+                    "title": ex.title,
+                    "label": ex.label,
+                    "kind": "code" if writes_code(nb, ex) else "answer",
+                }
+            )
     return rows
 
 
@@ -42,9 +56,14 @@ def exercise_table(root: Path) -> str:
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     repo = config["repository"]
     github = repo["url"].replace("https://github.com/", "")
-    colab = (f"{config['launch_buttons']['colab_url']}/github/{github}/blob/"
-             f"{repo.get('branch', 'main')}/student/{{}}.ipynb")
-    lines = ["| chapter | exercise | the student | label |", "| --- | --- | --- | --- |"]
+    colab = (
+        f"{config['launch_buttons']['colab_url']}/github/{github}/blob/"
+        f"{repo.get('branch', 'main')}/student/{{}}.ipynb"
+    )
+    lines = [
+        "| chapter | exercise | the student | label |",
+        "| --- | --- | --- | --- |",
+    ]
     seen = set()
     for row in exercise_rows(root):
         chapter = ""
@@ -52,6 +71,8 @@ def exercise_table(root: Path) -> str:
             seen.add(row["chapter"])
             chapter = f"[{row['chapter_title']}]({colab.format(row['chapter'])})"
         kind = "writes code" if row["kind"] == "code" else "works out an answer"
-        lines.append(f"| {chapter} | {row['number']}. {row['title']} | {kind} | "
-                     f"`{row['label']}` |")
+        lines.append(
+            f"| {chapter} | {row['number']}. {row['title']} | {kind} | "
+            f"`{row['label']}` |"
+        )
     return "\n".join(lines)

@@ -22,8 +22,14 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 __all__ = [
-    "ExerciseResult", "report", "not_attempted", "check", "Feedback",
-    "NotAttempted", "CHECKS", "record_verdicts",
+    "ExerciseResult",
+    "report",
+    "not_attempted",
+    "check",
+    "Feedback",
+    "NotAttempted",
+    "CHECKS",
+    "record_verdicts",
 ]
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
@@ -41,8 +47,9 @@ class ExerciseResult:
     ``label`` names the exercise once the check is registered.
     """
 
-    def __init__(self, ok: bool, message: str, status: str | None = None,
-                 label: str = "") -> None:
+    def __init__(
+        self, ok: bool, message: str, status: str | None = None, label: str = ""
+    ) -> None:
         self.ok = bool(ok)
         self.message = message
         self.status = status or (CORRECT if ok else INCORRECT)
@@ -61,7 +68,8 @@ class ExerciseResult:
 
 
 def report(ok: bool, what: str, hint: str = "") -> ExerciseResult:
-    """Build the answer a check gives: ``Correct: ...`` or ``Not yet: ... Hint: ...``."""
+    """Build the answer a check gives: ``Correct: ...`` or ``Not yet: ... Hint:
+    ...``."""
     if ok:
         return ExerciseResult(True, f"Correct: {what}")
     message = f"Not yet: {what}"
@@ -70,10 +78,15 @@ def report(ok: bool, what: str, hint: str = "") -> ExerciseResult:
     return ExerciseResult(False, message)
 
 
-def not_attempted(what: str = "replace the ... in this cell with your answer") -> ExerciseResult:
+def not_attempted(
+    what: str = "replace the ... in this cell with your answer",
+) -> ExerciseResult:
     """The verdict for an exercise whose starter cell is still as it came."""
-    return ExerciseResult(False, f"Not attempted yet: {what}, then run the cell again.",
-                          status=NOT_ATTEMPTED)
+    return ExerciseResult(
+        False,
+        f"Not attempted yet: {what}, then run the cell again.",
+        status=NOT_ATTEMPTED,
+    )
 
 
 class Feedback(Exception):
@@ -97,8 +110,9 @@ def record_verdicts(path: str | Path | None) -> None:
 def _record(result: ExerciseResult) -> None:
     if _log_path is None:
         return
-    line = json.dumps({"label": result.label, "status": result.status,
-                       "message": result.message})
+    line = json.dumps(
+        {"label": result.label, "status": result.status, "message": result.message}
+    )
     with open(_log_path, "a", encoding="utf-8") as log:
         log.write(line + "\n")
 
