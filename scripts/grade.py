@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,7 +141,8 @@ def execute(
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
-        client.execute()
+        # the kernel's own log lines (a dying kernel's traceback) stay out of the report
+        client.execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except CellTimeoutError:
         status = "timed out"
     except DeadKernelError:
@@ -211,7 +213,7 @@ def grade(
             where = (
                 "in this exercise's cell"
                 if starter == stopped
-                else f"before this exercise, in cell {stopped}"
+                else f"before this exercise, in cell {stopped + 1} (counting from 1)"
             )
             row.update(verdict=status, detail=f"the notebook {status} {where}")
         elif starter is not None and _error_of(nb.cells[starter]):

@@ -92,7 +92,7 @@ def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("grades")
     started = time.monotonic()
     status = grade.main(
-        [str(folder), "--out", str(out), "--limit", "30", "--jobs", "2"]
+        [str(folder), "--out", str(out), "--limit", "30", "--jobs", "4"]
     )
     return status, out, time.monotonic() - started
 
