@@ -26,7 +26,7 @@ CHAPTERS = [
 CHECK_MODULES = sorted(
     p.stem
     for p in (ROOT / "lenet_common" / "exercises").glob("*.py")
-    if p.stem not in {"__init__", "answers", "verdicts", "cells"}
+    if p.stem not in {"__init__", "answers", "verdicts", "cells", "overview"}
 )
 
 
@@ -150,3 +150,20 @@ def test_statements_read_as_text_in_jupyter_and_colab(path):
         body = statement.split("\n\n", 1)[1].rsplit(":::", 1)[0]
         if "`" in body:
             assert "<code>" in html, f"{ex.label}: inline code is not rendered"
+
+
+def test_instructor_table_lists_every_exercise_with_its_student_notebook():
+    from lenet_common.exercises import overview
+
+    rows = overview.exercise_rows(ROOT)
+    labels = [ex.label for path in CHAPTERS for ex in cells.exercises(notebook(path))]
+    assert [row["label"] for row in rows] == labels
+    kinds = {row["label"]: row["kind"] for row in rows}
+    assert kinds["ex-numpy-conv"] == "code" and kinds["ex-shapes-stride"] == "answer"
+    table = overview.exercise_table(ROOT)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].replace("https://github.com/", "")
+    for path in CHAPTERS:
+        if cells.exercises(notebook(path)):
+            assert f"/github/{repo}/blob/" in table
+            assert f"/student/{path.stem}.ipynb)" in table
