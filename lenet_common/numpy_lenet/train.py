@@ -9,6 +9,7 @@ import numpy as np
 from .. import runtime
 from ..checks import check_dataset, check_hyperparameters, diverged_error, has_diverged
 from .layers import softmax_cross_entropy
+from .fast import TrainingStep
 from .model import LeNet5
 from .optim import SGD, cosine_lr
 
@@ -28,7 +29,7 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
           epochs: int = 12, batch_size: int = 128, lr: float = 0.05, momentum: float = 0.9,
           weight_decay: float = 5e-4, seed: int = 0, show_progress: bool = True,
           on_epoch_end: Callable[[int, dict[str, list[float]]], None] | None = None,
-          ) -> dict[str, list[float]]:
+          threads: int | None = None) -> dict[str, list[float]]:
     """Train with SGD + momentum and a cosine learning-rate decay (one step per batch).
 
     Returns a Keras-style history: ``loss`` and ``accuracy`` (running means
@@ -38,6 +39,9 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
     (for example to log progress in a script). Bad hyperparameters, labels or
     images are refused before any weight changes; a loss that diverges stops
     training with a :class:`~lenet_common.checks.TrainingDivergedError`.
+    Each step runs through :class:`~lenet_common.numpy_lenet.fast.TrainingStep`:
+    the same gradients as ``model.loss_and_grads``, computed batch-last and
+    split across ``threads`` CPU threads (default: one per core).
     """
     check_hyperparameters(epochs=epochs, batch_size=batch_size, lr=lr,
                           momentum=momentum, weight_decay=weight_decay)
@@ -49,6 +53,7 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
     optimizer = SGD(model.params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     steps_per_epoch = -(-len(x_train) // batch_size)
     total_steps = epochs * steps_per_epoch
+    step_fn = TrainingStep(model.params, threads=threads)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if x_val is not None:
         history.update(val_loss=[], val_accuracy=[])
@@ -63,7 +68,7 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
             idx = order[b * batch_size:(b + 1) * batch_size]
             xb, yb = x_train[idx], y_train[idx]
             optimizer.lr = cosine_lr(lr, step, total_steps)
-            loss, grads, logits = model.loss_and_grads(xb, yb)
+            loss, grads, logits = step_fn(xb, yb)
             if has_diverged(loss):  # NaN, infinite or exploded: stop, say when
                 raise diverged_error(step + 1, loss, "lr", lr, epoch + 1)
             optimizer.step(grads)
@@ -84,4 +89,5 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
             batches.close()
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, history)
+    step_fn.close()
     return history
