@@ -1,124 +1,317 @@
-"""Training throughput of the NumPy LeNet-5 against PyTorch's, on the CPU, in one run.
+"""Training throughput of the NumPy LeNet-5, step by step of speed-up, against PyTorch's.
 
-Usage:
-    python benchmarks/bench_numpy_vs_torch.py [--rounds 5] [--steps 30] [--batch-size 128]
-                                              [--single-thread]
+Usage (about a minute on two cores):
+    python benchmarks/bench_numpy_vs_torch.py [--rounds 7] [--steps 30] [--batch-size 128]
+                                              [--json PATH | --store]
 
-Both train the same network (the book's LeNet-5, float32, softmax
+Every variant trains the same network (the book's LeNet-5, float32, softmax
 cross-entropy, SGD with momentum and weight decay) on the same random
-batches. The two are timed in alternating rounds, so that a neighbour's load
-on a shared machine hits both alike; the script prints images/s for each
-(median and best round), their ratio, the CPU time each spends per step, and
-where the NumPy step spends its time, layer by layer (each layer's
-activation included; forward and backward together).
+batches, each at its default thread settings unless its name says otherwise:
 
-``--single-thread`` limits both to one thread (OpenBLAS for NumPy,
-``torch.set_num_threads(1)``): a fair comparison of the work each does, and
-one that a busy shared machine disturbs much less than two threads each.
+- ``taught``: ``LeNet5.loss_and_grads``, the layers the NumPy chapter
+  derives (NCHW, a matrix product per image), OpenBLAS's default threads;
+- ``taught_1thread``: the same with OpenBLAS held to one thread;
+- ``batch_last_fresh``: ``numpy_lenet.fast``'s step in one thread, but with
+  every array freshly allocated, as plain NumPy code does;
+- ``batch_last``: the same step reusing its buffers (one thread);
+- ``numpy``: the training loop's step, split across the cores (the book's
+  NumPy LeNet-5 as it trains);
+- ``pytorch``: the PyTorch LeNet-5 with torch's default threads.
+
+The variants run in alternating rounds, so that a neighbour's load on a
+shared machine hits them alike, and the NumPy/PyTorch ratio is taken round
+by round (its median is reported). The script also times the fast step layer
+by layer (one thread), and measures the memory a training step allocates at
+its peak (tracemalloc, untimed). It prints a table and writes JSON: to
+``--json PATH``, or with ``--store`` to ``lenet_common/results/`` under the
+machine's name and today's date, where the NumPy chapter finds it.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import functools
 import os
 import statistics
+import subprocess
 import sys
 import time
+import tracemalloc
+from typing import Any, Callable
+
+import numpy as np
+
+from lenet_common import results
+from lenet_common.numpy_lenet import SGD, LeNet5, fast
+
+LAYERS = ("input", "c1", "s2", "c3", "s4", "c5", "f6", "loss")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=30, help="training steps per round")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--single-thread", action="store_true",
-                        help="one thread for NumPy's BLAS and for torch")
-    return parser.parse_args(argv)
+    parser.add_argument("--json", default=None, help="write the result here")
+    parser.add_argument("--store", action="store_true",
+                        help="write it to lenet_common/results/ for the book")
+    args = parser.parse_args(argv)
+    if min(args.rounds, args.steps, args.batch_size) < 1:
+        parser.error("--rounds, --steps and --batch-size must be at least 1")
+    return args
 
 
-def timed(run) -> tuple[float, float]:
-    """Wall-clock and process CPU seconds of ``run()``."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    run()
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
-def load_average() -> str:
+def load() -> dict[str, Any]:
+    """The load average and ``uptime``'s line, to judge how busy the machine was."""
     try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+        averages = [round(v, 2) for v in os.getloadavg()]
     except OSError:
-        return "unknown"
+        averages = None
+    try:
+        line = subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        line = ""
+    return {"load_average": averages, "uptime": line}
+
+
+class FreshWorkspace(fast.Workspace):
+    """A workspace that keeps nothing: every array is new, as in plain NumPy code."""
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        self.arrays[name] = np.empty(shape, dtype)
+        return self.arrays[name]
+
+
+def blas_limit(threads: int | None):
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(threads, user_api="blas")
+
+
+def numpy_variants(batches, threads: int) -> dict[str, Callable[[np.ndarray, np.ndarray], Any]]:
+    """One ``step(x, y)`` per NumPy variant, each with its own model and optimizer."""
+    steps = {}
+
+    def with_sgd(model: LeNet5, loss_and_grads):
+        optimizer = SGD(model.params, lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+        def step(x, y):
+            _, grads, _ = loss_and_grads(x, y)
+            optimizer.step(grads)
+        return step
+
+    taught = LeNet5(seed=0)
+    steps["taught"] = with_sgd(taught, taught.loss_and_grads)
+    taught1 = LeNet5(seed=0)
+    steps["taught_1thread"] = with_sgd(taught1, taught1.loss_and_grads)
+    fresh = LeNet5(seed=0)
+    fresh_ws = FreshWorkspace()
+    steps["batch_last_fresh"] = with_sgd(
+        fresh, lambda x, y: fast.loss_and_grads(fresh.params, x, y, fresh_ws))
+    reused = LeNet5(seed=0)
+    steps["batch_last"] = with_sgd(reused, fast.TrainingStep(reused.params, threads=1))
+    split = LeNet5(seed=0)
+    steps["numpy"] = with_sgd(split, fast.TrainingStep(split.params, threads=threads))
+    return steps
+
+
+BLAS_THREADS = {"taught": None, "taught_1thread": 1, "batch_last_fresh": 1, "batch_last": 1,
+                "numpy": None}
+
+
+def torch_variant(batches):
+    import torch
+
+    from lenet_common.torch_lenet import LeNet5 as TorchLeNet5
+
+    torch.manual_seed(0)
+    model = TorchLeNet5().train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def step(x, y):
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return step, [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
+
+
+def time_round(step, batches, blas_threads: int | None = None) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds of one pass over ``batches``."""
+    with blas_limit(blas_threads) if blas_threads else _nothing():
+        wall, cpu = time.perf_counter(), time.process_time()
+        for x, y in batches:
+            step(x, y)
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def layer_times(batches, rounds: int) -> dict[str, float]:
+    """Milliseconds per step in each layer of the fast step, one thread, median round.
+
+    The step's functions are wrapped from outside (the taught code carries no
+    timers); a layer's time includes its activation and, for S2 and S4, the
+    backward pass of the tanh before them, which is fused into theirs.
+    """
+    names = {"to_batch_last": lambda a: "input", "conv_tanh_forward": lambda a: a[4],
+             "avg_pool_forward": lambda a: a[2], "dense_tanh_forward": lambda a: "f6",
+             "dense_tanh_backward": lambda a: "f6", "tanh_backward": lambda a: "c5",
+             "avg_pool_tanh_backward": lambda a: a[3], "conv_backward": lambda a: a[4],
+             "softmax_cross_entropy": lambda a: "loss"}
+    spent: dict[str, float] = {}
+    originals = {name: getattr(fast, name) for name in names}
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                layer = names[name](args)
+                spent[layer] = spent.get(layer, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    model = LeNet5(seed=0)
+    ws = fast.Workspace()
+    per_round = []
+    try:
+        for name, fn in originals.items():
+            setattr(fast, name, timed(name, fn))
+        with blas_limit(1):
+            fast.loss_and_grads(model.params, *batches[0], ws)
+            for _ in range(rounds):
+                spent.clear()
+                start = time.perf_counter()
+                for x, y in batches:
+                    fast.loss_and_grads(model.params, x, y, ws)
+                total = time.perf_counter() - start
+                per_round.append((total, dict(spent)))
+    finally:
+        for name, fn in originals.items():
+            setattr(fast, name, fn)
+    total, spent = sorted(per_round, key=lambda r: r[0])[len(per_round) // 2]
+    ms = {layer: 1e3 * spent.get(layer, 0.0) / len(batches) for layer in LAYERS}
+    ms["rest"] = 1e3 * total / len(batches) - sum(ms.values())
+    return ms
+
+
+def step_memory_mib(step, batch) -> float:
+    """Peak memory of a first training step, buffers and caches included (tracemalloc), MiB.
+
+    NumPy reports its allocations to tracemalloc; the model's parameters and
+    the optimizer's velocities exist before and are not counted.
+    """
+    tracemalloc.start()
+    try:
+        step(*batch)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    if args.single_thread:  # must be set before NumPy loads OpenBLAS
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = "1"
-
-    import numpy as np
     import torch
 
-    from lenet_common.numpy_lenet import SGD, LeNet5
-    from lenet_common.numpy_lenet.profiling import median_round, time_training_rounds
-    from lenet_common.torch_lenet import LeNet5 as TorchLeNet5
-
-    if args.single_thread:
-        torch.set_num_threads(1)
+    threads = fast.default_threads()
     rng = np.random.default_rng(0)
-    n = args.steps * args.batch_size
-    xs = rng.standard_normal((args.steps, args.batch_size, 1, 32, 32)).astype(np.float32)
-    ys = rng.integers(0, 10, (args.steps, args.batch_size))
-    print(f"CPU cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, NumPy BLAS threads: "
-          f"{'1' if args.single_thread else 'default'}; NumPy {np.__version__}, torch {torch.__version__}")
-    print(f"load average before: {load_average()}")
+    batches = [(rng.standard_normal((args.batch_size, 1, 32, 32)).astype(np.float32),
+                rng.integers(0, 10, args.batch_size)) for _ in range(args.steps)]
+    info = results.machine() | {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    before = load()
+    print(f"{info['cpu']}, {info['cores']} cores; NumPy {info['numpy']} ({info.get('blas')}), "
+          f"torch {info['torch']} ({info['torch_threads']} threads); NumPy step threads: {threads}")
+    print(f"before: {before['uptime'] or before['load_average']}")
 
-    np_model = LeNet5(seed=0)
-    np_opt = SGD(np_model.params, lr=0.01, momentum=0.9, weight_decay=5e-4)
-    torch.manual_seed(0)
-    t_model = TorchLeNet5().train()
-    t_opt = torch.optim.SGD(t_model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    t_xs = [torch.from_numpy(x) for x in xs]
-    t_ys = [torch.from_numpy(y) for y in ys]
+    steps = numpy_variants(batches, threads)
+    torch_step, torch_batches = torch_variant(batches)
+    for name, step in steps.items():  # warm-up, not timed
+        time_round(step, batches[:2], BLAS_THREADS[name])
+    time_round(torch_step, torch_batches[:2])
 
-    def torch_round(count: int = args.steps) -> None:
-        for x, y in zip(t_xs[:count], t_ys[:count]):
-            t_opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(t_model(x), y)
-            loss.backward()
-            t_opt.step()
-
-    torch_round(3)  # warm-up
-    batches = list(zip(xs, ys))
-    runs: dict[str, list[tuple[float, float]]] = {"NumPy": [], "PyTorch": []}
-    numpy_rounds = []
-    for _ in range(args.rounds):  # alternate: one NumPy round, one PyTorch round
-        (result,) = time_training_rounds(np_model, np_opt, batches, rounds=1)
-        numpy_rounds.append(result)
-        runs["NumPy"].append((result.wall, result.cpu))
-        runs["PyTorch"].append(timed(torch_round))
-
-    print(f"\nTraining throughput, batch {args.batch_size}, float32, {args.rounds} rounds of "
-          f"{args.steps} steps:")
-    print(f"  {'':8s} {'median img/s':>13s} {'best img/s':>11s} {'CPU ms/step':>12s}")
-    rates = {}
-    for name, results in runs.items():
-        walls = [w for w, _ in results]
-        cpu_ms = 1e3 * sum(c for _, c in results) / (args.rounds * args.steps)
-        rates[name] = (n / statistics.median(walls), n / min(walls))
-        print(f"  {name:8s} {rates[name][0]:13,.0f} {rates[name][1]:11,.0f} {cpu_ms:12.1f}")
-    (np_med, np_best), (t_med, t_best) = rates["NumPy"], rates["PyTorch"]
-    print(f"  NumPy / PyTorch throughput: {np_med / t_med:.2f} (median), {np_best / t_best:.2f} (best)")
-
-    # the breakdown of the median NumPy round: one busy moment does not skew it
-    typical = median_round(numpy_rounds)
-    print(f"\nNumPy wall time per training step (median round): {1e3 * typical.wall / typical.steps:.1f} ms; "
-          "by layer (forward + backward):")
-    step_ms = 1e3 * typical.wall / typical.steps
-    for name, ms in typical.per_step_ms().items():
-        print(f"  {name:8s} {ms:6.2f} ms  {100 * ms / step_ms:5.1f}%")
-    print(f"\nload average after: {load_average()}")
+    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in [*steps, "pytorch"]}
+    for _ in range(args.rounds):  # one round of each variant, in turn
+        for name, step in steps.items():
+            rounds[name].append(time_round(step, batches, BLAS_THREADS[name]))
+        rounds["pytorch"].append(time_round(torch_step, torch_batches))
+    images = args.steps * args.batch_size
+    variants = {}
+    for name, measured in rounds.items():
+        walls = [w for w, _ in measured]
+        variants[name] = {
+            "images_per_second": {"median": images / statistics.median(walls),
+                                  "best": images / min(walls),
+                                  "rounds": [images / w for w in walls]},
+            "cpu_ms_per_step": 1e3 * statistics.median(c for _, c in measured) / args.steps,
+        }
+    per_round = [t / n for (n, _), (t, _) in zip(rounds["numpy"], rounds["pytorch"])]
+    ratio = {"median_of_rounds": statistics.median(per_round), "rounds": per_round,
+             "of_medians": variants["numpy"]["images_per_second"]["median"]
+             / variants["pytorch"]["images_per_second"]["median"]}
+    layers = layer_times(batches, args.rounds)
+    fresh_steps = numpy_variants(batches, threads)  # new models: nothing allocated yet
+    memory = {name: step_memory_mib(fresh_steps[name], batches[0])
+              for name in ("taught", "batch_last_fresh", "batch_last", "numpy")}
+    after = load()
+    result = {
+        "benchmark": "numpy_vs_torch",
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": "python benchmarks/bench_numpy_vs_torch.py " + " ".join(argv or sys.argv[1:]),
+        "machine": info,
+        "settings": {"rounds": args.rounds, "steps": args.steps, "batch_size": args.batch_size,
+                     "numpy_threads": threads, "dtype": "float32"},
+        "load": {"before": before, "after": after},
+        "variants": variants,
+        "ratio_numpy_to_pytorch": ratio,
+        "layer_ms_per_step": layers,
+        "step_memory_mib": memory,
+    }
+    print_table(result)
+    path = args.json or (results.result_path("numpy_vs_torch", info) if args.store else None)
+    if path:
+        print(f"\nwritten: {results.write(path, result)}")
     return 0
+
+
+LABELS = {
+    "taught": "taught layers (NCHW), BLAS default threads",
+    "taught_1thread": "taught layers, 1 BLAS thread",
+    "batch_last_fresh": "batch last, fresh arrays, 1 thread",
+    "batch_last": "batch last, buffers reused, 1 thread",
+    "numpy": "batch last, batch split across threads",
+    "pytorch": "PyTorch, default threads",
+}
+
+
+def print_table(result: dict[str, Any]) -> None:
+    s = result["settings"]
+    print(f"\nTraining throughput, batch {s['batch_size']}, float32, median of {s['rounds']} "
+          f"rounds of {s['steps']} steps:")
+    print(f"  {'':44s} {'img/s':>8s} {'best':>8s} {'CPU ms/step':>12s}")
+    for name, v in result["variants"].items():
+        ips = v["images_per_second"]
+        print(f"  {LABELS[name]:44s} {ips['median']:8,.0f} {ips['best']:8,.0f} "
+              f"{v['cpu_ms_per_step']:12.1f}")
+    r = result["ratio_numpy_to_pytorch"]
+    print(f"  NumPy / PyTorch: {r['median_of_rounds']:.2f} (median of the rounds' ratios; "
+          f"rounds {', '.join(f'{x:.2f}' for x in r['rounds'])})")
+    print("\nFast step, one thread, by layer (ms per step; S2/S4 include the tanh backward "
+          "before them):")
+    layers = result["layer_ms_per_step"]
+    total = sum(layers.values())
+    for name, ms in layers.items():
+        print(f"  {name:6s} {ms:6.2f} ms {100 * ms / total:5.1f}%")
+    print("\nPeak memory of a training step (tracemalloc): " + ", ".join(
+        f"{name} {mib:.1f} MiB" for name, mib in result["step_memory_mib"].items()))
+    print(f"after: {result['load']['after']['uptime'] or result['load']['after']['load_average']}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet_common import runtime
+from lenet_common import runtime, torch_steps
 from lenet_common.atomic import replacing
 from lenet_common.checks import (
     check_hyperparameters,
@@ -279,26 +279,33 @@ def book_recipe(quick: bool | None = None) -> TrainConfig:
 
 
 def make_optimizer(
-    model: nn.Module, config: TrainConfig, steps_per_epoch: int
+    model: nn.Module, config: TrainConfig, steps_per_epoch: int, *, lr_tensor: bool = False
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """SGD with Nesterov momentum, and a one-cycle learning-rate schedule stepped per batch.
 
     One-cycle warms the learning rate up to ``max_lr`` for the first 30% of
     the steps, then anneals it towards zero, which lets a large rate work
-    early and settles the weights at the end.
+    early and settles the weights at the end. The momentum stays at
+    ``config.momentum`` (one-cycle could cycle it too; a CUDA graph could not
+    follow that). ``lr_tensor=True`` keeps the learning rate in a tensor on
+    the model's device, read by SGD's fused kernel: what a captured CUDA
+    graph needs so that the schedule keeps working (see ``torch_steps``).
     """
+    device = next(model.parameters()).device
     optimizer = torch.optim.SGD(
         model.parameters(),
-        lr=config.max_lr,
+        lr=torch.tensor(config.max_lr, device=device) if lr_tensor else config.max_lr,
         momentum=config.momentum,
         nesterov=True,
         weight_decay=config.weight_decay,
+        fused=True if lr_tensor else None,
     )
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
         max_lr=config.max_lr,
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch,
+        cycle_momentum=False,
     )
     return optimizer, scheduler
 
@@ -459,6 +466,7 @@ def train(
     device: Any = None,
     seed: int = 0,
     show_progress: bool = True,
+    step_mode: str = "auto",
 ) -> dict[str, list[float]]:
     """Train ``model`` and return a Keras-style history, one value per epoch.
 
@@ -467,6 +475,9 @@ def train(
     ``seconds`` (wall-clock time of each epoch, validation included). The
     whole training set is moved to the device once; each epoch takes a
     fresh random permutation, drawn from a generator seeded with ``seed``.
+    ``step_mode`` says how each training step runs (``torch_steps.STEP_MODES``):
+    "auto" captures it as one CUDA graph on an NVIDIA GPU and runs it
+    eagerly on the CPU and on MPS; "compiled" uses ``torch.compile``.
     """
     config = config or book_recipe()
     device = next(model.parameters()).device if device is None else torch.device(device)
@@ -475,10 +486,16 @@ def train(
     xv, yv = _checked_data(model, x_val, y_val, device, "validation")
 
     steps = math.ceil(x.shape[0] / config.batch_size)
-    optimizer, scheduler = make_optimizer(model, config, steps)
-    generator = torch.Generator().manual_seed(seed)
     amp_dtype = _amp_dtype(device, config.amp)
+    mode = torch_steps.choose_step_mode(step_mode, device.type, amp_dtype is not None)
+    optimizer, scheduler = make_optimizer(model, config, steps, lr_tensor=mode == "graph")
+    generator = torch.Generator().manual_seed(seed)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+    if mode == "graph":
+        captured = torch_steps.CapturedStep(model, optimizer, x, y, config.batch_size)
+    stepped = model  # what the eager loop calls: the model, or its compiled version
+    if mode == "compiled":
+        stepped = torch.compile(model, mode="reduce-overhead" if device.type == "cuda" else None)
     history: dict[str, list[float]] = {
         "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []
     }
@@ -500,10 +517,14 @@ def train(
                     bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}",
                                     acc=f"{correct.item() / seen:.4f}", refresh=False)
 
-            loss, acc = train_one_epoch(
-                model, optimizer, scheduler, x, y, config.batch_size,
-                generator=generator, amp_dtype=amp_dtype, scaler=scaler, on_batch=on_batch,
-            )
+            if mode == "graph":
+                loss, acc = torch_steps.train_one_epoch_captured(
+                    captured, scheduler, x.shape[0], generator=generator, on_batch=on_batch)
+            else:
+                loss, acc = train_one_epoch(
+                    stepped, optimizer, scheduler, x, y, config.batch_size,
+                    generator=generator, amp_dtype=amp_dtype, scaler=scaler, on_batch=on_batch,
+                )
             val_loss, val_acc = evaluate(model, xv, yv)
             if device.type == "cuda":
                 torch.cuda.synchronize()

@@ -35,7 +35,7 @@ from .layers import softmax_cross_entropy
 __all__ = [
     "Workspace", "loss_and_grads", "TrainingStep", "default_threads",
     "to_batch_last", "conv_tanh_forward", "avg_pool_forward", "dense_tanh_forward",
-    "tanh_backward", "avg_pool_tanh_backward", "conv_backward",
+    "tanh_backward", "dense_tanh_backward", "avg_pool_tanh_backward", "conv_backward",
 ]
 
 Params = dict[str, np.ndarray]
@@ -131,6 +131,13 @@ def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     return dout
 
 
+def dense_tanh_backward(dh: np.ndarray, h: np.ndarray, x: np.ndarray,
+                        w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(dx, dw, db)`` of ``h = tanh(w.T @ x + b)`` from ``dh``, all batch last."""
+    da = tanh_backward(dh, h)
+    return w @ da, x @ da.T, da.sum(axis=1)
+
+
 def avg_pool_tanh_backward(dpool: np.ndarray, h: np.ndarray, ws: Workspace,
                            name: str) -> np.ndarray:
     """Gradient at the input of the tanh that fed a 2x2 average pooling.
@@ -210,9 +217,9 @@ def loss_and_grads(params: Params, x: np.ndarray, y: np.ndarray, ws: Workspace,
     # backward, layer by layer in reverse
     g: Params = {}
     g["output.weight"], g["output.bias"] = h6 @ dlogits, dlogits.sum(axis=0)
-    da6 = tanh_backward(p["output.weight"] @ dlogits.T, h6)
-    g["f6.weight"], g["f6.bias"] = h5 @ da6.T, da6.sum(axis=1)
-    da5 = tanh_backward(p["f6.weight"] @ da6, h5).reshape(-1, 1, 1, N)
+    dh6 = p["output.weight"] @ dlogits.T
+    dh5, g["f6.weight"], g["f6.bias"] = dense_tanh_backward(dh6, h6, h5, p["f6.weight"])
+    da5 = tanh_backward(dh5, h5).reshape(-1, 1, 1, N)
     dp4, g["c5.weight"], g["c5.bias"] = conv_backward(da5, p4, p["c5.weight"], ws, "c5")
     da3 = avg_pool_tanh_backward(dp4, h3, ws, "s4")
     dp2, g["c3.weight"], g["c3.bias"] = conv_backward(da3, p2, p["c3.weight"], ws, "c3")
