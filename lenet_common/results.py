@@ -16,7 +16,7 @@ import os
 import platform
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["RESULTS_DIR", "machine", "machine_slug", "result_path", "write", "latest", "stored"]
 
@@ -73,10 +73,15 @@ def machine_slug(info: dict[str, Any] | None = None) -> str:
 
 
 def result_path(benchmark: str, info: dict[str, Any] | None = None,
-                date: str | None = None, folder: Path | None = None) -> Path:
-    """``<folder>/<benchmark>-<machine>-<date>.json`` (today's date by default)."""
+                date: str | None = None, folder: Path | None = None,
+                name: str | None = None) -> Path:
+    """``<folder>/<benchmark>-<machine>-<date>.json`` (today's date by default).
+
+    ``name`` replaces the machine's name made from ``info`` (e.g. a GPU's).
+    """
     date = date or _dt.date.today().isoformat()
-    return (folder or RESULTS_DIR) / f"{benchmark}-{machine_slug(info)}-{date}.json"
+    slug = "-".join(re.findall(r"[a-z0-9]+", name.lower())) if name else machine_slug(info)
+    return (folder or RESULTS_DIR) / f"{benchmark}-{slug}-{date}.json"
 
 
 def write(path: str | Path, result: dict[str, Any]) -> Path:
@@ -101,13 +106,15 @@ def stored(benchmark: str, folder: Path | None = None) -> list[Path]:
     return [p for _, _, p in sorted(found)]
 
 
-def latest(benchmark: str, folder: Path | None = None) -> dict[str, Any]:
-    """The newest stored result of ``benchmark``, with ``"file"`` set to its name."""
-    paths = stored(benchmark, folder)
-    if not paths:
-        raise FileNotFoundError(
-            f"no stored result of {benchmark!r} in {folder or RESULTS_DIR}: run "
-            f"benchmarks/bench_{benchmark}.py with --store to make one")
-    result = json.loads(paths[-1].read_text())
-    result["file"] = paths[-1].name
-    return result
+def latest(benchmark: str, folder: Path | None = None,
+           where: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """The newest stored result of ``benchmark`` (for which ``where(result)`` holds),
+    with ``"file"`` set to its file's name."""
+    for path in reversed(stored(benchmark, folder)):
+        result = json.loads(path.read_text())
+        if where is None or where(result):
+            result["file"] = path.name
+            return result
+    raise FileNotFoundError(
+        f"no stored result of {benchmark!r}{' that fits' if where else ''} in "
+        f"{folder or RESULTS_DIR}: run benchmarks/bench_{benchmark}.py with --store")

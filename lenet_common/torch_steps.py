@@ -37,7 +37,7 @@ from torch import nn
 
 __all__ = [
     "STEP_MODES", "choose_step_mode", "graph_ready", "CapturedStep",
-    "CudaGraphs", "train_one_epoch_captured",
+    "CudaGraphs", "train_one_epoch_captured", "count_launches",
 ]
 
 #: The ways to run a training step; "auto" picks one for the device.
@@ -190,3 +190,40 @@ def train_one_epoch_captured(
         if on_batch is not None:
             on_batch(i, step.loss_sum, step.correct)
     return step.loss_sum.item() / n, step.correct.item() / n
+
+
+#: Operations that only relabel memory (views, shape changes): no kernel behind them.
+_NO_KERNEL = {
+    "aten::view", "aten::_unsafe_view", "aten::reshape", "aten::t", "aten::transpose",
+    "aten::permute", "aten::expand", "aten::as_strided", "aten::slice", "aten::select",
+    "aten::squeeze", "aten::unsqueeze", "aten::flatten", "aten::detach", "aten::alias",
+    "aten::lift_fresh", "aten::empty", "aten::empty_like", "aten::empty_strided",
+    "aten::resolve_conj", "aten::resolve_neg", "aten::result_type", "aten::to",
+}
+
+
+def count_launches(step: Callable[[], Any]) -> dict[str, int | None]:
+    """How much one call of ``step`` asks of the device, counted by PyTorch's profiler.
+
+    ``operations``: the outermost operations that do work (views, which only
+    relabel memory, left out); on a GPU each launches one or more kernels.
+    ``kernels``: the GPU kernels (and copies) really launched, on CUDA only.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        step()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    events = prof.events()
+    operations = sum(
+        1 for e in events
+        if e.name.startswith("aten::") and e.name not in _NO_KERNEL
+        and (e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::")))
+    kernels = None
+    if torch.cuda.is_available():
+        kernels = sum(1 for e in events if e.device_type == torch.autograd.DeviceType.CUDA)
+    return {"operations": operations, "kernels": kernels}

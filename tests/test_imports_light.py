@@ -15,7 +15,7 @@ import pytest
 HEAVY = ("torch", "tensorflow", "keras")
 
 # Modules that import a framework on purpose, wherever they sit in the package.
-FRAMEWORK_MODULES = ("torch_lenet", "keras_lenet")
+FRAMEWORK_MODULES = ("torch_lenet", "torch_steps", "keras_lenet")
 
 
 def _imported_after(code: str) -> list[str]:

@@ -1,0 +1,62 @@
+"""Figures of the speed sections, drawn from stored benchmark results (``lenet_common.results``)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .plotting import column_figure
+
+__all__ = ["plot_speed_steps", "plot_gpu_epochs", "source_line"]
+
+
+def source_line(result: Mapping[str, Any]) -> str:
+    """Where and when a stored result was measured, in one line."""
+    m = result["machine"]
+    where = m.get("gpu") or f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+    when = result.get("date") or f"date not recorded (stored {result.get('stored', '?')})"
+    return f"{where}; {when}; file {result.get('file', '?')}"
+
+
+def plot_speed_steps(result: Mapping[str, Any], labels: Mapping[str, str], *,
+                     title: str | None = None) -> Figure:
+    """Horizontal bars: training images per second of each variant (median round)."""
+    names = [n for n in labels if n in result["variants"]]
+    rates = np.array([result["variants"][n]["images_per_second"]["median"] for n in names])
+    fig, ax = column_figure(height=0.4 * len(names) + 1.1)
+    colours = ["tab:orange" if n == "pytorch" else "tab:blue" for n in names]
+    ax.barh([labels[n] for n in names][::-1], rates[::-1], color=colours[::-1])
+    for y, v in enumerate(rates[::-1]):
+        ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
+    ax.set_xlim(0, rates.max() * 1.2)
+    ax.set_xlabel("training images per second (batch 128, median round)")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gpu_epochs(result: Mapping[str, Any], modes: Mapping[str, str], *,
+                    title: str | None = None) -> Figure:
+    """Seconds per epoch against batch size, one line per way of running the step (log-log)."""
+    table = result["seconds_per_epoch"]
+    batches: Sequence[int] = sorted(int(b) for b in table)
+    fig, ax = column_figure(height=3.2)
+    for mode, label in modes.items():
+        points = [(b, table[str(b)].get(mode)) for b in batches]
+        points = [(b, s) for b, s in points if s is not None]
+        if points:
+            ax.plot(*zip(*points), marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(batches, [str(b) for b in batches])
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("seconds per epoch")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
