@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'quick' if args.quick else 'full'} mode; before: {before}", flush=True)
     timings = {}
     for path in chapters:
-        name = path.relative_to(ROOT).as_posix()
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
         timings[name] = run_chapter(path, args.timeout)
         t = timings[name]
         print(f"\n{name}: {t['seconds']:.0f} s (kernel start and overhead "

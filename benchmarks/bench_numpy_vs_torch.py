@@ -136,13 +136,24 @@ def torch_variant(batches):
     return step, [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
 
 
-def time_round(step, batches, blas_threads: int | None = None) -> tuple[float, float]:
-    """Wall-clock and process CPU seconds of one pass over ``batches``."""
+def page_faults() -> int:
+    """Minor page faults of this process so far (0 where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def time_round(step, batches, blas_threads: int | None = None) -> tuple[float, float, int]:
+    """Wall-clock seconds, process CPU seconds and page faults of one pass over ``batches``."""
     with blas_limit(blas_threads) if blas_threads else _nothing():
+        faults = page_faults()
         wall, cpu = time.perf_counter(), time.process_time()
         for x, y in batches:
             step(x, y)
-        return time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return wall, cpu, page_faults() - faults
 
 
 class _nothing:
@@ -237,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         time_round(step, batches[:2], BLAS_THREADS[name])
     time_round(torch_step, torch_batches[:2])
 
-    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in [*steps, "pytorch"]}
+    rounds: dict[str, list[tuple[float, float, int]]] = {n: [] for n in [*steps, "pytorch"]}
     for _ in range(args.rounds):  # one round of each variant, in turn
         for name, step in steps.items():
             rounds[name].append(time_round(step, batches, BLAS_THREADS[name]))
@@ -245,14 +256,16 @@ def main(argv: list[str] | None = None) -> int:
     images = args.steps * args.batch_size
     variants = {}
     for name, measured in rounds.items():
-        walls = [w for w, _ in measured]
+        walls = [w for w, _, _ in measured]
         variants[name] = {
+            "label": LABELS[name],
             "images_per_second": {"median": images / statistics.median(walls),
                                   "best": images / min(walls),
                                   "rounds": [images / w for w in walls]},
-            "cpu_ms_per_step": 1e3 * statistics.median(c for _, c in measured) / args.steps,
+            "cpu_ms_per_step": 1e3 * statistics.median(c for _, c, _ in measured) / args.steps,
+            "page_faults_per_step": statistics.median(f for _, _, f in measured) / args.steps,
         }
-    per_round = [t / n for (n, _), (t, _) in zip(rounds["numpy"], rounds["pytorch"])]
+    per_round = [t[0] / n[0] for n, t in zip(rounds["numpy"], rounds["pytorch"])]
     ratio = {"median_of_rounds": statistics.median(per_round), "rounds": per_round,
              "of_medians": variants["numpy"]["images_per_second"]["median"]
              / variants["pytorch"]["images_per_second"]["median"]}
@@ -295,11 +308,11 @@ def print_table(result: dict[str, Any]) -> None:
     s = result["settings"]
     print(f"\nTraining throughput, batch {s['batch_size']}, float32, median of {s['rounds']} "
           f"rounds of {s['steps']} steps:")
-    print(f"  {'':44s} {'img/s':>8s} {'best':>8s} {'CPU ms/step':>12s}")
+    print(f"  {'':44s} {'img/s':>8s} {'best':>8s} {'CPU ms/step':>12s} {'faults/step':>12s}")
     for name, v in result["variants"].items():
         ips = v["images_per_second"]
-        print(f"  {LABELS[name]:44s} {ips['median']:8,.0f} {ips['best']:8,.0f} "
-              f"{v['cpu_ms_per_step']:12.1f}")
+        print(f"  {v['label']:44s} {ips['median']:8,.0f} {ips['best']:8,.0f} "
+              f"{v['cpu_ms_per_step']:12.1f} {v['page_faults_per_step']:12.0f}")
     r = result["ratio_numpy_to_pytorch"]
     print(f"  NumPy / PyTorch: {r['median_of_rounds']:.2f} (median of the rounds' ratios; "
           f"rounds {', '.join(f'{x:.2f}' for x in r['rounds'])})")

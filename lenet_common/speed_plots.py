@@ -20,14 +20,18 @@ def source_line(result: Mapping[str, Any]) -> str:
     return f"{where}; {when}; file {result.get('file', '?')}"
 
 
-def plot_speed_steps(result: Mapping[str, Any], labels: Mapping[str, str], *,
-                     title: str | None = None) -> Figure:
-    """Horizontal bars: training images per second of each variant (median round)."""
-    names = [n for n in labels if n in result["variants"]]
-    rates = np.array([result["variants"][n]["images_per_second"]["median"] for n in names])
+def plot_speed_steps(result: Mapping[str, Any], *, title: str | None = None) -> Figure:
+    """Horizontal bars: training images per second of each variant (median round).
+
+    ``result`` is a stored ``bench_numpy_vs_torch`` result; its variants carry
+    their labels. PyTorch's bar is orange, NumPy's blue.
+    """
+    variants = result["variants"]
+    names = list(variants)
+    rates = np.array([variants[n]["images_per_second"]["median"] for n in names])
     fig, ax = column_figure(height=0.4 * len(names) + 1.1)
     colours = ["tab:orange" if n == "pytorch" else "tab:blue" for n in names]
-    ax.barh([labels[n] for n in names][::-1], rates[::-1], color=colours[::-1])
+    ax.barh([variants[n]["label"] for n in names][::-1], rates[::-1], color=colours[::-1])
     for y, v in enumerate(rates[::-1]):
         ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
     ax.set_xlim(0, rates.max() * 1.2)

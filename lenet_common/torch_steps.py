@@ -52,7 +52,7 @@ def choose_step_mode(requested: str, device_type: str, amp: bool = False) -> str
     together with mixed precision, is an error that says why.
     """
     if requested not in STEP_MODES:
-        raise ValueError(f"step={requested!r}: use one of {STEP_MODES}")
+        raise ValueError(f"step_mode={requested!r}: use one of {STEP_MODES}")
     if requested == "auto":
         return "graph" if device_type == "cuda" and not amp else "eager"
     if requested == "graph" and device_type != "cuda":
