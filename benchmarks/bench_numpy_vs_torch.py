@@ -1,7 +1,8 @@
-"""Training throughput of the NumPy LeNet-5, step by step of speed-up, against PyTorch's.
+"""Training throughput of the NumPy LeNet-5, speed-up by speed-up, against PyTorch's.
 
 Usage (about a minute on two cores):
-    python benchmarks/bench_numpy_vs_torch.py [--rounds 7] [--steps 30] [--batch-size 128]
+    python benchmarks/bench_numpy_vs_torch.py [--rounds 7] [--steps 30]
+                                              [--batch-size 128]
                                               [--json PATH | --store]
 
 Every variant trains the same network (the book's LeNet-5, float32, softmax
@@ -51,11 +52,16 @@ LAYERS = ("input", "c1", "s2", "c3", "s4", "c5", "f6", "loss")
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=30, help="training steps per round")
+    parser.add_argument(
+        "--steps", type=int, default=30, help="training steps per round"
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--json", default=None, help="write the result here")
-    parser.add_argument("--store", action="store_true",
-                        help="write it to lenet_common/results/ for the book")
+    parser.add_argument(
+        "--store",
+        action="store_true",
+        help="write it to lenet_common/results/ for the book",
+    )
     args = parser.parse_args(argv)
     if min(args.rounds, args.steps, args.batch_size) < 1:
         parser.error("--rounds, --steps and --batch-size must be at least 1")
@@ -69,7 +75,9 @@ def load() -> dict[str, Any]:
     except OSError:
         averages = None
     try:
-        line = subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+        line = subprocess.run(
+            ["uptime"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         line = ""
     return {"load_average": averages, "uptime": line}
@@ -89,7 +97,9 @@ def blas_limit(threads: int | None):
     return threadpool_limits(threads, user_api="blas")
 
 
-def numpy_variants(batches, threads: int) -> dict[str, Callable[[np.ndarray, np.ndarray], Any]]:
+def numpy_variants(
+    batches, threads: int
+) -> dict[str, Callable[[np.ndarray, np.ndarray], Any]]:
     """One ``step(x, y)`` per NumPy variant, each with its own model and optimizer."""
     steps = {}
 
@@ -99,6 +109,7 @@ def numpy_variants(batches, threads: int) -> dict[str, Callable[[np.ndarray, np.
         def step(x, y):
             _, grads, _ = loss_and_grads(x, y)
             optimizer.step(grads)
+
         return step
 
     taught = LeNet5(seed=0)
@@ -108,7 +119,8 @@ def numpy_variants(batches, threads: int) -> dict[str, Callable[[np.ndarray, np.
     fresh = LeNet5(seed=0)
     fresh_ws = FreshWorkspace()
     steps["batch_last_fresh"] = with_sgd(
-        fresh, lambda x, y: fast.loss_and_grads(fresh.params, x, y, fresh_ws))
+        fresh, lambda x, y: fast.loss_and_grads(fresh.params, x, y, fresh_ws)
+    )
     reused = LeNet5(seed=0)
     steps["batch_last"] = with_sgd(reused, fast.TrainingStep(reused.params, threads=1))
     split = LeNet5(seed=0)
@@ -116,8 +128,13 @@ def numpy_variants(batches, threads: int) -> dict[str, Callable[[np.ndarray, np.
     return steps
 
 
-BLAS_THREADS = {"taught": None, "taught_1thread": 1, "batch_last_fresh": 1, "batch_last": 1,
-                "numpy": None}
+BLAS_THREADS = {
+    "taught": None,
+    "taught_1thread": 1,
+    "batch_last_fresh": 1,
+    "batch_last": 1,
+    "numpy": None,
+}
 
 
 def torch_variant(batches):
@@ -127,12 +144,15 @@ def torch_variant(batches):
 
     torch.manual_seed(0)
     model = TorchLeNet5().train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4
+    )
 
     def step(x, y):
         optimizer.zero_grad(set_to_none=True)
         torch.nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
+
     return step, [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
 
 
@@ -145,8 +165,10 @@ def page_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def time_round(step, batches, blas_threads: int | None = None) -> tuple[float, float, int]:
-    """Wall-clock seconds, process CPU seconds and page faults of one pass over ``batches``."""
+def time_round(
+    step, batches, blas_threads: int | None = None
+) -> tuple[float, float, int]:
+    """Wall and CPU seconds, and page faults, of one pass over ``batches``."""
     with blas_limit(blas_threads) if blas_threads else _nothing():
         faults = page_faults()
         wall, cpu = time.perf_counter(), time.process_time()
@@ -171,11 +193,17 @@ def layer_times(batches, rounds: int) -> dict[str, float]:
     timers); a layer's time includes its activation and, for S2 and S4, the
     backward pass of the tanh before them, which is fused into theirs.
     """
-    names = {"to_batch_last": lambda a: "input", "conv_tanh_forward": lambda a: a[4],
-             "avg_pool_forward": lambda a: a[2], "dense_tanh_forward": lambda a: "f6",
-             "dense_tanh_backward": lambda a: "f6", "tanh_backward": lambda a: "c5",
-             "avg_pool_tanh_backward": lambda a: a[3], "conv_backward": lambda a: a[4],
-             "softmax_cross_entropy": lambda a: "loss"}
+    names = {
+        "to_batch_last": lambda a: "input",
+        "conv_tanh_forward": lambda a: a[4],
+        "avg_pool_forward": lambda a: a[2],
+        "dense_tanh_forward": lambda a: "f6",
+        "dense_tanh_backward": lambda a: "f6",
+        "tanh_backward": lambda a: "c5",
+        "avg_pool_tanh_backward": lambda a: a[3],
+        "conv_backward": lambda a: a[4],
+        "softmax_cross_entropy": lambda a: "loss",
+    }
     spent: dict[str, float] = {}
     originals = {name: getattr(fast, name) for name in names}
 
@@ -188,6 +216,7 @@ def layer_times(batches, rounds: int) -> dict[str, float]:
             finally:
                 layer = names[name](args)
                 spent[layer] = spent.get(layer, 0.0) + time.perf_counter() - start
+
         return wrapper
 
     model = LeNet5(seed=0)
@@ -215,7 +244,7 @@ def layer_times(batches, rounds: int) -> dict[str, float]:
 
 
 def step_memory_mib(step, batch) -> float:
-    """Peak memory of a first training step, buffers and caches included (tracemalloc), MiB.
+    """Peak memory of a first training step, buffers and caches included, in MiB.
 
     NumPy reports its allocations to tracemalloc; the model's parameters and
     the optimizer's velocities exist before and are not counted.
@@ -234,12 +263,24 @@ def main(argv: list[str] | None = None) -> int:
 
     threads = fast.default_threads()
     rng = np.random.default_rng(0)
-    batches = [(rng.standard_normal((args.batch_size, 1, 32, 32)).astype(np.float32),
-                rng.integers(0, 10, args.batch_size)) for _ in range(args.steps)]
-    info = results.machine() | {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    batches = [
+        (
+            rng.standard_normal((args.batch_size, 1, 32, 32)).astype(np.float32),
+            rng.integers(0, 10, args.batch_size),
+        )
+        for _ in range(args.steps)
+    ]
+    info = results.machine() | {
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
     before = load()
-    print(f"{info['cpu']}, {info['cores']} cores; NumPy {info['numpy']} ({info.get('blas')}), "
-          f"torch {info['torch']} ({info['torch_threads']} threads); NumPy step threads: {threads}")
+    print(
+        f"{info['cpu']}, {info['cores']} cores; NumPy {info['numpy']} "
+        f"({info.get('blas')}), torch {info['torch']} "
+        f"({info['torch_threads']} threads); "
+        f"NumPy step threads: {threads}"
+    )
     print(f"before: {before['uptime'] or before['load_average']}")
 
     steps = numpy_variants(batches, threads)
@@ -248,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         time_round(step, batches[:2], BLAS_THREADS[name])
     time_round(torch_step, torch_batches[:2])
 
-    rounds: dict[str, list[tuple[float, float, int]]] = {n: [] for n in [*steps, "pytorch"]}
+    rounds: dict[str, list[tuple[float, float, int]]] = {
+        n: [] for n in [*steps, "pytorch"]
+    }
     for _ in range(args.rounds):  # one round of each variant, in turn
         for name, step in steps.items():
             rounds[name].append(time_round(step, batches, BLAS_THREADS[name]))
@@ -259,28 +302,44 @@ def main(argv: list[str] | None = None) -> int:
         walls = [w for w, _, _ in measured]
         variants[name] = {
             "label": LABELS[name],
-            "images_per_second": {"median": images / statistics.median(walls),
-                                  "best": images / min(walls),
-                                  "rounds": [images / w for w in walls]},
-            "cpu_ms_per_step": 1e3 * statistics.median(c for _, c, _ in measured) / args.steps,
-            "page_faults_per_step": statistics.median(f for _, _, f in measured) / args.steps,
+            "images_per_second": {
+                "median": images / statistics.median(walls),
+                "best": images / min(walls),
+                "rounds": [images / w for w in walls],
+            },
+            "cpu_ms_per_step": 1e3
+            * statistics.median(c for _, c, _ in measured)
+            / args.steps,
+            "page_faults_per_step": statistics.median(f for _, _, f in measured)
+            / args.steps,
         }
     per_round = [t[0] / n[0] for n, t in zip(rounds["numpy"], rounds["pytorch"])]
-    ratio = {"median_of_rounds": statistics.median(per_round), "rounds": per_round,
-             "of_medians": variants["numpy"]["images_per_second"]["median"]
-             / variants["pytorch"]["images_per_second"]["median"]}
+    ratio = {
+        "median_of_rounds": statistics.median(per_round),
+        "rounds": per_round,
+        "of_medians": variants["numpy"]["images_per_second"]["median"]
+        / variants["pytorch"]["images_per_second"]["median"],
+    }
     layers = layer_times(batches, args.rounds)
     fresh_steps = numpy_variants(batches, threads)  # new models: nothing allocated yet
-    memory = {name: step_memory_mib(fresh_steps[name], batches[0])
-              for name in ("taught", "batch_last_fresh", "batch_last", "numpy")}
+    memory = {
+        name: step_memory_mib(fresh_steps[name], batches[0])
+        for name in ("taught", "batch_last_fresh", "batch_last", "numpy")
+    }
     after = load()
     result = {
         "benchmark": "numpy_vs_torch",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "command": "python benchmarks/bench_numpy_vs_torch.py " + " ".join(argv or sys.argv[1:]),
+        "command": "python benchmarks/bench_numpy_vs_torch.py "
+        + " ".join(argv or sys.argv[1:]),
         "machine": info,
-        "settings": {"rounds": args.rounds, "steps": args.steps, "batch_size": args.batch_size,
-                     "numpy_threads": threads, "dtype": "float32"},
+        "settings": {
+            "rounds": args.rounds,
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "numpy_threads": threads,
+            "dtype": "float32",
+        },
         "load": {"before": before, "after": after},
         "variants": variants,
         "ratio_numpy_to_pytorch": ratio,
@@ -288,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         "step_memory_mib": memory,
     }
     print_table(result)
-    path = args.json or (results.result_path("numpy_vs_torch", info) if args.store else None)
+    path = args.json or (
+        results.result_path("numpy_vs_torch", info) if args.store else None
+    )
     if path:
         print(f"\nwritten: {results.write(path, result)}")
     return 0
@@ -306,25 +367,44 @@ LABELS = {
 
 def print_table(result: dict[str, Any]) -> None:
     s = result["settings"]
-    print(f"\nTraining throughput, batch {s['batch_size']}, float32, median of {s['rounds']} "
-          f"rounds of {s['steps']} steps:")
-    print(f"  {'':44s} {'img/s':>8s} {'best':>8s} {'CPU ms/step':>12s} {'faults/step':>12s}")
+    print(
+        f"\nTraining throughput, batch {s['batch_size']}, float32, "
+        f"median of {s['rounds']} "
+        f"rounds of {s['steps']} steps:"
+    )
+    print(
+        f"  {'':44s} {'img/s':>8s} {'best':>8s} {'CPU ms/step':>12s} "
+        f"{'faults/step':>12s}"
+    )
     for name, v in result["variants"].items():
         ips = v["images_per_second"]
-        print(f"  {v['label']:44s} {ips['median']:8,.0f} {ips['best']:8,.0f} "
-              f"{v['cpu_ms_per_step']:12.1f} {v['page_faults_per_step']:12.0f}")
+        print(
+            f"  {v['label']:44s} {ips['median']:8,.0f} {ips['best']:8,.0f} "
+            f"{v['cpu_ms_per_step']:12.1f} {v['page_faults_per_step']:12.0f}"
+        )
     r = result["ratio_numpy_to_pytorch"]
-    print(f"  NumPy / PyTorch: {r['median_of_rounds']:.2f} (median of the rounds' ratios; "
-          f"rounds {', '.join(f'{x:.2f}' for x in r['rounds'])})")
-    print("\nFast step, one thread, by layer (ms per step; S2/S4 include the tanh backward "
-          "before them):")
+    print(
+        f"  NumPy / PyTorch: {r['median_of_rounds']:.2f} "
+        "(median of the rounds' ratios; "
+        f"rounds {', '.join(f'{x:.2f}' for x in r['rounds'])})"
+    )
+    print(
+        "\nFast step, one thread, by layer (ms per step; S2/S4 include the tanh "
+        "backward "
+        "before them):"
+    )
     layers = result["layer_ms_per_step"]
     total = sum(layers.values())
     for name, ms in layers.items():
         print(f"  {name:6s} {ms:6.2f} ms {100 * ms / total:5.1f}%")
-    print("\nPeak memory of a training step (tracemalloc): " + ", ".join(
-        f"{name} {mib:.1f} MiB" for name, mib in result["step_memory_mib"].items()))
-    print(f"after: {result['load']['after']['uptime'] or result['load']['after']['load_average']}")
+    print(
+        "\nPeak memory of a training step (tracemalloc): "
+        + ", ".join(
+            f"{name} {mib:.1f} MiB" for name, mib in result["step_memory_mib"].items()
+        )
+    )
+    after = result["load"]["after"]
+    print("after: " + (after["uptime"] or str(after["load_average"])))
 
 
 if __name__ == "__main__":

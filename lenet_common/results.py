@@ -18,7 +18,15 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["RESULTS_DIR", "machine", "machine_slug", "result_path", "write", "latest", "stored"]
+__all__ = [
+    "RESULTS_DIR",
+    "machine",
+    "machine_slug",
+    "result_path",
+    "write",
+    "latest",
+    "stored",
+]
 
 #: Where the package keeps the results the book quotes.
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -72,15 +80,21 @@ def machine_slug(info: dict[str, Any] | None = None) -> str:
     return f"{info['cores']}cpu-{name}"
 
 
-def result_path(benchmark: str, info: dict[str, Any] | None = None,
-                date: str | None = None, folder: Path | None = None,
-                name: str | None = None) -> Path:
+def result_path(
+    benchmark: str,
+    info: dict[str, Any] | None = None,
+    date: str | None = None,
+    folder: Path | None = None,
+    name: str | None = None,
+) -> Path:
     """``<folder>/<benchmark>-<machine>-<date>.json`` (today's date by default).
 
     ``name`` replaces the machine's name made from ``info`` (e.g. a GPU's).
     """
     date = date or _dt.date.today().isoformat()
-    slug = "-".join(re.findall(r"[a-z0-9]+", name.lower())) if name else machine_slug(info)
+    slug = (
+        "-".join(re.findall(r"[a-z0-9]+", name.lower())) if name else machine_slug(info)
+    )
     return (folder or RESULTS_DIR) / f"{benchmark}-{slug}-{date}.json"
 
 
@@ -101,13 +115,19 @@ def stored(benchmark: str, folder: Path | None = None) -> list[Path]:
     """The stored results of ``benchmark``, oldest first (by the date in the name)."""
     folder = folder or RESULTS_DIR
     pattern = re.compile(rf"{re.escape(benchmark)}-.+-(\d{{4}}-\d{{2}}-\d{{2}})\.json")
-    found = [(m.group(1), p.name, p) for p in folder.glob(f"{benchmark}-*.json")
-             if (m := pattern.fullmatch(p.name))]
+    found = [
+        (m.group(1), p.name, p)
+        for p in folder.glob(f"{benchmark}-*.json")
+        if (m := pattern.fullmatch(p.name))
+    ]
     return [p for _, _, p in sorted(found)]
 
 
-def latest(benchmark: str, folder: Path | None = None,
-           where: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+def latest(
+    benchmark: str,
+    folder: Path | None = None,
+    where: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
     """The newest stored result of ``benchmark`` (for which ``where(result)`` holds),
     with ``"file"`` set to its file's name."""
     for path in reversed(stored(benchmark, folder)):
@@ -117,4 +137,5 @@ def latest(benchmark: str, folder: Path | None = None,
             return result
     raise FileNotFoundError(
         f"no stored result of {benchmark!r}{' that fits' if where else ''} in "
-        f"{folder or RESULTS_DIR}: run benchmarks/bench_{benchmark}.py with --store")
+        f"{folder or RESULTS_DIR}: run benchmarks/bench_{benchmark}.py with --store"
+    )

@@ -1,4 +1,8 @@
-"""Figures of the speed sections, drawn from stored benchmark results (``lenet_common.results``)."""
+"""Figures of the speed sections, drawn from stored benchmark results.
+
+The results are those of ``lenet_common.results``: JSON files written by the
+scripts in ``benchmarks/``, each naming its machine and date.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ def source_line(result: Mapping[str, Any]) -> str:
     """Where and when a stored result was measured, in one line."""
     m = result["machine"]
     where = m.get("gpu") or f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
-    when = result.get("date") or f"date not recorded (stored {result.get('stored', '?')})"
+    when = (
+        result.get("date") or f"date not recorded (stored {result.get('stored', '?')})"
+    )
     return f"{where}; {when}; file {result.get('file', '?')}"
 
 
@@ -31,7 +37,9 @@ def plot_speed_steps(result: Mapping[str, Any], *, title: str | None = None) -> 
     rates = np.array([variants[n]["images_per_second"]["median"] for n in names])
     fig, ax = column_figure(height=0.4 * len(names) + 1.1)
     colours = ["tab:orange" if n == "pytorch" else "tab:blue" for n in names]
-    ax.barh([variants[n]["label"] for n in names][::-1], rates[::-1], color=colours[::-1])
+    ax.barh(
+        [variants[n]["label"] for n in names][::-1], rates[::-1], color=colours[::-1]
+    )
     for y, v in enumerate(rates[::-1]):
         ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
     ax.set_xlim(0, rates.max() * 1.2)
@@ -42,9 +50,10 @@ def plot_speed_steps(result: Mapping[str, Any], *, title: str | None = None) -> 
     return fig
 
 
-def plot_gpu_epochs(result: Mapping[str, Any], modes: Mapping[str, str], *,
-                    title: str | None = None) -> Figure:
-    """Seconds per epoch against batch size, one line per way of running the step (log-log)."""
+def plot_gpu_epochs(
+    result: Mapping[str, Any], modes: Mapping[str, str], *, title: str | None = None
+) -> Figure:
+    """Seconds per epoch against batch size, one line per way of running the step."""
     table = result["seconds_per_epoch"]
     batches: Sequence[int] = sorted(int(b) for b in table)
     fig, ax = column_figure(height=3.2)

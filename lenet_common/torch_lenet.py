@@ -279,7 +279,11 @@ def book_recipe(quick: bool | None = None) -> TrainConfig:
 
 
 def make_optimizer(
-    model: nn.Module, config: TrainConfig, steps_per_epoch: int, *, lr_tensor: bool = False
+    model: nn.Module,
+    config: TrainConfig,
+    steps_per_epoch: int,
+    *,
+    lr_tensor: bool = False,
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """SGD with Nesterov momentum, and a one-cycle learning-rate schedule stepped per batch.
 
@@ -488,14 +492,16 @@ def train(
     steps = math.ceil(x.shape[0] / config.batch_size)
     amp_dtype = _amp_dtype(device, config.amp)
     mode = torch_steps.choose_step_mode(step_mode, device.type, amp_dtype is not None)
-    optimizer, scheduler = make_optimizer(model, config, steps, lr_tensor=mode == "graph")
+    graph = mode == "graph"
+    optimizer, scheduler = make_optimizer(model, config, steps, lr_tensor=graph)
     generator = torch.Generator().manual_seed(seed)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    if mode == "graph":
+    if graph:
         captured = torch_steps.CapturedStep(model, optimizer, x, y, config.batch_size)
     stepped = model  # what the eager loop calls: the model, or its compiled version
     if mode == "compiled":
-        stepped = torch.compile(model, mode="reduce-overhead" if device.type == "cuda" else None)
+        on_cuda = device.type == "cuda"
+        stepped = torch.compile(model, mode="reduce-overhead" if on_cuda else None)
     history: dict[str, list[float]] = {
         "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []
     }
@@ -517,13 +523,15 @@ def train(
                     bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}",
                                     acc=f"{correct.item() / seen:.4f}", refresh=False)
 
-            if mode == "graph":
+            if graph:
                 loss, acc = torch_steps.train_one_epoch_captured(
-                    captured, scheduler, x.shape[0], generator=generator, on_batch=on_batch)
+                    captured, scheduler, x.shape[0], generator=generator,
+                    on_batch=on_batch)
             else:
                 loss, acc = train_one_epoch(
                     stepped, optimizer, scheduler, x, y, config.batch_size,
-                    generator=generator, amp_dtype=amp_dtype, scaler=scaler, on_batch=on_batch,
+                    generator=generator, amp_dtype=amp_dtype, scaler=scaler,
+                    on_batch=on_batch,
                 )
             val_loss, val_acc = evaluate(model, xv, yv)
             if device.type == "cuda":

@@ -36,8 +36,13 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "STEP_MODES", "choose_step_mode", "graph_ready", "CapturedStep",
-    "CudaGraphs", "train_one_epoch_captured", "count_launches",
+    "STEP_MODES",
+    "choose_step_mode",
+    "graph_ready",
+    "CapturedStep",
+    "CudaGraphs",
+    "train_one_epoch_captured",
+    "count_launches",
 ]
 
 #: The ways to run a training step; "auto" picks one for the device.
@@ -58,10 +63,13 @@ def choose_step_mode(requested: str, device_type: str, amp: bool = False) -> str
     if requested == "graph" and device_type != "cuda":
         raise ValueError(
             f"step='graph' needs an NVIDIA GPU (CUDA graphs), but the device is "
-            f"{device_type!r}: use step='eager' (or 'auto') here")
+            f"{device_type!r}: use step='eager' (or 'auto') here"
+        )
     if requested == "graph" and amp:
-        raise ValueError("step='graph' runs in float32: turn amp off, or use step='eager' "
-                         "(mixed precision does not speed LeNet-5 up anyway)")
+        raise ValueError(
+            "step='graph' runs in float32: turn amp off, or use step='eager' "
+            "(mixed precision does not speed LeNet-5 up anyway)"
+        )
     return requested
 
 
@@ -78,10 +86,14 @@ def graph_ready(optimizer: torch.optim.Optimizer) -> None:
         if not (torch.is_tensor(lr) and lr.ndim == 0 and lr.device == device):
             raise ValueError(
                 "a captured step needs the learning rate as a 0-d tensor on "
-                f"{device}, e.g. SGD(params, lr=torch.tensor(0.05, device=...)); got {lr!r}")
+                f"{device}, e.g. SGD(params, lr=torch.tensor(0.05, device=...)); "
+                f"got {lr!r}"
+            )
         if not group.get("fused"):
-            raise ValueError("a captured step needs torch.optim.SGD(..., fused=True): the "
-                             "fused kernel reads the learning rate tensor on the GPU")
+            raise ValueError(
+                "a captured step needs torch.optim.SGD(..., fused=True): the "
+                "fused kernel reads the learning rate tensor on the GPU"
+            )
 
 
 class CudaGraphs:
@@ -95,7 +107,9 @@ class CudaGraphs:
             yield
         torch.cuda.current_stream().wait_stream(stream)
 
-    def capture(self, step: Callable[[], None], params: list[nn.Parameter]) -> Callable[[], None]:
+    def capture(
+        self, step: Callable[[], None], params: list[nn.Parameter]
+    ) -> Callable[[], None]:
         """Record ``step``'s kernels (without running them); return the replay."""
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
@@ -116,14 +130,24 @@ class CapturedStep:
     to run the same logic on the CPU.
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-                 y: torch.Tensor, batch_size: int, *, warmup: int = 3,
-                 graphs: Any = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        *,
+        warmup: int = 3,
+        graphs: Any = None,
+    ) -> None:
         graph_ready(optimizer)
         self.model, self.optimizer, self.x, self.y = model, optimizer, x, y
         self.batch_size, self.warmup = batch_size, warmup
         self.graphs = graphs or CudaGraphs()
-        self.idx = torch.zeros(batch_size, dtype=torch.long, device=x.device)  # static input
+        self.idx = torch.zeros(
+            batch_size, dtype=torch.long, device=x.device
+        )  # static input
         self.loss_sum = torch.zeros((), device=x.device)
         self.correct = torch.zeros((), dtype=torch.long, device=x.device)
         self.eager_steps = 0
@@ -157,7 +181,9 @@ class CapturedStep:
         if self.replay is None:  # capture (records, runs nothing), then replay below
             self.optimizer.zero_grad(set_to_none=True)
             params = [p for p in self.model.parameters() if p.requires_grad]
-            self.replay = self.graphs.capture(lambda: self._forward_backward(self.idx), params)
+            self.replay = self.graphs.capture(
+                lambda: self._forward_backward(self.idx), params
+            )
         self.replay()
 
     def reset_sums(self) -> None:
@@ -184,9 +210,9 @@ def train_one_epoch_captured(
     order = torch.randperm(n, generator=generator).to(step.x.device)
     step.reset_sums()
     for i, start in enumerate(range(0, n, step.batch_size)):
-        step(order[start:start + step.batch_size])
+        step(order[start : start + step.batch_size])
         if scheduler is not None:
-            scheduler.step()  # writes the next learning rate into the tensor the graph reads
+            scheduler.step()  # the next rate, into the tensor the graph reads
         if on_batch is not None:
             on_batch(i, step.loss_sum, step.correct)
     return step.loss_sum.item() / n, step.correct.item() / n
@@ -194,11 +220,29 @@ def train_one_epoch_captured(
 
 #: Operations that only relabel memory (views, shape changes): no kernel behind them.
 _NO_KERNEL = {
-    "aten::view", "aten::_unsafe_view", "aten::reshape", "aten::t", "aten::transpose",
-    "aten::permute", "aten::expand", "aten::as_strided", "aten::slice", "aten::select",
-    "aten::squeeze", "aten::unsqueeze", "aten::flatten", "aten::detach", "aten::alias",
-    "aten::lift_fresh", "aten::empty", "aten::empty_like", "aten::empty_strided",
-    "aten::resolve_conj", "aten::resolve_neg", "aten::result_type", "aten::to",
+    "aten::view",
+    "aten::_unsafe_view",
+    "aten::reshape",
+    "aten::t",
+    "aten::transpose",
+    "aten::permute",
+    "aten::expand",
+    "aten::as_strided",
+    "aten::slice",
+    "aten::select",
+    "aten::squeeze",
+    "aten::unsqueeze",
+    "aten::flatten",
+    "aten::detach",
+    "aten::alias",
+    "aten::lift_fresh",
+    "aten::empty",
+    "aten::empty_like",
+    "aten::empty_strided",
+    "aten::resolve_conj",
+    "aten::resolve_neg",
+    "aten::result_type",
+    "aten::to",
 }
 
 
@@ -220,10 +264,15 @@ def count_launches(step: Callable[[], Any]) -> dict[str, int | None]:
             torch.cuda.synchronize()
     events = prof.events()
     operations = sum(
-        1 for e in events
-        if e.name.startswith("aten::") and e.name not in _NO_KERNEL
-        and (e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::")))
+        1
+        for e in events
+        if e.name.startswith("aten::")
+        and e.name not in _NO_KERNEL
+        and (e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::"))
+    )
     kernels = None
     if torch.cuda.is_available():
-        kernels = sum(1 for e in events if e.device_type == torch.autograd.DeviceType.CUDA)
+        kernels = sum(
+            1 for e in events if e.device_type == torch.autograd.DeviceType.CUDA
+        )
     return {"operations": operations, "kernels": kernels}

@@ -19,7 +19,9 @@ source, target = Path(sys.argv[1]), Path(sys.argv[2])
 config = yaml.safe_load(source.read_text())
 config.setdefault("execute", {})["execute_notebooks"] = "off"
 sphinx = config.setdefault("sphinx", {})
-sphinx["local_extensions"] = {name: str((source.parent / path).resolve())
-                              for name, path in (sphinx.get("local_extensions") or {}).items()}
+sphinx["local_extensions"] = {
+    name: str((source.parent / path).resolve())
+    for name, path in (sphinx.get("local_extensions") or {}).items()
+}
 target.parent.mkdir(parents=True, exist_ok=True)
 target.write_text(yaml.safe_dump(config, sort_keys=False))

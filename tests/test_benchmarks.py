@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(script: str, *args: str, timeout: int = 600) -> str:
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -23,30 +28,72 @@ def _run(script: str, *args: str, timeout: int = 600) -> str:
 def test_numpy_vs_torch_writes_every_field(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "bench.json"
-    printed = _run("bench_numpy_vs_torch.py", "--rounds", "1", "--steps", "2",
-                   "--batch-size", "32", "--json", str(out))
+    printed = _run(
+        "bench_numpy_vs_torch.py",
+        "--rounds",
+        "1",
+        "--steps",
+        "2",
+        "--batch-size",
+        "32",
+        "--json",
+        str(out),
+    )
     result = json.loads(out.read_text())
     assert "NumPy / PyTorch" in printed and "written" in printed
-    assert set(result["variants"]) == {"taught", "taught_1thread", "batch_last_fresh",
-                                       "batch_last", "numpy", "pytorch"}
+    assert set(result["variants"]) == {
+        "taught",
+        "taught_1thread",
+        "batch_last_fresh",
+        "batch_last",
+        "numpy",
+        "pytorch",
+    }
     for v in result["variants"].values():
         assert v["label"] and v["images_per_second"]["median"] > 0
         assert v["cpu_ms_per_step"] > 0 and v["page_faults_per_step"] >= 0
     assert result["ratio_numpy_to_pytorch"]["median_of_rounds"] > 0
-    assert set(result["layer_ms_per_step"]) >= {"c1", "s2", "c3", "s4", "c5", "f6", "rest"}
+    assert set(result["layer_ms_per_step"]) >= {
+        "c1",
+        "s2",
+        "c3",
+        "s4",
+        "c5",
+        "f6",
+        "rest",
+    }
     assert all(mib > 0 for mib in result["step_memory_mib"].values())
-    assert result["machine"]["cores"] >= 1 and "load_average" in result["load"]["before"]
+    assert (
+        result["machine"]["cores"] >= 1 and "load_average" in result["load"]["before"]
+    )
 
 
 def test_gpu_bench_measures_what_the_cpu_can_and_says_what_it_skipped(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "gpu.json"
-    _run("bench_gpu.py", "--batch-sizes", "16", "--modes", "eager", "graph",
-         "--steps", "2", "--rounds", "1", "--json", str(out))
+    _run(
+        "bench_gpu.py",
+        "--batch-sizes",
+        "16",
+        "--modes",
+        "eager",
+        "graph",
+        "--steps",
+        "2",
+        "--rounds",
+        "1",
+        "--json",
+        str(out),
+    )
     result = json.loads(out.read_text())
     row = result["details"]["16"]
-    assert row["eager"]["status"] == "measured" and row["eager"]["seconds_per_epoch"] > 0
-    assert row["graph"] == {"status": "skipped", "why": "needs an NVIDIA GPU (CUDA graphs)"}
+    assert (
+        row["eager"]["status"] == "measured" and row["eager"]["seconds_per_epoch"] > 0
+    )
+    assert row["graph"] == {
+        "status": "skipped",
+        "why": "needs an NVIDIA GPU (CUDA graphs)",
+    }
     assert result["seconds_per_epoch"]["16"]["graph"] is None
     assert result["launches_per_eager_step"]["operations"] > 10
     assert result["machine"]["device"] == "cpu"
@@ -55,8 +102,10 @@ def test_gpu_bench_measures_what_the_cpu_can_and_says_what_it_skipped(tmp_path):
 def test_build_bench_times_each_cell(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1"),
-                nbformat.v4.new_code_cell("import time\ntime.sleep(0.3)")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(0.3)"),
+    ]
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     out = tmp_path / "build.json"

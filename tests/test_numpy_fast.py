@@ -12,7 +12,11 @@ import pytest
 
 from lenet_common.numpy_lenet import LeNet5, fast, train
 from lenet_common.numpy_lenet import layers as L
-from lenet_common.numpy_lenet.gradcheck import check_network_gradients, rel_error, rel_error_norm
+from lenet_common.numpy_lenet.gradcheck import (
+    check_network_gradients,
+    rel_error,
+    rel_error_norm,
+)
 
 
 def _rng(seed: int = 0) -> np.random.Generator:
@@ -73,16 +77,23 @@ def test_threads_split_the_batch_and_add_up(threads):
 def test_small_batches_stay_in_one_thread():
     step = fast.TrainingStep(LeNet5(seed=0).params, threads=4)
     rng = _rng(7)
-    step(rng.standard_normal((20, 1, 32, 32)).astype(np.float32), rng.integers(0, 10, 20))
+    step(
+        rng.standard_normal((20, 1, 32, 32)).astype(np.float32), rng.integers(0, 10, 20)
+    )
     assert step.workspaces[0].arrays and not step.workspaces[1].arrays
 
 
 def test_float32_in_float32_out():
     model = LeNet5(seed=0)
     rng = _rng(8)
-    x, y = rng.standard_normal((8, 1, 32, 32)).astype(np.float32), rng.integers(0, 10, 8)
+    x, y = (
+        rng.standard_normal((8, 1, 32, 32)).astype(np.float32),
+        rng.integers(0, 10, 8),
+    )
     loss, grads, logits = fast.TrainingStep(model.params, threads=2)(x, y)
-    assert logits.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+    assert logits.dtype == np.float32 and all(
+        g.dtype == np.float32 for g in grads.values()
+    )
     _, ref_grads, _ = model.loss_and_grads(x, y)
     assert max(rel_error_norm(grads[k], ref_grads[k]) for k in grads) < 1e-5
 
@@ -122,7 +133,9 @@ def test_conv_layers_match_the_taught_ones():
     np.testing.assert_allclose(dx, _bl(ref_dx), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw, ref_dw, rtol=1e-10)
     np.testing.assert_allclose(db, ref_db, rtol=1e-10)
-    no_dx, dw_again, _ = fast.conv_backward(_bl(dout), _bl(x), w, ws, "c", need_dx=False)
+    no_dx, dw_again, _ = fast.conv_backward(
+        _bl(dout), _bl(x), w, ws, "c", need_dx=False
+    )
     assert no_dx is None and np.array_equal(dw_again, dw)
 
 
@@ -158,7 +171,18 @@ def test_training_with_one_or_two_threads_gives_the_same_curve():
     histories = []
     for threads in (1, 2):
         model = LeNet5(seed=0)
-        histories.append(train(model, x, y, epochs=2, batch_size=48, lr=0.05, seed=0,
-                               show_progress=False, threads=threads))
+        histories.append(
+            train(
+                model,
+                x,
+                y,
+                epochs=2,
+                batch_size=48,
+                lr=0.05,
+                seed=0,
+                show_progress=False,
+                threads=threads,
+            )
+        )
     np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-4)
     assert histories[0]["loss"][1] < histories[0]["loss"][0]

@@ -16,27 +16,45 @@ def test_machine_names_its_cpu_and_cores():
     info = results.machine()
     assert info["cores"] >= 1 and info["cpu"] and info["numpy"]
     slug = results.machine_slug(info)
-    assert slug.startswith(f"{info['cores']}cpu-") and slug == slug.lower() and " " not in slug
-    assert results.machine_slug({"cpu": "Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz",
-                                 "cores": 8}) == "8cpu-intel-core-i7"
+    assert (
+        slug.startswith(f"{info['cores']}cpu-")
+        and slug == slug.lower()
+        and " " not in slug
+    )
+    assert (
+        results.machine_slug(
+            {"cpu": "Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz", "cores": 8}
+        )
+        == "8cpu-intel-core-i7"
+    )
 
 
 def test_result_path_holds_benchmark_machine_and_date(tmp_path):
-    path = results.result_path("demo", {"cpu": "AMD EPYC", "cores": 2}, date="2026-01-02",
-                               folder=tmp_path)
+    path = results.result_path(
+        "demo", {"cpu": "AMD EPYC", "cores": 2}, date="2026-01-02", folder=tmp_path
+    )
     assert path == tmp_path / "demo-2cpu-amd-epyc-2026-01-02.json"
-    named = results.result_path("gpu", name="NVIDIA H100 80GB HBM3", date="2026-01-02",
-                                folder=tmp_path)
+    named = results.result_path(
+        "gpu", name="NVIDIA H100 80GB HBM3", date="2026-01-02", folder=tmp_path
+    )
     assert named.name == "gpu-nvidia-h100-80gb-hbm3-2026-01-02.json"
 
 
 def test_latest_picks_the_newest_that_fits(tmp_path):
-    for date, device in (("2025-12-31", "cuda"), ("2026-02-01", "cpu"), ("2026-01-15", "cuda")):
-        results.write(tmp_path / f"demo-x-{date}.json", {"machine": {"device": device},
-                                                         "date": date})
+    for date, device in (
+        ("2025-12-31", "cuda"),
+        ("2026-02-01", "cpu"),
+        ("2026-01-15", "cuda"),
+    ):
+        results.write(
+            tmp_path / f"demo-x-{date}.json",
+            {"machine": {"device": device}, "date": date},
+        )
     (tmp_path / "demo-notes.json").write_text("{}")  # no date in the name: not a result
     assert results.latest("demo", tmp_path)["date"] == "2026-02-01"
-    on_gpu = results.latest("demo", tmp_path, where=lambda r: r["machine"]["device"] == "cuda")
+    on_gpu = results.latest(
+        "demo", tmp_path, where=lambda r: r["machine"]["device"] == "cuda"
+    )
     assert on_gpu["date"] == "2026-01-15" and on_gpu["file"] == "demo-x-2026-01-15.json"
     with pytest.raises(FileNotFoundError, match="bench_other.py"):
         results.latest("other", tmp_path)
@@ -70,8 +88,13 @@ def test_the_gpu_figures_of_issue_14_are_attributed():
 
 
 def test_gpu_figure_draws_one_line_per_measured_mode():
-    result = {"seconds_per_epoch": {"32": {"eager": 4.0, "graph": None},
-                                    "128": {"eager": 1.0, "graph": 0.2}}}
-    fig = speed_plots.plot_gpu_epochs(result, {"eager": "eager", "graph": "graph",
-                                               "compiled": "compiled"})
+    result = {
+        "seconds_per_epoch": {
+            "32": {"eager": 4.0, "graph": None},
+            "128": {"eager": 1.0, "graph": 0.2},
+        }
+    }
+    fig = speed_plots.plot_gpu_epochs(
+        result, {"eager": "eager", "graph": "graph", "compiled": "compiled"}
+    )
     assert [line.get_label() for line in fig.axes[0].get_lines()] == ["eager", "graph"]

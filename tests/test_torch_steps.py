@@ -37,29 +37,36 @@ class FakeGraphs:
             for p in params:  # a replayed backward overwrites the gradients
                 p.grad = None
             step()
+
         return replay
 
 
-@pytest.mark.parametrize("requested, device, amp, expected", [
-    ("auto", "cuda", False, "graph"),
-    ("auto", "cuda", True, "eager"),
-    ("auto", "cpu", False, "eager"),
-    ("auto", "mps", False, "eager"),
-    ("eager", "cuda", False, "eager"),
-    ("compiled", "cuda", False, "compiled"),
-    ("compiled", "cpu", False, "compiled"),
-    ("graph", "cuda", False, "graph"),
-])
+@pytest.mark.parametrize(
+    "requested, device, amp, expected",
+    [
+        ("auto", "cuda", False, "graph"),
+        ("auto", "cuda", True, "eager"),
+        ("auto", "cpu", False, "eager"),
+        ("auto", "mps", False, "eager"),
+        ("eager", "cuda", False, "eager"),
+        ("compiled", "cuda", False, "compiled"),
+        ("compiled", "cpu", False, "compiled"),
+        ("graph", "cuda", False, "graph"),
+    ],
+)
 def test_step_mode_for_each_device(requested, device, amp, expected):
     assert ts.choose_step_mode(requested, device, amp) == expected
 
 
-@pytest.mark.parametrize("requested, device, amp, words", [
-    ("graph", "cpu", False, "needs an NVIDIA GPU"),
-    ("graph", "mps", False, "needs an NVIDIA GPU"),
-    ("graph", "cuda", True, "float32"),
-    ("fast", "cuda", False, "use one of"),
-])
+@pytest.mark.parametrize(
+    "requested, device, amp, words",
+    [
+        ("graph", "cpu", False, "needs an NVIDIA GPU"),
+        ("graph", "mps", False, "needs an NVIDIA GPU"),
+        ("graph", "cuda", True, "float32"),
+        ("fast", "cuda", False, "use one of"),
+    ],
+)
 def test_impossible_step_modes_say_why(requested, device, amp, words):
     with pytest.raises(ValueError, match=words):
         ts.choose_step_mode(requested, device, amp)
@@ -68,8 +75,16 @@ def test_impossible_step_modes_say_why(requested, device, amp, words):
 def test_train_refuses_a_graph_on_the_cpu():
     x, y = torch.zeros(8, 1, 32, 32), torch.zeros(8, dtype=torch.long)
     with pytest.raises(ValueError, match="needs an NVIDIA GPU"):
-        tl.train(tl.LeNet5(), x, y, x, y, tl.TrainConfig(epochs=1, batch_size=4),
-                 show_progress=False, step_mode="graph")
+        tl.train(
+            tl.LeNet5(),
+            x,
+            y,
+            x,
+            y,
+            tl.TrainConfig(epochs=1, batch_size=4),
+            show_progress=False,
+            step_mode="graph",
+        )
 
 
 def test_a_captured_step_needs_a_tensor_learning_rate_and_the_fused_kernel():
@@ -80,7 +95,9 @@ def test_a_captured_step_needs_a_tensor_learning_rate_and_the_fused_kernel():
     unfused = torch.optim.SGD(model.parameters(), lr=torch.tensor(0.1))
     with pytest.raises(ValueError, match="fused=True"):
         ts.graph_ready(unfused)
-    optimizer, _ = tl.make_optimizer(model, tl.TrainConfig(epochs=1), 10, lr_tensor=True)
+    optimizer, _ = tl.make_optimizer(
+        model, tl.TrainConfig(epochs=1), 10, lr_tensor=True
+    )
     ts.graph_ready(optimizer)  # no error
 
 
@@ -101,11 +118,13 @@ def test_the_schedule_writes_into_the_learning_rate_tensor():
 
 def _data(n=70, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 1, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
+    return torch.randn(n, 1, 32, 32, generator=g), torch.randint(
+        0, 10, (n,), generator=g
+    )
 
 
 def test_captured_steps_train_exactly_like_eager_steps():
-    """Warm-up, one capture, replays and an eager last batch: the eager loop's result."""
+    """Warm-up, one capture, replays and an eager last batch: the eager result."""
     x, y = _data()
     config = tl.TrainConfig(epochs=2, batch_size=16)
     steps = -(-len(x) // config.batch_size)
@@ -116,30 +135,46 @@ def test_captured_steps_train_exactly_like_eager_steps():
         optimizer, scheduler = tl.make_optimizer(model, config, steps, lr_tensor=True)
         generator = torch.Generator().manual_seed(1)
         graphs = FakeGraphs()
-        step = ts.CapturedStep(model, optimizer, x, y, config.batch_size, warmup=2,
-                               graphs=graphs)
+        step = ts.CapturedStep(
+            model, optimizer, x, y, config.batch_size, warmup=2, graphs=graphs
+        )
         curve = []
         for _ in range(config.epochs):
             if captured:
-                curve.append(ts.train_one_epoch_captured(step, scheduler, len(x),
-                                                         generator=generator))
+                curve.append(
+                    ts.train_one_epoch_captured(
+                        step, scheduler, len(x), generator=generator
+                    )
+                )
             else:
-                curve.append(tl.train_one_epoch(model, optimizer, scheduler, x, y,
-                                                config.batch_size, generator=generator))
+                curve.append(
+                    tl.train_one_epoch(
+                        model,
+                        optimizer,
+                        scheduler,
+                        x,
+                        y,
+                        config.batch_size,
+                        generator=generator,
+                    )
+                )
         results.append((curve, [p.detach().clone() for p in model.parameters()]))
         if captured:
-            # 2 warm-up steps, then 1 capture; each epoch's last batch (6 images) runs eagerly
+            # 2 warm-up steps, then 1 capture; each epoch's last batch (6 images)
+            # runs eagerly
             assert graphs.captures == 1 and step.eager_steps == 2 + config.epochs
             assert graphs.replays == config.epochs * (steps - 1) - 2
     (eager_curve, eager_params), (graph_curve, graph_params) = results
     for (loss_e, acc_e), (loss_g, acc_g) in zip(eager_curve, graph_curve):
-        assert loss_g == pytest.approx(loss_e, rel=1e-5) and acc_g == pytest.approx(acc_e)
+        assert loss_g == pytest.approx(loss_e, rel=1e-5) and acc_g == pytest.approx(
+            acc_e
+        )
     for pe, pg in zip(eager_params, graph_params):
         torch.testing.assert_close(pg, pe, rtol=1e-5, atol=1e-6)
 
 
 def test_compiled_mode_is_accepted_on_the_cpu(monkeypatch):
-    """train(step_mode="compiled") hands the model to torch.compile (stubbed: no compiler run)."""
+    """train(step_mode="compiled") hands the model to torch.compile (stubbed here)."""
     seen = {}
 
     def fake_compile(model, mode=None):
@@ -148,6 +183,14 @@ def test_compiled_mode_is_accepted_on_the_cpu(monkeypatch):
 
     monkeypatch.setattr(torch, "compile", fake_compile)
     x, y = _data(16)
-    history = tl.train(tl.LeNet5(), x, y, x, y, tl.TrainConfig(epochs=1, batch_size=8),
-                       show_progress=False, step_mode="compiled")
+    history = tl.train(
+        tl.LeNet5(),
+        x,
+        y,
+        x,
+        y,
+        tl.TrainConfig(epochs=1, batch_size=8),
+        show_progress=False,
+        step_mode="compiled",
+    )
     assert seen == {"mode": None} and len(history["loss"]) == 1

@@ -33,9 +33,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .layers import softmax_cross_entropy
 
 __all__ = [
-    "Workspace", "loss_and_grads", "TrainingStep", "default_threads",
-    "to_batch_last", "conv_tanh_forward", "avg_pool_forward", "dense_tanh_forward",
-    "tanh_backward", "dense_tanh_backward", "avg_pool_tanh_backward", "conv_backward",
+    "Workspace",
+    "loss_and_grads",
+    "TrainingStep",
+    "default_threads",
+    "to_batch_last",
+    "conv_tanh_forward",
+    "avg_pool_forward",
+    "dense_tanh_forward",
+    "tanh_backward",
+    "dense_tanh_backward",
+    "avg_pool_tanh_backward",
+    "conv_backward",
 ]
 
 Params = dict[str, np.ndarray]
@@ -83,8 +92,9 @@ def to_batch_last(x: np.ndarray, ws: Workspace) -> np.ndarray:
     return out
 
 
-def conv_tanh_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ws: Workspace,
-                      name: str) -> np.ndarray:
+def conv_tanh_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, ws: Workspace, name: str
+) -> np.ndarray:
     """``tanh(conv(x, w) + b)`` for ``x (C, H, W, N)``; returns ``(F, OH, OW, N)``.
 
     The columns are copied once into the workspace (``name.cols``, kept for
@@ -95,7 +105,9 @@ def conv_tanh_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ws: Workspace
     F, _, k, _ = w.shape
     OH, OW = H - k + 1, W - k + 1
     cols = ws.get(f"{name}.cols", (C * k * k, OH * OW * N), x.dtype)
-    windows = sliding_window_view(x, (k, k), axis=(1, 2))  # (C, OH, OW, N, k, k), a view
+    windows = sliding_window_view(
+        x, (k, k), axis=(1, 2)
+    )  # (C, OH, OW, N, k, k), a view
     np.copyto(cols.reshape(C, k, k, OH, OW, N), windows.transpose(0, 4, 5, 1, 2, 3))
     out = ws.get(f"{name}.out", (F, OH * OW * N), x.dtype)
     np.matmul(w.reshape(F, -1), cols, out=out)  # one product for the whole batch
@@ -105,7 +117,7 @@ def conv_tanh_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ws: Workspace
 
 
 def avg_pool_forward(x: np.ndarray, ws: Workspace, name: str) -> np.ndarray:
-    """2x2 average pooling, stride 2, of ``x (C, H, W, N)``: rows first, then columns."""
+    """2x2 average pooling, stride 2, of ``x (C, H, W, N)``: rows, then columns."""
     C, H, W, N = x.shape
     rows = ws.get(f"{name}.rows", (C, H // 2, W, N), x.dtype)
     np.add(x[:, 0::2], x[:, 1::2], out=rows)
@@ -131,15 +143,17 @@ def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     return dout
 
 
-def dense_tanh_backward(dh: np.ndarray, h: np.ndarray, x: np.ndarray,
-                        w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dense_tanh_backward(
+    dh: np.ndarray, h: np.ndarray, x: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dx, dw, db)`` of ``h = tanh(w.T @ x + b)`` from ``dh``, all batch last."""
     da = tanh_backward(dh, h)
     return w @ da, x @ da.T, da.sum(axis=1)
 
 
-def avg_pool_tanh_backward(dpool: np.ndarray, h: np.ndarray, ws: Workspace,
-                           name: str) -> np.ndarray:
+def avg_pool_tanh_backward(
+    dpool: np.ndarray, h: np.ndarray, ws: Workspace, name: str
+) -> np.ndarray:
     """Gradient at the input of the tanh that fed a 2x2 average pooling.
 
     Each element of ``h (C, H, W, N)`` gets a quarter of its window's gradient
@@ -156,8 +170,14 @@ def avg_pool_tanh_backward(dpool: np.ndarray, h: np.ndarray, ws: Workspace,
     return da
 
 
-def conv_backward(da: np.ndarray, x: np.ndarray, w: np.ndarray, ws: Workspace, name: str,
-                  need_dx: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def conv_backward(
+    da: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    ws: Workspace,
+    name: str,
+    need_dx: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """``(dx, dw, db)`` of a convolution from ``da (F, OH, OW, N)``, the gradient
     of its output (before tanh), and its input ``x (C, H, W, N)``.
 
@@ -181,15 +201,20 @@ def conv_backward(da: np.ndarray, x: np.ndarray, w: np.ndarray, ws: Workspace, n
     dx.fill(0)
     for u in range(k):
         for v in range(k):
-            dx[:, u:u + OH, v:v + OW] += blocks[:, u, v]
+            dx[:, u : u + OH, v : v + OW] += blocks[:, u, v]
     return dx, dw, db
 
 
 # --------------------------------------------------------------------------- the step
 
 
-def loss_and_grads(params: Params, x: np.ndarray, y: np.ndarray, ws: Workspace,
-                   batch_total: int | None = None) -> tuple[float, Params, np.ndarray]:
+def loss_and_grads(
+    params: Params,
+    x: np.ndarray,
+    y: np.ndarray,
+    ws: Workspace,
+    batch_total: int | None = None,
+) -> tuple[float, Params, np.ndarray]:
     """Loss, gradients and logits of LeNet-5 on images ``x (N, 1, 32, 32)``.
 
     ``batch_total``: when ``x`` is a slice of a larger batch, the size of that
@@ -224,8 +249,9 @@ def loss_and_grads(params: Params, x: np.ndarray, y: np.ndarray, ws: Workspace,
     da3 = avg_pool_tanh_backward(dp4, h3, ws, "s4")
     dp2, g["c3.weight"], g["c3.bias"] = conv_backward(da3, p2, p["c3.weight"], ws, "c3")
     da1 = avg_pool_tanh_backward(dp2, h1, ws, "s2")
-    _, g["c1.weight"], g["c1.bias"] = conv_backward(da1, x0, p["c1.weight"], ws, "c1",
-                                                    need_dx=False)
+    _, g["c1.weight"], g["c1.bias"] = conv_backward(
+        da1, x0, p["c1.weight"], ws, "c1", need_dx=False
+    )
     return loss, {name: g[name] for name in params}, logits
 
 
@@ -261,7 +287,9 @@ class TrainingStep:
 
             self._blas = ThreadpoolController()
 
-    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, Params, np.ndarray]:
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, Params, np.ndarray]:
         N = len(x)
         parts = min(self.threads, max(1, N // 16))  # slices of at least 16 images
         if parts == 1:
@@ -269,12 +297,16 @@ class TrainingStep:
         bounds = [N * i // parts for i in range(parts + 1)]
         with self._blas.limit(limits=1, user_api="blas"):
             futures = [
-                self._pool.submit(loss_and_grads, self.params, x[a:b], y[a:b],
-                                  self.workspaces[i], N)
+                self._pool.submit(
+                    loss_and_grads, self.params, x[a:b], y[a:b], self.workspaces[i], N
+                )
                 for i, (a, b) in enumerate(zip(bounds[1:-1], bounds[2:]), start=1)
             ]
-            results = [loss_and_grads(self.params, x[:bounds[1]], y[:bounds[1]],
-                                      self.workspaces[0], N)]
+            results = [
+                loss_and_grads(
+                    self.params, x[: bounds[1]], y[: bounds[1]], self.workspaces[0], N
+                )
+            ]
             results += [f.result() for f in futures]
         loss = sum(r[0] for r in results) / N
         grads = results[0][1]
