@@ -1,6 +1,6 @@
 # The LeNet-5 book: two commands.
 #   make book   build the whole book to HTML, executing every chapter (full mode)
-#   make test   run every test (unit tests, chapters under nbval, a strict quick-mode build)
+#   make test   run every test (unit tests, chapters under nbval, strict quick-mode builds)
 # Both create .venv and install the pinned versions of requirements.txt first.
 
 PYTHON ?= python3
@@ -16,9 +16,13 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 	@$(PY) scripts/check_book.py _build/html --mode full
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
+# make test runs each notebook once: nbval executes the chapters (book/), the student
+# edition's build executes student/, and the strict build of the chapters' pages
+# (-W -n) does not execute them again (scripts/quick_config.py turns execution off).
 test: $(STAMP)  ## what CI runs
 	@status=0; \
-	LENET_QUICK=1 $(JB) build . --path-output _build/quick -W -n --keep-going || status=1; \
+	$(PY) scripts/quick_config.py _config.yml _build/quick/_config.yml && \
+	LENET_QUICK=1 $(JB) build . --config _build/quick/_config.yml --path-output _build/quick -W -n --keep-going || status=1; \
 	$(PY) scripts/student_config.py _config.yml _build/student-quick/_config.yml && \
 	LENET_QUICK=1 $(JB) build . --config _build/student-quick/_config.yml --toc student/_toc.yml --path-output _build/student-quick -W -n --keep-going && \
 	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions --toc student/_toc.yml || status=1; \
