@@ -73,19 +73,21 @@ def noop(*args, **kwargs) -> None:
 
 
 def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
+    from lenet_common import lenet5
     from lenet_common.numpy_lenet import LeNet5, train
 
     # the modules, not the functions the package exports under the same names
     train_module = importlib.import_module("lenet_common.numpy_lenet.train")
     optim_module = importlib.import_module("lenet_common.numpy_lenet.optim")
 
+    recipe = lenet5.Recipe(epochs=1, batch_size=128, learning_rate=0.05)
+
     def run() -> None:
         train(
             LeNet5(seed=0),
             data.x_train,
             data.y_train,
-            epochs=1,
-            batch_size=128,
+            recipe=recipe,
             show_progress=False,
         )
 
@@ -93,7 +95,6 @@ def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
         off = [
             (train_module, "has_diverged", lambda loss: False),
             (train_module, "check_dataset", noop),
-            (train_module, "check_hyperparameters", noop),
             (optim_module, "check_hyperparameters", noop),
         ]
         with patched(off):
@@ -105,9 +106,10 @@ def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
 def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     import torch
 
+    from lenet_common import lenet5
     from lenet_common import torch_lenet as tl
 
-    config = tl.TrainConfig(epochs=1, batch_size=128)
+    config = lenet5.Recipe(epochs=1, batch_size=128, learning_rate=0.05)
 
     def plain_data(model, x, y, device, what):
         return (
@@ -146,8 +148,9 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     import keras
 
     from lenet_common import keras_lenet as kl
+    from lenet_common import lenet5
 
-    recipe = kl.Recipe(epochs=1, batch_size=128)
+    recipe = lenet5.Recipe(epochs=1, batch_size=128, learning_rate=0.05)
 
     def run() -> None:
         kl.fit_lenet5(

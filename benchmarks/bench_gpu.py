@@ -26,6 +26,7 @@ JSON (``--json PATH``, or ``--store`` for ``lenet_common/results/``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import statistics
 import sys
@@ -34,7 +35,7 @@ from typing import Any
 
 import torch
 
-from lenet_common import results
+from lenet_common import lenet5, results
 from lenet_common import torch_lenet as tl
 from lenet_common import torch_steps
 
@@ -91,9 +92,11 @@ def measure(
     x = torch.randn(n, 1, 32, 32, device=device)
     y = torch.randint(0, 10, (n,), device=device)
     model = tl.LeNet5().to(device)
-    config = tl.TrainConfig(epochs=rounds + 1, batch_size=batch_size)
+    config = dataclasses.replace(
+        lenet5.book_recipe(quick=False), epochs=rounds + 1, batch_size=batch_size
+    )
     optimizer, scheduler = tl.make_optimizer(
-        model, config, steps, lr_tensor=mode == "graph"
+        model, config, config.total_steps(n), lr_tensor=mode == "graph"
     )
     generator = torch.Generator().manual_seed(0)
     amp = torch.bfloat16 if mode == "eager_bf16" else None
@@ -153,7 +156,8 @@ def launches(device: torch.device, batch_size: int = 128) -> dict[str, Any]:
     x = torch.randn(2 * batch_size, 1, 32, 32, device=device)
     y = torch.randint(0, 10, (2 * batch_size,), device=device)
     model = tl.LeNet5().to(device)
-    optimizer, scheduler = tl.make_optimizer(model, tl.TrainConfig(epochs=3), 2)
+    recipe = lenet5.book_recipe(quick=False)
+    optimizer, scheduler = tl.make_optimizer(model, recipe, 3 * 2)
 
     def one_step() -> None:
         tl.train_one_epoch(

@@ -2,11 +2,11 @@
 
 Usage (about a minute on two cores):
     python benchmarks/bench_numpy_vs_torch.py [--rounds 7] [--steps 30]
-                                              [--batch-size 128]
+                                              [--batch-size N]
                                               [--json PATH | --store]
 
 Every variant trains the same network (the book's LeNet-5, float32, softmax
-cross-entropy, SGD with momentum and weight decay) on the same random
+cross-entropy, SGD with the book recipe's momentum and weight decay) on the same random
 batches, each at its default thread settings unless its name says otherwise:
 
 - ``taught``: ``LeNet5.loss_and_grads``, the layers the NumPy chapter
@@ -43,8 +43,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lenet_common import results
+from lenet_common import lenet5, results
 from lenet_common.numpy_lenet import SGD, LeNet5, fast
+
+#: The book recipe's optimiser settings (its rate held constant while timing).
+RECIPE = lenet5.book_recipe(quick=False)
 
 LAYERS = ("input", "c1", "s2", "c3", "s4", "c5", "f6", "loss")
 
@@ -55,7 +58,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--steps", type=int, default=30, help="training steps per round"
     )
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=RECIPE.batch_size)
     parser.add_argument("--json", default=None, help="write the result here")
     parser.add_argument(
         "--store",
@@ -104,7 +107,8 @@ def numpy_variants(
     steps = {}
 
     def with_sgd(model: LeNet5, loss_and_grads):
-        optimizer = SGD(model.params, lr=0.01, momentum=0.9, weight_decay=5e-4)
+        optimizer = SGD(model.params, lr=RECIPE.learning_rate,
+                        momentum=RECIPE.momentum, weight_decay=RECIPE.weight_decay)
 
         def step(x, y):
             _, grads, _ = loss_and_grads(x, y)
@@ -141,11 +145,12 @@ def torch_variant(batches):
     import torch
 
     from lenet_common.torch_lenet import LeNet5 as TorchLeNet5
+    from lenet_common.torch_lenet import set_params
 
-    torch.manual_seed(0)
-    model = TorchLeNet5().train()
+    model = set_params(TorchLeNet5(), lenet5.initial_params(RECIPE.seed)).train()
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4
+        model.parameters(), lr=RECIPE.learning_rate, momentum=RECIPE.momentum,
+        weight_decay=RECIPE.weight_decay,
     )
 
     def step(x, y):

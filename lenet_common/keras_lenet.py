@@ -27,12 +27,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from lenet_common import runtime  # noqa: E402
+from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common.atomic import replacing  # noqa: E402
 from lenet_common.checks import (  # noqa: E402
     check_dataset,
     check_images,
-    check_hyperparameters,
     diverged_error,
     has_diverged,
     nonfinite_output_error,
@@ -43,61 +42,35 @@ from lenet_common.fileformat import describe_file, wrong_file_error  # noqa: E40
 # several models predict in one session) are log lines too: errors only.
 tf.get_logger().setLevel("ERROR")
 
+# TensorFlow takes nearly all of a GPU's memory at its first operation unless
+# told to grow as needed; the side-by-side chapter runs PyTorch on the same GPU.
+for _gpu in tf.config.list_physical_devices("GPU"):
+    try:
+        tf.config.experimental.set_memory_growth(_gpu, True)
+    except RuntimeError:  # the GPU is already in use: too late, and no harm
+        pass
+
 __all__ = [
-    "LAYER_NAMES",
     "INPUT_SHAPE",
-    "Recipe",
-    "recipe_for_mode",
     "gpu_visible",
     "build_lenet5",
+    "compile_lenet5",
     "make_dataset",
     "EpochLog",
     "DivergenceGuard",
-    "practitioner_callbacks",
     "TrainingRun",
     "fit_lenet5",
-    "predict_labels",
     "layer_rows",
+    "layer_outputs",
     "summary_text",
-    "save_lenet5",
-    "load_lenet5",
+    *lenet5.SURFACE,  # the functions all three implementations share
 ]
 
-#: Layer names shared by the NumPy, PyTorch and Keras models, so weights can move between them.
-LAYER_NAMES = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
-#: One 32x32 grey image, channels last (NHWC), as ``load_lenet_data(layout="NHWC")`` gives it.
-INPUT_SHAPE = (32, 32, 1)
-N_CLASSES = 10
+#: One image channels last (height, width, channels), the layout Keras' layers expect.
+INPUT_SHAPE = (*lenet5.INPUT_SHAPE[1:], lenet5.INPUT_SHAPE[0])
 
 _ACTIVATIONS = ("tanh", "relu")
 _POOLINGS = {"average": layers.AveragePooling2D, "max": layers.MaxPooling2D}
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How long and how fast to train; the same recipe on the CPU and on a GPU."""
-
-    epochs: int  # an upper bound: early stopping may end training sooner
-    batch_size: int = 128
-    learning_rate: float = 0.05
-    momentum: float = 0.9
-    stop_patience: int = 5  # epochs without a better val_loss before stopping
-    lr_patience: int = 2  # epochs without a better val_loss before the rate is cut
-    lr_factor: float = 0.3  # the cut: new rate = old rate * lr_factor
-
-    def __post_init__(self) -> None:
-        check_hyperparameters(
-            epochs=self.epochs, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, momentum=self.momentum,
-            stop_patience=self.stop_patience, lr_patience=self.lr_patience,
-            lr_factor=self.lr_factor)
-
-
-def recipe_for_mode(quick: bool) -> Recipe:
-    """The book's recipe: a few epochs on the small sample, or the full run on MNIST."""
-    if quick:
-        return Recipe(epochs=6, batch_size=64)
-    return Recipe(epochs=30)
 
 
 def gpu_visible() -> bool:
@@ -106,51 +79,74 @@ def gpu_visible() -> bool:
 
 
 def build_lenet5(
-    *,
-    activation: str = "tanh",
+    recipe: lenet5.Recipe | None = None, *, activation: str = "tanh",
     pooling: str = "average",
-    learning_rate: float = 0.05,
-    momentum: float = 0.9,
-    jit_compile: bool | None = None,
-    steps_per_execution: int | None = None,
 ) -> keras.Sequential:
-    """LeNet-5 (61,706 parameters) as a compiled ``keras.Sequential`` that outputs logits.
+    """LeNet-5 (61,706 parameters) as a ``keras.Sequential`` that outputs logits.
 
     ``activation`` ("tanh" or "relu") and ``pooling`` ("average" or "max")
     exist for the exercises; the book's network is tanh with average pooling.
-    ``jit_compile`` (XLA) and ``steps_per_execution`` default to what helps on
-    the device: on a GPU, XLA fuses the small layers' steps into few kernels
-    and 50 batches per call keep Python out of the way. On the CPU, XLA made
-    training slower when measured for this book, and several batches per call
-    gained little, so both stay off there (Keras' own "auto" agrees on XLA).
+    The recipe's weight decay (``recipe``, default the book's) becomes an L2
+    penalty of ``weight_decay / 2`` on every weight and bias: its gradient is
+    ``weight_decay * w``, the term the NumPy and PyTorch optimisers add.
     """
-    check_hyperparameters(learning_rate=learning_rate, momentum=momentum)
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation={activation!r}: use one of {_ACTIVATIONS}")
     if pooling not in _POOLINGS:
         raise ValueError(f"pooling={pooling!r}: use one of {tuple(_POOLINGS)}")
+    recipe = lenet5.book_recipe() if recipe is None else recipe
     Pool = _POOLINGS[pooling]
-    model = keras.Sequential(
+    decay = None
+    if recipe.weight_decay:
+        decay = keras.regularizers.L2(recipe.weight_decay / 2)
+    weights = {"kernel_regularizer": decay, "bias_regularizer": decay}
+    return keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE, name="image"),
-            layers.Conv2D(6, 5, activation=activation, name="c1"),  # -> 28x28x6
+            # C1: 6 filters of 5x5 -> 28x28x6
+            layers.Conv2D(6, 5, activation=activation, name="c1", **weights),
             Pool(2, name="s2"),  # -> 14x14x6
-            layers.Conv2D(16, 5, activation=activation, name="c3"),  # -> 10x10x16
+            # C3: 16 filters of 5x5 -> 10x10x16
+            layers.Conv2D(16, 5, activation=activation, name="c3", **weights),
             Pool(2, name="s4"),  # -> 5x5x16
-            layers.Conv2D(120, 5, activation=activation, name="c5"),  # -> 1x1x120
+            # C5: 120 filters of 5x5 -> 1x1x120
+            layers.Conv2D(120, 5, activation=activation, name="c5", **weights),
             layers.Flatten(name="flatten"),  # -> 120
-            layers.Dense(84, activation=activation, name="f6"),
-            layers.Dense(N_CLASSES, name="output"),  # logits: no softmax here
+            layers.Dense(84, activation=activation, name="f6", **weights),
+            layers.Dense(10, name="output", **weights),  # logits: no softmax here
         ],
         name="lenet5",
     )
+
+
+def compile_lenet5(
+    model: keras.Model,
+    recipe: lenet5.Recipe,
+    total_steps: int,
+    *,
+    jit_compile: bool | None = None,
+    steps_per_execution: int | None = None,
+) -> keras.Model:
+    """Set up training: SGD with momentum, the recipe's rate per step, loss and metric.
+
+    ``CosineDecay`` computes, inside the compiled step, the same rates as the
+    recipe's schedule over ``total_steps`` steps. ``jit_compile`` (XLA) and
+    ``steps_per_execution`` default to what helps on the device: on a GPU,
+    XLA fuses the small layers' steps into few kernels and 50 batches per
+    call keep Python out of the way. On the CPU, XLA made training slower
+    when measured for this book, and several batches per call gained little,
+    so both stay off there (Keras' own "auto" agrees on XLA).
+    """
+    rate: Any = recipe.learning_rate
+    if recipe.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, total_steps)
     on_gpu = gpu_visible()
     if jit_compile is None:
         jit_compile = on_gpu  # XLA: fused kernels, few launches
     if steps_per_execution is None:
         steps_per_execution = 50 if on_gpu else 1  # batches per trip back to Python
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True),
+        optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         jit_compile=jit_compile,
@@ -169,15 +165,15 @@ def _check_images(x: np.ndarray, y: np.ndarray | None = None,
     if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
         hint = (
             " It looks channels-first: load it with load_lenet_data(layout=\"NHWC\")."
-            if x.ndim == 4 and x.shape[1] == 1
+            if x.ndim == 4 and tuple(x.shape[1:]) == lenet5.INPUT_SHAPE
             else ""
         )
         raise ValueError(
-            f"images have shape {x.shape}; the Keras LeNet-5 takes (N, 32, 32, 1)."
+            f"images have shape {x.shape}; the Keras LeNet-5 trains on (N, 32, 32, 1)."
             + hint
         )
     if y is not None:
-        check_dataset(x, y, N_CLASSES, what)
+        check_dataset(x, y, lenet5.N_CLASSES, what)
 
 
 def make_dataset(
@@ -185,20 +181,28 @@ def make_dataset(
     y: np.ndarray,
     *,
     batch_size: int,
-    shuffle: bool = False,
-    seed: int = 0,
+    orders: list[np.ndarray] | None = None,
 ) -> tf.data.Dataset:
-    """An in-memory ``tf.data`` pipeline: (shuffled), batched and prefetched.
+    """An in-memory ``tf.data`` pipeline: batches in a given order, prefetched.
 
-    MNIST is small enough to live in memory, so nothing is read from disk
-    during training; ``prefetch`` prepares the next batch while the device
-    works on the current one. Shuffling draws a new order every epoch.
+    ``orders`` holds one permutation of the images per epoch (the book's
+    :func:`lenet_common.lenet5.batch_order`): the dataset then yields every
+    epoch's batches one after the other, the same batches the NumPy and
+    PyTorch versions train on. Without ``orders``: the images in their own
+    order, once (for evaluation). MNIST is small enough to live in memory,
+    so nothing is read from disk during training; ``prefetch`` prepares the
+    next batch while the device works on the current one.
     """
     _check_images(x, y)
-    ds = tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int64)))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    images, labels = tf.constant(x, tf.float32), tf.constant(y, tf.int64)
+    if orders is None:
+        ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    else:
+        epochs = tf.data.Dataset.from_tensor_slices(np.stack(orders))
+        ds = epochs.flat_map(
+            lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        ).map(lambda idx: (tf.gather(images, idx), tf.gather(labels, idx)))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -224,7 +228,7 @@ class EpochLog(keras.callbacks.Callback):
         if not self.verbose:
             return
         logs = logs or {}
-        lr = float(self.model.optimizer.learning_rate.numpy())
+        lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         print(
             f"epoch {epoch + 1:>2}/{self.total_epochs}"
             f"  loss {logs.get('loss', float('nan')):.4f}"
@@ -234,20 +238,6 @@ class EpochLog(keras.callbacks.Callback):
             f"  lr {lr:.3g}  {self.seconds[-1]:.1f} s",
             flush=True,
         )
-
-
-def practitioner_callbacks(recipe: Recipe) -> list[keras.callbacks.Callback]:
-    """Keep the best weights by validation loss, and cut the learning rate on a plateau."""
-    return [
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=recipe.lr_factor, patience=recipe.lr_patience,
-            min_lr=1e-4, verbose=0,
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=recipe.stop_patience,
-            restore_best_weights=True, verbose=0,
-        ),
-    ]
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -269,7 +259,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         loss = (mean * done - self._mean * self._seen) / max(done - self._seen, 1)
         if has_diverged(mean) or has_diverged(loss):
             steps = self.params.get("steps") or done
-            lr = float(self.model.optimizer.learning_rate.numpy())
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             raise diverged_error(self._epoch * steps + done,
                                  mean if has_diverged(mean) else loss,
                                  "learning_rate", lr, self._epoch + 1)
@@ -282,7 +272,6 @@ class TrainingRun:
 
     history: dict[str, list[float]]
     epoch_seconds: list[float]
-    best_epoch: int  # 1-based epoch whose weights the model now holds
     device: str
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -302,50 +291,40 @@ def fit_lenet5(
     y_train: np.ndarray,
     x_val: np.ndarray,
     y_val: np.ndarray,
-    recipe: Recipe,
+    recipe: lenet5.Recipe | None = None,
     *,
-    seed: int = 0,
     verbose: bool = True,
+    **compile_options: Any,
 ) -> TrainingRun:
-    """Train with ``fit`` on the training split, watching the validation split.
+    """Train ``model`` from its weights with the recipe, watching the validation split.
 
-    The test set is not an argument on purpose: it is used once, after
-    training, and never to choose anything.
+    Compiles the model for the recipe first (see :func:`compile_lenet5`,
+    which takes ``compile_options``), so every call is one run from the
+    start of the schedule. The test set is not an argument on purpose: it
+    is used once, after training, and never to choose anything.
     """
+    recipe = lenet5.book_recipe() if recipe is None else recipe
     _check_images(x_train, y_train, "training")
     _check_images(x_val, y_val, "validation")
-    train_ds = make_dataset(x_train, y_train, batch_size=recipe.batch_size, shuffle=True, seed=seed)
+    compile_lenet5(model, recipe, recipe.total_steps(len(x_train)), **compile_options)
+    orders = [lenet5.batch_order(len(x_train), epoch, recipe.seed)
+              for epoch in range(recipe.epochs)]
+    train_ds = make_dataset(x_train, y_train, batch_size=recipe.batch_size,
+                            orders=orders)
     val_ds = make_dataset(x_val, y_val, batch_size=1024)
     log = EpochLog(recipe.epochs, verbose=verbose)
-    callbacks = practitioner_callbacks(recipe) + [log, DivergenceGuard()]
     keras_history = model.fit(
-        train_ds, validation_data=val_ds, epochs=recipe.epochs, callbacks=callbacks,
-        shuffle=False,  # the pipeline already shuffles, with its own seed
-        verbose=0,
+        train_ds, validation_data=val_ds, epochs=recipe.epochs,
+        steps_per_epoch=recipe.steps_per_epoch(len(x_train)),  # one epoch's batches
+        shuffle=False,  # the batches already come in the recipe's order
+        callbacks=[log, DivergenceGuard()], verbose=0,
     )
     history = {k: [float(v) for v in vals] for k, vals in keras_history.history.items()}
-    best_epoch = int(np.argmin(history["val_loss"])) + 1
     return TrainingRun(
         history=history,
         epoch_seconds=log.seconds,
-        best_epoch=best_epoch,
         device="/GPU:0" if gpu_visible() else "/CPU:0",
     )
-
-
-def predict_labels(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """The predicted class of each image: the index of its largest logit."""
-    _check_images(x)
-    check_images(x, "images to predict", allow_empty=True)
-    logits = model.predict(x, batch_size=batch_size, verbose=0)
-    if not np.isfinite(logits).all():  # NaN weights would answer "class 0" for all
-        raise nonfinite_output_error(_named_weights(model), x)
-    return np.argmax(logits, axis=1)
-
-
-def _named_weights(model: keras.Model) -> dict[str, np.ndarray]:
-    return {f"{layer.name}.{w.name}": np.asarray(w.numpy())
-            for layer in model.layers for w in layer.weights}
 
 
 def layer_rows(model: keras.Model) -> list[tuple[str, tuple[int, int, int], int]]:
@@ -357,12 +336,25 @@ def layer_rows(model: keras.Model) -> list[tuple[str, tuple[int, int, int], int]
     """
     rows = []
     for layer in model.layers:
-        if layer.name not in LAYER_NAMES:
+        if layer.name not in lenet5.LAYER_NAMES:
             continue
         shape = tuple(layer.output.shape[1:])
         chw = (shape[2], shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1, 1)
         rows.append((layer.name, tuple(int(s) for s in chw), int(layer.count_params())))
     return rows
+
+
+def layer_outputs(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Each LeNet-5 layer's output for ``images``, channels first (like NumPy's).
+
+    A convolution's output is taken after its activation (Keras applies it
+    inside the layer), as the NumPy model's ``feature_maps`` gives it.
+    """
+    probe = keras.Model(model.inputs,
+                        [model.get_layer(name).output for name in lenet5.LAYER_NAMES])
+    outputs = probe.predict(_channels_last(images), verbose=0)
+    return {name: np.moveaxis(out, -1, 1) if out.ndim == 4 else out
+            for name, out in zip(lenet5.LAYER_NAMES, outputs)}
 
 
 def summary_text(model: keras.Model) -> str:
@@ -382,6 +374,114 @@ def summary_text(model: keras.Model) -> str:
     return "\n".join(line.rstrip("\n") for line in lines)
 
 
+# --------------------------------------------------------------------------
+# The surface the three implementations share: weights and predictions
+# --------------------------------------------------------------------------
+
+
+def _by_book_name(model: keras.Model, values: list[Any]) -> dict[str, np.ndarray]:
+    """Values of the layers' (kernel, bias) pairs, in the order of ``model.layers``,
+    as the book's names and layout (a conv kernel ``(kh, kw, C, F)`` becomes
+    ``(F, C, kh, kw)``; dense kernels are ``(in, out)`` in both)."""
+    names = [f"{layer.name}.{kind}" for layer in model.layers
+             for kind, _ in zip(("weight", "bias"), layer.weights)]
+    arrays = {}
+    for name, value in zip(names, values, strict=True):
+        value = np.asarray(value)
+        if value.ndim == 4:
+            value = value.transpose(3, 2, 0, 1)
+        arrays[name] = np.ascontiguousarray(value)
+    lenet5.check_params(arrays, what="the model's tensors")
+    return {name: arrays[name] for name in lenet5.PARAM_SHAPES}
+
+
+def get_params(model: keras.Model) -> dict[str, np.ndarray]:
+    """Every parameter as a NumPy array, by the book's names and NumPy layout.
+
+    Keras stores a convolution kernel channels last, ``(kh, kw, C, F)``; the
+    book's layout is ``(F, C, kh, kw)``, so those are transposed. Dense
+    kernels are ``(in, out)`` in both.
+    """
+    values = [w for layer in model.layers for w in layer.get_weights()]
+    return _by_book_name(model, values)
+
+
+def set_params(model: keras.Model, params: dict[str, np.ndarray]) -> keras.Model:
+    """Copy arrays in the book's names and layout into ``model`` (kernels transposed).
+
+    Wrong or missing names and wrong shapes raise a ValueError that lists them.
+    """
+    lenet5.check_params(params)
+    get_params(model)  # the model itself must be the book's LeNet-5
+    for layer in model.layers:
+        if layer.weights:
+            kernel = np.asarray(params[f"{layer.name}.weight"])
+            if kernel.ndim == 4:
+                kernel = kernel.transpose(2, 3, 1, 0)
+            layer.set_weights([kernel, np.asarray(params[f"{layer.name}.bias"])])
+    return model
+
+
+def _channels_last(images: np.ndarray) -> np.ndarray:
+    """The book's NCHW images as Keras' NHWC (Keras' own layout is passed through)."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 4 and tuple(images.shape[1:]) == lenet5.INPUT_SHAPE:
+        return images.transpose(0, 2, 3, 1)
+    if images.ndim == 4 and tuple(images.shape[1:]) == INPUT_SHAPE:
+        return images
+    raise ValueError(
+        f"images have shape {images.shape}; LeNet-5 takes (N, 1, 32, 32) (the book's "
+        "channels-first layout) or Keras' channels-last (N, 32, 32, 1)."
+    )
+
+
+def predict_logits(model: keras.Model, images: np.ndarray,
+                   batch_size: int = 1024) -> np.ndarray:
+    """Logits ``(N, 10)`` of images ``(N, 1, 32, 32)``, as in the other frameworks.
+
+    The images are transposed to channels last inside; images already in
+    Keras' layout ``(N, 32, 32, 1)`` are taken as they are. Images holding NaN
+    or infinity, and logits that are not finite (NaN weights after a diverged
+    training), raise a ValueError that says why.
+    """
+    x = _channels_last(images)
+    check_images(x, "images to predict", allow_empty=True)
+    if len(x) == 0:
+        return np.zeros((0, lenet5.N_CLASSES), np.float32)
+    logits = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    if not np.isfinite(logits).all():  # NaN weights would answer "class 0" for all
+        raise nonfinite_output_error(_named_weights(model), x)
+    return logits
+
+
+def _named_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    return {f"{layer.name}.{w.name}": np.asarray(w.numpy())
+            for layer in model.layers for w in layer.weights}
+
+
+def predict(model: keras.Model, images: np.ndarray,
+            batch_size: int = 1024) -> np.ndarray:
+    """The predicted class of each image: the index of its largest logit."""
+    return predict_logits(model, images, batch_size).argmax(axis=1)
+
+
+def gradients(model: keras.Model, images: np.ndarray,
+              labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Gradients of the mean cross-entropy on one batch, by the book's names and layout.
+
+    TensorFlow's automatic differentiation computes them (``GradientTape``),
+    without the weight-decay penalty, from images in either layout.
+    """
+    x, y = _channels_last(images), np.asarray(labels)
+    _check_images(x, y)
+    variables = [w for layer in model.layers for w in layer.weights]
+    with tf.GradientTape() as tape:
+        logits = model(tf.constant(x), training=True)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+            tf.constant(y, tf.int64), logits, from_logits=True))
+    return _by_book_name(model, tape.gradient(loss, variables))
+
+
 def _keras_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".keras":
@@ -392,7 +492,7 @@ def _keras_path(path: str | Path) -> Path:
     return path
 
 
-def save_lenet5(model: keras.Model, path: str | Path) -> Path:
+def save_weights(model: keras.Model, path: str | Path) -> Path:
     """Save architecture, weights and optimizer state in one native ``.keras`` file.
 
     The write is atomic: if it fails part-way, the previous file is untouched.
@@ -407,8 +507,7 @@ def save_lenet5(model: keras.Model, path: str | Path) -> Path:
 @functools.lru_cache(maxsize=1)
 def _lenet5_weight_shapes() -> dict[str, list[tuple[int, ...]]]:
     """Each layer's weight shapes in the book's LeNet-5, from build_lenet5 itself."""
-    model = build_lenet5(jit_compile=False, steps_per_execution=1)
-    return _weight_shapes(model)
+    return _weight_shapes(build_lenet5())
 
 
 def _weight_shapes(model: keras.Model) -> dict[str, list[tuple[int, ...]]]:
@@ -428,30 +527,35 @@ def _architecture_differences(model: keras.Model) -> list[str]:
     return problems
 
 
-def load_lenet5(path: str | Path) -> keras.Model:
-    """Load a model saved by :func:`save_lenet5`, ready to predict or to train on.
+def load_weights(model: keras.Model | None, path: str | Path) -> keras.Model:
+    """Load a file saved by :func:`save_weights`.
 
-    A file that is not a Keras model, or a Keras model of another
+    With ``model=None``, the whole saved model comes back (ready to predict
+    or to train on); with a model, only the weights are copied into it. A
+    file that is not a Keras model, or a Keras model of another
     architecture, is refused with an error that says what the file is.
     """
     path = _keras_path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; save a model there first with save_lenet5")
-    expected = "a Keras LeNet-5 saved by keras_lenet.save_lenet5"
-    how = "Pass the file that save_lenet5(model, path) wrote."
+        raise FileNotFoundError(
+            f"{path}: no such file; save a model there first with save_weights")
+    expected = "a Keras LeNet-5 saved by keras_lenet.save_weights"
+    how = "Pass the file that save_weights(model, path) wrote."
     if not describe_file(path).startswith("a Keras model file"):
         raise wrong_file_error(path, expected, how)
     try:
-        model = keras.saving.load_model(path)
+        loaded = keras.saving.load_model(path)
     except Exception as err:  # Keras raises many types for a file it cannot read
         raise ValueError(f"{path} looks like a Keras model file but cannot be read "
                          f"({type(err).__name__}: {str(err)[:200]}). {how}") from None
-    problems = _architecture_differences(model)
+    problems = _architecture_differences(loaded)
     if problems:
         raise ValueError(
-            f"{path} holds a Keras model ({model.name!r}) of another architecture, not "
-            f"the book's LeNet-5: {'; '.join(problems)}. Load it with "
+            f"{path} holds a Keras model ({loaded.name!r}) of another architecture, "
+            f"not the book's LeNet-5: {'; '.join(problems)}. Load it with "
             "keras.saving.load_model if you meant that model."
         )
+    if model is None:
+        return loaded
+    model.set_weights(loaded.get_weights())
     return model
-

@@ -1,7 +1,8 @@
 """Output-size arithmetic for convolution and pooling, and the LeNet-5 layer tables.
 
-Everything here is plain integer arithmetic (no NumPy, no frameworks), so a
-reader can follow each step by hand. Three parts:
+Everything here is plain integer arithmetic (no frameworks), so a reader
+can follow each step by hand; the book's network itself is read from
+:mod:`lenet_common.lenet5`. Three parts:
 
 1. :func:`conv_output_size` and :func:`pool_output_size`: the size of one
    spatial dimension after a layer, from input size, kernel, stride, padding
@@ -24,6 +25,8 @@ import html
 import numbers
 from dataclasses import dataclass
 from typing import Sequence, Union
+
+from lenet_common import lenet5
 
 __all__ = [
     "ShapeError",
@@ -559,15 +562,21 @@ def lenet5_layers(variant: str = "modern", *, c1_padding: Padding = 0, c5: str =
     if c5 not in ("conv", "dense"):
         raise ShapeError(f'c5={c5!r}: use "conv" (the paper\'s 5x5 convolution) or "dense".')
     paper = variant == "1998"
-    layers: list[Layer] = [
-        Conv("C1", 6, 5, padding=c1_padding),
-        Pool("S2", 2, trainable=paper),
-        Conv("C3", 16, 5, connections=c3_connection_table() if paper else None),
-        Pool("S4", 2, trainable=paper),
-        Conv("C5", 120, 5) if c5 == "conv" else Dense("C5", 120),
-        Dense("F6", 84),
-        RBFOutput("Output", 10) if paper else Dense("Output", 10),
-    ]
+    layers: list[Layer] = []
+    for spec in lenet5.LAYERS:  # the book's network, described once
+        name = "Output" if spec.name == "output" else spec.name.upper()
+        if spec.kind == "avg_pool":
+            layers.append(Pool(name, spec.size, trainable=paper))
+        elif spec.kind == "conv" and not (name == "C5" and c5 == "dense"):
+            layers.append(Conv(
+                name, spec.size, spec.kernel,
+                padding=c1_padding if name == "C1" else 0,
+                connections=c3_connection_table() if paper and name == "C3" else None,
+            ))
+        elif paper and name == "Output":
+            layers.append(RBFOutput(name, spec.size))
+        else:
+            layers.append(Dense(name, spec.size))
     return layers
 
 

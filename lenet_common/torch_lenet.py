@@ -27,10 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet_common import runtime, torch_steps
+from lenet_common import lenet5, runtime, torch_steps
 from lenet_common.atomic import replacing
 from lenet_common.checks import (
-    check_hyperparameters,
     check_images,
     check_labels,
     diverged_error,
@@ -41,44 +40,33 @@ from lenet_common.fileformat import describe_file, wrong_file_error
 
 __all__ = [
     "LeNet5",
-    "LAYER_NAMES",
     "count_parameters",
     "LayerInfo",
     "layer_summary",
     "format_summary",
     "compare_with_table",
     "layer_outputs",
-    "TrainConfig",
-    "book_recipe",
     "make_optimizer",
     "train_one_epoch",
     "evaluate",
     "train",
-    "predict_logits",
     "time_batch_fetching",
-    "predict",
-    "save_weights",
-    "load_weights",
+    *lenet5.SURFACE,  # the functions all three implementations share
 ]
-
-#: The names of LeNet-5's layers, in order, as the book uses them everywhere.
-LAYER_NAMES: tuple[str, ...] = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
-#: One image as the network takes it: channels, height, width.
-INPUT_SHAPE = (1, 32, 32)
 
 
 def _shape_error(shape: Sequence[int], what: str = "LeNet5 input") -> ValueError:
     return ValueError(
-        f"{what}: images must have shape (N, 1, 32, 32) (NCHW, 28x28 digits "
-        f"zero-padded to 32x32), got {tuple(shape)}; load them with "
-        "load_lenet_data(layout='NCHW')"
+        f"{what}: images must have shape (N, {', '.join(map(str, lenet5.INPUT_SHAPE))}) "
+        f"(NCHW, 28x28 digits zero-padded to 32x32), got {tuple(shape)}; load them "
+        "with load_lenet_data(layout='NCHW')"
     )
 
 
 def _check_input_shape(module: nn.Module, args: tuple[Any, ...]) -> None:
     """Forward pre-hook: refuse a wrong input shape with the shape the model wants."""
     x = args[0] if args else None
-    if torch.is_tensor(x) and (x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE):
+    if torch.is_tensor(x) and (x.ndim != 4 or tuple(x.shape[1:]) != lenet5.INPUT_SHAPE):
         raise _shape_error(x.shape)
 
 
@@ -90,7 +78,7 @@ class LeNet5(nn.Module):
     (``F.cross_entropy``), never in the model.
     """
 
-    def __init__(self, n_classes: int = 10) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.c1 = nn.Conv2d(1, 6, kernel_size=5)  # 1x32x32 -> 6x28x28
         self.s2 = nn.AvgPool2d(kernel_size=2, stride=2)  # -> 6x14x14
@@ -98,7 +86,7 @@ class LeNet5(nn.Module):
         self.s4 = nn.AvgPool2d(kernel_size=2, stride=2)  # -> 16x5x5
         self.c5 = nn.Conv2d(16, 120, kernel_size=5)  # -> 120x1x1
         self.f6 = nn.Linear(120, 84)
-        self.output = nn.Linear(84, n_classes)
+        self.output = nn.Linear(84, 10)
         self.activation = nn.Tanh()  # one module, so an exercise can swap it
         self.register_forward_pre_hook(_check_input_shape)  # a clear error, not torch's
 
@@ -134,13 +122,13 @@ class LayerInfo:
 def _named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """The model's layers in LeNet-5 order (those named c1 ... output)."""
     children = dict(model.named_children())
-    missing = [n for n in LAYER_NAMES if n not in children]
+    missing = [n for n in lenet5.LAYER_NAMES if n not in children]
     if missing:
         raise ValueError(
             f"the model has no layer(s) named {missing}: the book's LeNet-5 "
-            f"names its layers {list(LAYER_NAMES)} (build it with LeNet5())."
+            f"names its layers {list(lenet5.LAYER_NAMES)} (build it with LeNet5())."
         )
-    return [(n, children[n]) for n in LAYER_NAMES]
+    return [(n, children[n]) for n in lenet5.LAYER_NAMES]
 
 
 def layer_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -166,7 +154,7 @@ def layer_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def layer_summary(
-    model: nn.Module, input_shape: Sequence[int] = (1, 32, 32)
+    model: nn.Module, input_shape: Sequence[int] = lenet5.INPUT_SHAPE
 ) -> list[LayerInfo]:
     """Shapes and parameter counts per layer, from a dummy batch run through ``model``.
 
@@ -175,7 +163,8 @@ def layer_summary(
     """
     if len(input_shape) != 3:
         raise ValueError(
-            f"input_shape must be (channels, height, width), e.g. (1, 32, 32); got {tuple(input_shape)}"
+            "input_shape must be (channels, height, width), e.g. "
+            f"{lenet5.INPUT_SHAPE}; got {tuple(input_shape)}"
         )
     param = next(model.parameters())
     dummy = torch.zeros((2, *input_shape), device=param.device, dtype=param.dtype)
@@ -196,7 +185,8 @@ def layer_summary(
     ]
 
 
-def format_summary(rows: Sequence[LayerInfo], input_shape: Sequence[int] = (1, 32, 32)) -> str:
+def format_summary(rows: Sequence[LayerInfo],
+                   input_shape: Sequence[int] = lenet5.INPUT_SHAPE) -> str:
     """A printable table of :func:`layer_summary` rows, with the total."""
     lines = [f"{'layer':<8}{'type':<12}{'output shape':>16}{'parameters':>12}"]
     lines.append(f"{'input':<8}{'':<12}{str(tuple(input_shape)):>16}{'':>12}")
@@ -245,72 +235,31 @@ def compare_with_table(rows: Sequence[LayerInfo], table: Sequence[Any]) -> str:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train: epochs, batch size, SGD with momentum and a one-cycle schedule.
-
-    ``amp`` turns on mixed precision (``torch.autocast``); it only acts on CUDA.
-    """
-
-    epochs: int = 20
-    batch_size: int = 128
-    max_lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    amp: bool = False
-
-    def __post_init__(self) -> None:
-        check_hyperparameters(epochs=self.epochs, batch_size=self.batch_size,
-                              max_lr=self.max_lr, momentum=self.momentum,
-                              weight_decay=self.weight_decay)
-
-
-def book_recipe(quick: bool | None = None) -> TrainConfig:
-    """The chapter's training recipe: full MNIST, or the quick-mode sample.
-
-    Full mode: 20 epochs of batches of 128 over full MNIST. Quick mode has a few thousand
-    images: fewer epochs, and smaller batches so that each epoch still
-    takes some 40 steps.
-    """
-    quick = runtime.QUICK if quick is None else quick
-    if quick:
-        return TrainConfig(epochs=8, batch_size=64)
-    return TrainConfig(epochs=20, batch_size=128)
-
-
 def make_optimizer(
-    model: nn.Module,
-    config: TrainConfig,
-    steps_per_epoch: int,
-    *,
-    lr_tensor: bool = False,
+    model: nn.Module, recipe: lenet5.Recipe, total_steps: int, *, lr_tensor: bool = False
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    """SGD with Nesterov momentum, and a one-cycle learning-rate schedule stepped per batch.
+    """SGD with momentum and weight decay, the rate scheduled per batch by the recipe.
 
-    One-cycle warms the learning rate up to ``max_lr`` for the first 30% of
-    the steps, then anneals it towards zero, which lets a large rate work
-    early and settles the weights at the end. The momentum stays at
-    ``config.momentum`` (one-cycle could cycle it too; a CUDA graph could not
-    follow that). ``lr_tensor=True`` keeps the learning rate in a tensor on
-    the model's device, read by SGD's fused kernel: what a captured CUDA
-    graph needs so that the schedule keeps working (see ``torch_steps``).
+    ``LambdaLR`` multiplies the starting rate by the factor the recipe gives
+    for each step, so the rates are those of the NumPy and Keras versions.
+    ``lr_tensor=True`` keeps the learning rate in a tensor on the model's
+    device, read by SGD's fused kernel: what a captured CUDA graph needs so
+    that the schedule keeps working (see ``torch_steps``).
     """
     device = next(model.parameters()).device
     optimizer = torch.optim.SGD(
         model.parameters(),
-        lr=torch.tensor(config.max_lr, device=device) if lr_tensor else config.max_lr,
-        momentum=config.momentum,
-        nesterov=True,
-        weight_decay=config.weight_decay,
+        lr=torch.tensor(recipe.learning_rate, device=device) if lr_tensor
+        else recipe.learning_rate,
+        momentum=recipe.momentum,
+        weight_decay=recipe.weight_decay,
         fused=True if lr_tensor else None,
     )
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer,
-        max_lr=config.max_lr,
-        epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch,
-        cycle_momentum=False,
-    )
+
+    def factor(step: int) -> float:
+        return recipe.learning_rate_at(step, total_steps) / recipe.learning_rate
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return optimizer, scheduler
 
 
@@ -328,8 +277,8 @@ def _checked_data(model: nn.Module, x: Any, y: Any, device: torch.device,
     refused before any weight changes, with what was wrong.
     """
     labels = y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
-    x = _to_device(x, device, torch.float32)
-    if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
+    x = _to_device(x, device, next(model.parameters()).dtype)
+    if x.ndim != 4 or tuple(x.shape[1:]) != lenet5.INPUT_SHAPE:
         raise _shape_error(x.shape, f"{what} images")
     check_labels(labels, x.shape[0], model.output.out_features, f"{what} labels")
     # min and max carry any NaN or infinity: one copy to the host, not the images
@@ -365,7 +314,7 @@ def first_diverged_step(step_sums: torch.Tensor, batch_size: int, n: int) -> int
 
 
 def stop_if_diverged(step_sums: torch.Tensor, epoch: int, steps_per_epoch: int,
-                     batch_size: int, n: int, max_lr: float) -> None:
+                     batch_size: int, n: int, learning_rate: float) -> None:
     """Raise :class:`~lenet_common.checks.TrainingDivergedError` if a step diverged.
 
     ``step_sums`` are this epoch's running loss sums so far (see
@@ -376,7 +325,8 @@ def stop_if_diverged(step_sums: torch.Tensor, epoch: int, steps_per_epoch: int,
         total = step_sums[bad] - (step_sums[bad - 1] if bad else 0)
         size = min(batch_size, n - bad * batch_size)
         step = (epoch - 1) * steps_per_epoch + bad + 1
-        raise diverged_error(step, total.item() / size, "max_lr", max_lr, epoch)
+        raise diverged_error(step, total.item() / size, "learning_rate", learning_rate,
+                             epoch)
 
 
 def _amp_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
@@ -399,13 +349,16 @@ def train_one_epoch(
     y: torch.Tensor,
     batch_size: int,
     *,
+    order: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     amp_dtype: torch.dtype | None = None,
     scaler: torch.amp.GradScaler | None = None,
     on_batch: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
 ) -> tuple[float, float]:
-    """One pass over ``(x, y)`` (already on the model's device) in shuffled batches.
+    """One pass over ``(x, y)`` (on the model's device) in the batches of ``order``.
 
+    ``order`` is a permutation of the images' indices (the book's
+    ``lenet5.batch_order``); without it, a random one drawn from ``generator``.
     ``amp_dtype`` (e.g. ``torch.bfloat16``) turns on mixed precision; a
     ``scaler`` scales the loss so that float16 gradients do not underflow.
     Returns the mean training loss and accuracy of the epoch. The running
@@ -414,7 +367,9 @@ def train_one_epoch(
     """
     model.train()
     n = x.shape[0]
-    order = torch.randperm(n, generator=generator).to(x.device)
+    if order is None:
+        order = torch.randperm(n, generator=generator)
+    order = order.to(x.device)
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     for step, start in enumerate(range(0, n, batch_size)):
@@ -465,39 +420,41 @@ def train(
     y_train: Any,
     x_val: Any,
     y_val: Any,
-    config: TrainConfig | None = None,
+    recipe: lenet5.Recipe | None = None,
     *,
     device: Any = None,
-    seed: int = 0,
+    amp: bool = False,
     show_progress: bool = True,
     step_mode: str = "auto",
 ) -> dict[str, list[float]]:
-    """Train ``model`` and return a Keras-style history, one value per epoch.
+    """Train ``model`` with the book's recipe and return a Keras-style history.
 
     The history's keys are ``loss``, ``accuracy`` (training, averaged over the
     epoch while the weights change), ``val_loss``, ``val_accuracy`` and
     ``seconds`` (wall-clock time of each epoch, validation included). The
-    whole training set is moved to the device once; each epoch takes a
-    fresh random permutation, drawn from a generator seeded with ``seed``.
-    ``step_mode`` says how each training step runs (``torch_steps.STEP_MODES``):
-    "auto" captures it as one CUDA graph on an NVIDIA GPU and runs it
-    eagerly on the CPU and on MPS; "compiled" uses ``torch.compile``.
+    whole training set is moved to the device once; each epoch visits it in
+    the order of :func:`lenet_common.lenet5.batch_order`, the same batches
+    as the NumPy and Keras versions. ``amp=True`` turns on mixed precision
+    (CUDA only). ``step_mode`` says how each training step runs
+    (``torch_steps.STEP_MODES``): "auto" captures it as one CUDA graph on an
+    NVIDIA GPU and runs it eagerly on the CPU and on MPS; "compiled" uses
+    ``torch.compile``.
     """
-    config = config or book_recipe()
+    recipe = lenet5.book_recipe() if recipe is None else recipe
     device = next(model.parameters()).device if device is None else torch.device(device)
     model.to(device)
     x, y = _checked_data(model, x_train, y_train, device, "training")
     xv, yv = _checked_data(model, x_val, y_val, device, "validation")
 
-    steps = math.ceil(x.shape[0] / config.batch_size)
-    amp_dtype = _amp_dtype(device, config.amp)
+    steps = recipe.steps_per_epoch(x.shape[0])
+    amp_dtype = _amp_dtype(device, amp)
     mode = torch_steps.choose_step_mode(step_mode, device.type, amp_dtype is not None)
     graph = mode == "graph"
-    optimizer, scheduler = make_optimizer(model, config, steps, lr_tensor=graph)
-    generator = torch.Generator().manual_seed(seed)
+    optimizer, scheduler = make_optimizer(model, recipe, recipe.total_steps(x.shape[0]),
+                                          lr_tensor=graph)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     if graph:
-        captured = torch_steps.CapturedStep(model, optimizer, x, y, config.batch_size)
+        captured = torch_steps.CapturedStep(model, optimizer, x, y, recipe.batch_size)
     stepped = model  # what the eager loop calls: the model, or its compiled version
     if mode == "compiled":
         on_cuda = device.type == "cuda"
@@ -506,10 +463,11 @@ def train(
         "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []
     }
 
-    bar = runtime.progress(total=config.epochs * steps, unit="batch", disable=not show_progress)
+    bar = runtime.progress(total=recipe.epochs * steps, unit="batch",
+                           disable=not show_progress)
     try:
-        for epoch in range(1, config.epochs + 1):
-            bar.set_description(f"epoch {epoch}/{config.epochs}")
+        for epoch in range(recipe.epochs):
+            bar.set_description(f"epoch {epoch + 1}/{recipe.epochs}")
             start = time.perf_counter()
             step_sums = torch.zeros(steps, device=device)  # running loss sum per step
 
@@ -517,21 +475,20 @@ def train(
                 step_sums[step] = loss_sum  # on the device: no host sync
                 bar.update(1)
                 if step % 50 == 49 or step == steps - 1:  # copy to host now and then only
-                    stop_if_diverged(step_sums[:step + 1], epoch, steps,
-                                     config.batch_size, x.shape[0], config.max_lr)
-                    seen = min((step + 1) * config.batch_size, x.shape[0])
+                    stop_if_diverged(step_sums[:step + 1], epoch + 1, steps,
+                                     recipe.batch_size, x.shape[0], recipe.learning_rate)
+                    seen = min((step + 1) * recipe.batch_size, x.shape[0])
                     bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}",
                                     acc=f"{correct.item() / seen:.4f}", refresh=False)
 
+            order = torch.from_numpy(lenet5.batch_order(x.shape[0], epoch, recipe.seed))
             if graph:
                 loss, acc = torch_steps.train_one_epoch_captured(
-                    captured, scheduler, x.shape[0], generator=generator,
-                    on_batch=on_batch)
+                    captured, scheduler, x.shape[0], order=order, on_batch=on_batch)
             else:
                 loss, acc = train_one_epoch(
-                    stepped, optimizer, scheduler, x, y, config.batch_size,
-                    generator=generator, amp_dtype=amp_dtype, scaler=scaler,
-                    on_batch=on_batch,
+                    stepped, optimizer, scheduler, x, y, recipe.batch_size, order=order,
+                    amp_dtype=amp_dtype, scaler=scaler, on_batch=on_batch,
                 )
             val_loss, val_acc = evaluate(model, xv, yv)
             if device.type == "cuda":
@@ -544,27 +501,6 @@ def train(
     finally:
         bar.close()
     return history
-
-
-@torch.no_grad()
-def predict_logits(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.ndarray:
-    """The model's logits for images ``x`` (N, 1, 32, 32), as a NumPy array."""
-    device = next(model.parameters()).device
-    x = _to_device(x, device, torch.float32)
-    if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
-        raise _shape_error(x.shape, "predict_logits")
-    if x.shape[0] and not bool(torch.isfinite(x.amin()) & torch.isfinite(x.amax())):
-        check_images(x.cpu().numpy(), "images to predict")  # raises, saying where
-    model.eval()
-    chunks = [model(x[i:i + batch_size]).float().cpu() for i in range(0, x.shape[0], batch_size)]
-    logits = torch.cat(chunks) if chunks else torch.zeros(0, model.output.out_features)
-    _check_finite_output(model, x, logits.sum())  # NaN weights would answer "class 0"
-    return logits.numpy()
-
-
-def predict(model: nn.Module, x: Any, *, batch_size: int = 2000) -> np.ndarray:
-    """The predicted class of each image in ``x``."""
-    return predict_logits(model, x, batch_size=batch_size).argmax(axis=1)
 
 
 def time_batch_fetching(x: Any, y: Any, batch_size: int = 128, *, device: Any = "cpu") -> dict[str, float]:
@@ -600,12 +536,84 @@ def time_batch_fetching(x: Any, y: Any, batch_size: int = 128, *, device: Any = 
 
 
 # --------------------------------------------------------------------------
-# Saving and loading
+# The surface the three implementations share: weights and predictions
 # --------------------------------------------------------------------------
 
 
+def _swap_dense(value: np.ndarray) -> np.ndarray:
+    """PyTorch's dense ``(out, in)`` to the book's ``(in, out)`` and back."""
+    return np.ascontiguousarray(value.T if value.ndim == 2 else value)
+
+
+def get_params(model: nn.Module) -> dict[str, np.ndarray]:
+    """Every parameter as a NumPy array, by the book's names and NumPy layout.
+
+    PyTorch stores a dense weight as ``(out, in)``; the book's layout is
+    ``(in, out)``, so those are transposed. Convolution weights are
+    ``(F, C, kh, kw)`` in both.
+    """
+    params = {name: _swap_dense(t.detach().cpu().numpy()).copy()
+              for name, t in model.state_dict().items()}
+    lenet5.check_params(params, what="the model's tensors")
+    return {name: params[name] for name in lenet5.PARAM_SHAPES}
+
+
+def set_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
+    """Copy arrays in the book's names and layout into ``model`` (dense transposed).
+
+    Wrong or missing names and wrong shapes raise a ValueError that lists them.
+    """
+    lenet5.check_params(params)
+    lenet5.check_params(get_params(model), what="the model's tensors")
+    state = model.state_dict()
+    with torch.no_grad():
+        for name in lenet5.PARAM_SHAPES:
+            state[name].copy_(torch.from_numpy(_swap_dense(np.asarray(params[name]))))
+    return model
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: Any, *,
+                   batch_size: int = 2000) -> np.ndarray:
+    """The logits ``(N, 10)`` of images ``(N, 1, 32, 32)``, as a NumPy array."""
+    device = next(model.parameters()).device
+    x = _to_device(images, device, torch.float32)
+    if x.ndim != 4 or tuple(x.shape[1:]) != lenet5.INPUT_SHAPE:
+        raise _shape_error(x.shape, "predict_logits")
+    if x.shape[0] and not bool(torch.isfinite(x.amin()) & torch.isfinite(x.amax())):
+        check_images(x.cpu().numpy(), "images to predict")  # raises, saying where
+    model.eval()
+    chunks = [model(x[i:i + batch_size]).float().cpu()
+              for i in range(0, x.shape[0], batch_size)]
+    logits = torch.cat(chunks) if chunks else torch.zeros(0, model.output.out_features)
+    _check_finite_output(model, x, logits.sum())  # NaN weights would answer "class 0"
+    return logits.numpy()
+
+
+def predict(model: nn.Module, images: Any, *, batch_size: int = 2000) -> np.ndarray:
+    """The predicted class of each image."""
+    return predict_logits(model, images, batch_size=batch_size).argmax(axis=1)
+
+
+def gradients(model: nn.Module, images: Any, labels: Any) -> dict[str, np.ndarray]:
+    """Gradients of the mean cross-entropy on one batch, by the book's names and layout.
+
+    Autograd computes them (no weight decay); the images are taken in the
+    model's own float type, so a ``model.double()`` gives float64 gradients.
+    """
+    x, y = _checked_data(model, images, labels, next(model.parameters()).device,
+                         "gradients")
+    model.zero_grad(set_to_none=True)
+    F.cross_entropy(model(x), y).backward()
+    grads = {name: _swap_dense(p.grad.detach().cpu().numpy())
+             for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    lenet5.check_params(grads, what="the model's gradients")
+    return {name: grads[name] for name in lenet5.PARAM_SHAPES}
+
+
 def save_weights(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Save the model's ``state_dict`` (its tensors only, no pickled code).
+    """Save the model's ``state_dict`` (tensors only, no pickled code); return the path.
 
     The write is atomic: if it fails part-way, the previous file is untouched.
     """
@@ -642,30 +650,36 @@ def _load_state(path: Path, device: torch.device) -> Any:
             "Pass the file that save_weights(model, path) wrote.") from None
 
 
-def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
-    """Load a ``state_dict`` saved by :func:`save_weights` into ``model``.
+def load_weights(model: nn.Module | None, path: str | os.PathLike) -> nn.Module:
+    """Load a ``state_dict`` saved by :func:`save_weights` into ``model`` (new if None).
 
     ``weights_only=True`` makes ``torch.load`` refuse anything but tensors
     and plain containers, so a file from elsewhere cannot run code. A file
     whose layers or shapes do not fit ``model`` gives an error that names
     each difference.
     """
+    model = LeNet5() if model is None else model
     state = _load_state(Path(path), next(model.parameters()).device)
     if not isinstance(state, dict):
-        raise ValueError(f"{Path(path).name!r} does not hold a state_dict (got {type(state).__name__}); "
-                         "save it with save_weights(model, path)")
+        raise ValueError(f"{Path(path).name!r} does not hold a state_dict "
+                         f"(got {type(state).__name__}); save it with "
+                         "save_weights(model, path)")
     expected = model.state_dict()
     problems = [f"{k} is missing from the file" for k in expected if k not in state]
-    problems += [f"{k} is in the file but not in the model" for k in state if k not in expected]
+    problems += [f"{k} is in the file but not in the model"
+                 for k in state if k not in expected]
     problems += [
-        f"{k} has shape {tuple(state[k].shape)} in the file but {tuple(v.shape)} in the model"
+        f"{k} has shape {tuple(state[k].shape)} in the file but {tuple(v.shape)} "
+        "in the model"
         for k, v in expected.items()
         if k in state and tuple(state[k].shape) != tuple(v.shape)
     ]
     if problems:
         raise ValueError(
-            f"the weights in {Path(path).name!r} do not fit this model: " + "; ".join(problems)
-            + ". Build the model with the same layers as the one that was saved, then load."
+            f"the weights in {Path(path).name!r} do not fit this model: "
+            + "; ".join(problems)
+            + ". Build the model with the same layers as the one that was saved, "
+            "then load."
         )
     model.load_state_dict(state)
     return model

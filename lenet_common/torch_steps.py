@@ -197,17 +197,22 @@ def train_one_epoch_captured(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     n: int,
     *,
+    order: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     on_batch: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
 ) -> tuple[float, float]:
-    """One shuffled pass over the ``n`` training images, one graph replay per batch.
+    """One pass over the ``n`` training images in the batches of ``order``.
 
     The same loop as ``torch_lenet.train_one_epoch``, with the whole step
-    inside the graph; only the shuffle, the schedule and the callback run
-    in Python. Returns the epoch's mean training loss and accuracy.
+    inside the graph; only the batch order, the schedule and the callback run
+    in Python. ``order`` is a permutation of the images (the book's
+    ``lenet5.batch_order``); without it, a random one drawn from
+    ``generator``. Returns the epoch's mean training loss and accuracy.
     """
     step.model.train()
-    order = torch.randperm(n, generator=generator).to(step.x.device)
+    if order is None:
+        order = torch.randperm(n, generator=generator)
+    order = order.to(step.x.device)
     step.reset_sums()
     for i, start in enumerate(range(0, n, step.batch_size)):
         step(order[start : start + step.batch_size])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lenet_common import checks
+from lenet_common import checks, lenet5
 from lenet_common.checks import TrainingDivergedError
 from lenet_common.numpy_lenet import SGD, LeNet5, evaluate, save_weights, train
 from lenet_common.numpy_lenet.io import load_weights
@@ -108,9 +108,10 @@ def batch():
     return rng.standard_normal((48, 1, 32, 32)).astype(np.float32), np.arange(48) % 10
 
 
-def run(model, x, y, **kw):
-    kw = {"epochs": 2, "batch_size": 16, "show_progress": False, **kw}
-    return train(model, x, y, **kw)
+def run(model, x, y, x_val=None, y_val=None, **kw):
+    values = {"epochs": 2, "batch_size": 16, "learning_rate": 0.05, **kw}
+    recipe = lenet5.Recipe(**values)
+    return train(model, x, y, x_val, y_val, recipe, show_progress=False)
 
 
 def untouched(model: LeNet5, before: dict[str, np.ndarray]) -> bool:
@@ -120,8 +121,8 @@ def untouched(model: LeNet5, before: dict[str, np.ndarray]) -> bool:
 @pytest.mark.parametrize(
     "kw, name",
     [
-        ({"lr": NAN}, "lr=nan"),
-        ({"lr": INF}, "lr=inf"),
+        ({"learning_rate": NAN}, "learning_rate=nan"),
+        ({"learning_rate": INF}, "learning_rate=inf"),
         ({"momentum": 1.5}, "momentum=1.5"),
         ({"epochs": 0}, "epochs=0"),
     ],
@@ -183,15 +184,16 @@ def test_numpy_divergence_names_the_step(batch, monkeypatch):
         TrainingDivergedError,
         match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\)",
     ):
-        run(model, *batch, lr=0.01)  # 3 steps per epoch: step 5 is in epoch 2
+        run(model, *batch, learning_rate=0.01)  # 3 steps per epoch: step 5 in epoch 2
     assert len(calls) == 5  # stopped there
 
 
 def test_numpy_huge_learning_rate_stops_with_advice(batch):
     with pytest.raises(
-        TrainingDivergedError, match=r"with lr=1000\b.*smaller learning rate"
+        TrainingDivergedError,
+        match=r"with learning_rate=1000\b.*smaller learning rate",
     ):
-        run(LeNet5(), *batch, lr=1e3, epochs=3)
+        run(LeNet5(), *batch, learning_rate=1e3, epochs=3)
 
 
 def test_numpy_nan_weights_do_not_predict(batch, tmp_path):
@@ -204,8 +206,7 @@ def test_numpy_nan_weights_do_not_predict(batch, tmp_path):
     with pytest.raises(ValueError, match=r"in c3.weight"):
         evaluate(model, *batch)
     path = save_weights(model, tmp_path / "nan.npz")  # such a file loads ...
-    loaded = LeNet5()
-    loaded.params = load_weights(path)
+    loaded = load_weights(None, path)
     with pytest.raises(ValueError, match="in c3.weight"):  # ... but does not answer
         loaded.predict(batch[0])
 
@@ -226,7 +227,7 @@ def test_numpy_wrong_files_are_named(tmp_path):
     npy = tmp_path / "weights.npy"
     np.save(npy, np.zeros(3))
     with pytest.raises(ValueError, match=r"weights.npy is a single NumPy array \(.npy"):
-        load_weights(npy)
+        load_weights(None, npy)
     for name, head in (
         ("torch.npz", b"PK\x03\x04"),
         ("noise.npz", b"\x01\x02\x03\xff"),
@@ -237,4 +238,4 @@ def test_numpy_wrong_files_are_named(tmp_path):
             match=rf"{name} is .*, not LeNet-5 weights written by "
             r"numpy_lenet.save_weights",
         ):
-            load_weights(tmp_path / name)
+            load_weights(None, tmp_path / name)

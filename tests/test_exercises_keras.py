@@ -14,7 +14,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 keras_lenet = pytest.importorskip("lenet_common.keras_lenet")
 import keras  # noqa: E402
 
-from lenet_common import runtime  # noqa: E402
+from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common.data import load_lenet_data  # noqa: E402
 from lenet_common.exercises import keras_lenet as checks  # noqa: E402
 
@@ -99,10 +99,8 @@ def fashion():
 
 def test_fashion_model_reference_and_mistakes(fashion):
     runtime.seed_everything(0)
-    recipe = keras_lenet.recipe_for_mode(quick=True)
-    model = keras_lenet.build_lenet5(
-        learning_rate=recipe.learning_rate, momentum=recipe.momentum
-    )
+    recipe = lenet5.book_recipe(quick=True)
+    model = keras_lenet.build_lenet5(recipe)
     untrained = checks.check_fashion_model(model, fashion)
     assert not untrained and "fit_lenet5" in untrained.message
     run = keras_lenet.fit_lenet5(

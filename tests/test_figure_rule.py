@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lenet_common import plotting, shapes, shapes_plots  # noqa: E402
+from lenet_common import lenet5, plotting, shapes, shapes_plots, side_by_side  # noqa: E402
 from lenet_common.numpy_lenet import gradient_pictures, pictures  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -27,6 +27,11 @@ DIGITS = RNG.random((30, 32, 32))
 LABELS = RNG.integers(0, 10, 30)
 HISTORY = {"loss": [1.0, 0.5, 0.3], "accuracy": [0.8, 0.9, 0.95],
            "val_loss": [1.1, 0.6, 0.4], "val_accuracy": [0.7, 0.85, 0.9]}
+COSTS = {"batch_size": 128, "implementations": {
+    name: {"train_images_per_second": 8000.0 + i, "inference_images_per_second": 40000.0,
+           "peak_memory_mib": 900.0 * (i + 1),
+           "layer_ms": {layer: 1.0 + j for j, layer in enumerate(lenet5.LAYER_NAMES)}}
+    for i, name in enumerate(side_by_side.LABELS)}}
 
 FIGURES = {
     "show_digits, 20 in a row of 10": lambda: plotting.show_digits(DIGITS[:20], LABELS[:20]),
@@ -53,6 +58,10 @@ FIGURES = {
     "im2col_picture": lambda: pictures.im2col_picture(),
     "conv_backward_picture": lambda: gradient_pictures.conv_backward_picture(),
     "pooling_backward_picture": lambda: gradient_pictures.pooling_backward_picture(),
+    "side_by_side.plot_histories": lambda: side_by_side.plot_histories(
+        {name: HISTORY for name in side_by_side.LABELS}, title="Three LeNet-5s, one recipe"),
+    "side_by_side.plot_costs": lambda: side_by_side.plot_costs(COSTS),
+    "side_by_side.plot_layer_split": lambda: side_by_side.plot_layer_split(COSTS),
     "plot_layer_times": lambda: pictures.plot_layer_times(
         {"c1": 0.3, "s2": 0.05, "c3": 0.5, "s4": 0.02, "c5": 0.05, "f6": 0.01, "output": 0.01}, 1),
 }

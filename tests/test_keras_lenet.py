@@ -17,7 +17,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 keras_lenet = pytest.importorskip("lenet_common.keras_lenet")
 import keras  # noqa: E402
 
-from lenet_common import runtime, shapes  # noqa: E402
+from lenet_common import lenet5, runtime, shapes  # noqa: E402
 from lenet_common.data import load_lenet_data  # noqa: E402
 from lenet_common.exercises import keras_lenet as checks  # noqa: E402
 
@@ -49,7 +49,7 @@ def test_parameter_count_is_the_books(model):
 def test_each_layer_matches_the_shapes_table(model):
     table = [(r.name.lower(), tuple(r.out_shape), r.params) for r in shapes.lenet5_table()]
     assert keras_lenet.layer_rows(model) == table
-    assert [name for name, _, _ in table] == list(keras_lenet.LAYER_NAMES)
+    assert [name for name, _, _ in table] == list(lenet5.LAYER_NAMES)
 
 
 def test_input_is_one_32x32_channel_last_image(model):
@@ -59,6 +59,7 @@ def test_input_is_one_32x32_channel_last_image(model):
 
 def test_outputs_logits_and_the_loss_expects_logits(model):
     assert model.get_layer("output").activation.__name__ == "linear"
+    keras_lenet.compile_lenet5(model, lenet5.book_recipe(quick=True), total_steps=10)
     assert model.loss.get_config()["from_logits"] is True
     logits = model.predict(np.zeros((2, 32, 32, 1), np.float32), verbose=0)
     # logits are not probabilities: rows need not sum to 1, and values may be negative
@@ -79,22 +80,24 @@ def test_variants_keep_the_parameter_count():
 
 
 def test_gpu_settings_are_chosen_for_a_gpu(monkeypatch):
+    recipe = lenet5.book_recipe(quick=True)
     monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: True)
-    on_gpu = keras_lenet.build_lenet5()
+    on_gpu = keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=10)
     assert on_gpu.jit_compile is True and on_gpu.steps_per_execution == 50
     monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: False)
-    on_cpu = keras_lenet.build_lenet5()
+    on_cpu = keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=10)
     assert on_cpu.jit_compile is False and on_cpu.steps_per_execution == 1
 
 
 def test_gpu_settings_train_correctly_here_too(sample_data):
     """XLA and several steps per call also run on the CPU, so their code path is tested here."""
     runtime.seed_everything(0)
-    model = keras_lenet.build_lenet5(jit_compile=True, steps_per_execution=4)
-    recipe = keras_lenet.Recipe(epochs=1, batch_size=64)
+    model = keras_lenet.build_lenet5()
+    recipe = lenet5.Recipe(epochs=1, batch_size=64, learning_rate=0.05)
     run = keras_lenet.fit_lenet5(
         model, sample_data.x_train[:640], sample_data.y_train[:640],
         sample_data.x_val, sample_data.y_val, recipe, verbose=False,
+        jit_compile=True, steps_per_execution=4,
     )
     assert run.history["loss"][0] < np.log(10)  # below the loss of a uniform guess
     assert np.all(np.isfinite(model.predict(sample_data.x_val[:10], verbose=0)))
@@ -102,6 +105,7 @@ def test_gpu_settings_train_correctly_here_too(sample_data):
 
 def test_one_training_step_lowers_the_loss(model, sample_data):
     x, y = sample_data.x_train[:64], sample_data.y_train[:64]
+    keras_lenet.compile_lenet5(model, lenet5.book_recipe(quick=True), total_steps=10)
     before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     model.train_on_batch(x, y)
     after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
@@ -110,76 +114,77 @@ def test_one_training_step_lowers_the_loss(model, sample_data):
 
 def test_a_short_fit_beats_chance_on_held_out_data(sample_data):
     runtime.seed_everything(0)
-    recipe = keras_lenet.recipe_for_mode(quick=True)
-    model = keras_lenet.build_lenet5(learning_rate=recipe.learning_rate, momentum=recipe.momentum)
+    recipe = lenet5.book_recipe(quick=True)
+    model = keras_lenet.set_params(keras_lenet.build_lenet5(recipe), lenet5.initial_params(0))
     run = keras_lenet.fit_lenet5(
         model, sample_data.x_train, sample_data.y_train, sample_data.x_val, sample_data.y_val,
         recipe, verbose=False,
     )
-    assert 1 <= run.epochs_run <= recipe.epochs
+    assert run.epochs_run == recipe.epochs
     assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
-    accuracy = np.mean(keras_lenet.predict_labels(model, sample_data.x_test) == sample_data.y_test)
+    accuracy = np.mean(keras_lenet.predict(model, sample_data.x_test) == sample_data.y_test)
     assert accuracy > 0.8  # chance is 0.1
     assert checks.check_fashion_model(model, sample_data).ok is False  # MNIST is not Fashion
 
 
-def test_best_weights_are_restored(sample_data):
-    runtime.seed_everything(0)
-    recipe = keras_lenet.Recipe(epochs=3, batch_size=64)
-    model = keras_lenet.build_lenet5()
-    run = keras_lenet.fit_lenet5(
-        model, sample_data.x_train[:512], sample_data.y_train[:512],
-        sample_data.x_val, sample_data.y_val, recipe, verbose=False,
-    )
-    val_loss = model.evaluate(sample_data.x_val, sample_data.y_val, verbose=0, return_dict=True)["loss"]
-    assert val_loss == pytest.approx(min(run.history["val_loss"]), rel=1e-4)
-    assert run.best_epoch == int(np.argmin(run.history["val_loss"])) + 1
+def test_the_schedule_ends_where_the_recipe_says(sample_data):
+    recipe = lenet5.Recipe(epochs=2, batch_size=128, learning_rate=0.05)
+    model = keras_lenet.build_lenet5(recipe)
+    x, y = sample_data.x_train[:300], sample_data.y_train[:300]
+    keras_lenet.fit_lenet5(model, x, y, x[:50], y[:50], recipe, verbose=False)
+    total = recipe.total_steps(len(x))
+    assert int(model.optimizer.iterations) == total == 6
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert rate == pytest.approx(recipe.learning_rate_at(total, total), abs=1e-7)
 
 
-def test_dataset_is_shuffled_batched_and_prefetched(sample_data):
+def test_dataset_follows_the_given_orders(sample_data):
     x, y = sample_data.x_train[:100], sample_data.y_train[:100]
-    ds = keras_lenet.make_dataset(x, y, batch_size=32, shuffle=True, seed=1)
+    orders = [lenet5.batch_order(100, epoch, seed=1) for epoch in range(2)]
+    ds = keras_lenet.make_dataset(x, y, batch_size=32, orders=orders)
     batches = list(ds.as_numpy_iterator())
-    assert [len(b[1]) for b in batches] == [32, 32, 32, 4]
+    assert [len(b[1]) for b in batches] == [32, 32, 32, 4] * 2  # no batch spans two epochs
     seen = np.concatenate([b[1] for b in batches])
-    assert sorted(seen) == sorted(y) and not np.array_equal(seen, y)
+    np.testing.assert_array_equal(seen, y[np.concatenate(orders)])
+    np.testing.assert_array_equal(batches[4][0], x[orders[1][:32]])
     assert "Prefetch" in type(ds).__name__
+    once = list(keras_lenet.make_dataset(x, y, batch_size=64).as_numpy_iterator())
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in once]), y)
 
 
 def test_save_and_load_give_identical_predictions(model, sample_data, tmp_path):
+    keras_lenet.compile_lenet5(model, lenet5.book_recipe(quick=True), total_steps=10)
     model.train_on_batch(sample_data.x_train[:64], sample_data.y_train[:64])
-    path = keras_lenet.save_lenet5(model, tmp_path / "nested" / "lenet5.keras")
-    loaded = keras_lenet.load_lenet5(path)
+    path = keras_lenet.save_weights(model, tmp_path / "nested" / "lenet5.keras")
+    loaded = keras_lenet.load_weights(None, path)
     x = sample_data.x_test[:200]
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
     assert keras_lenet.layer_rows(loaded) == keras_lenet.layer_rows(model)
+    into = keras_lenet.load_weights(keras_lenet.build_lenet5(), path)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), into.predict(x, verbose=0))
 
 
 def test_summary_text_is_keras_summary_in_one_block(model):
     text = keras_lenet.summary_text(model)
     assert "Total params: 61,706" in text
-    assert all(f"{name} (" in text for name in keras_lenet.LAYER_NAMES)
+    assert all(f"{name} (" in text for name in lenet5.LAYER_NAMES)
 
 
 def test_clear_errors_for_wrong_input(model, tmp_path):
     with pytest.raises(ValueError, match="NHWC"):
-        keras_lenet.predict_labels(model, np.zeros((2, 1, 32, 32), np.float32))
+        keras_lenet.make_dataset(np.zeros((2, 1, 32, 32), np.float32), np.zeros(2), batch_size=2)
+    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
+        keras_lenet.predict(model, np.zeros((2, 28, 28, 1), np.float32))
     with pytest.raises(ValueError, match=r"\.keras"):
-        keras_lenet.save_lenet5(model, tmp_path / "lenet5.h5")
-    with pytest.raises(FileNotFoundError, match="save_lenet5"):
-        keras_lenet.load_lenet5(tmp_path / "absent.keras")
+        keras_lenet.save_weights(model, tmp_path / "lenet5.h5")
+    with pytest.raises(FileNotFoundError, match="save_weights"):
+        keras_lenet.load_weights(None, tmp_path / "absent.keras")
     with pytest.raises(ValueError, match="activation"):
         keras_lenet.build_lenet5(activation="sigmoid")
     with pytest.raises(ValueError, match="pooling"):
         keras_lenet.build_lenet5(pooling="min")
     with pytest.raises(ValueError, match="labels"):
         keras_lenet.make_dataset(np.zeros((3, 32, 32, 1)), np.zeros(2), batch_size=2)
-
-
-def test_recipes():
-    quick, full = keras_lenet.recipe_for_mode(True), keras_lenet.recipe_for_mode(False)
-    assert quick.epochs < full.epochs
-    assert 0 < full.lr_factor < 1 and full.stop_patience > full.lr_patience
 
 
 def test_importing_tensorflow_prints_nothing():

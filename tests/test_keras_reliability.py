@@ -13,7 +13,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 kl = pytest.importorskip("lenet_common.keras_lenet")
 import keras  # noqa: E402
 
-from lenet_common import runtime  # noqa: E402
+from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common.checks import TrainingDivergedError  # noqa: E402
 from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
 
@@ -53,17 +53,17 @@ def same(model, before) -> bool:
 
 
 def test_save_on_a_full_disk_keeps_the_last_good_file(model, tmp_path):
-    path = kl.save_lenet5(model, tmp_path / "lenet5.keras")
+    path = kl.save_weights(model, tmp_path / "lenet5.keras")
     good = path.read_bytes()
     with disk_full_after(64 * 1024):
         with pytest.raises(OSError):  # without the atomic write: a truncated file
             model.save(tmp_path / "control.keras")
         with pytest.raises(OSError):
-            kl.save_lenet5(model, path)
+            kl.save_weights(model, path)
     assert 0 < (tmp_path / "control.keras").stat().st_size < len(good)
     assert path.read_bytes() == good
     assert folder_listing(tmp_path) == ["control.keras", "lenet5.keras"]
-    assert kl.load_lenet5(path).count_params() == model.count_params()
+    assert kl.load_weights(None, path).count_params() == model.count_params()
 
 
 def test_wrong_files_are_named(tmp_path):
@@ -72,13 +72,13 @@ def test_wrong_files_are_named(tmp_path):
     (tmp_path / "noise.keras").write_bytes(bytes(range(3, 200)))
     expected = {
         "arrays.keras": r"arrays.keras is a NumPy .npz archive of other arrays \(a\), "
-        r"not a Keras LeNet-5 saved by keras_lenet.save_lenet5",
+        r"not a Keras LeNet-5 saved by keras_lenet.save_weights",
         "noise.keras": r"noise.keras is not a known format \(it starts with the bytes "
         r"03 04",
     }
     for name, pattern in expected.items():
         with pytest.raises(ValueError, match=pattern):
-            kl.load_lenet5(tmp_path / name)
+            kl.load_weights(None, tmp_path / name)
 
 
 def test_another_architecture_does_not_load_silently(tmp_path):
@@ -97,10 +97,10 @@ def test_another_architecture_does_not_load_silently(tmp_path):
         r"architecture.*no layer 'c1'.*output has weights "
         r"\[\(1024, 10\), \(10,\)\]",
     ):
-        kl.load_lenet5(tmp_path / "tiny.keras")
+        kl.load_weights(None, tmp_path / "tiny.keras")
     variant = kl.build_lenet5(activation="relu", pooling="max")  # same weights: loads
-    kl.save_lenet5(variant, tmp_path / "variant.keras")
-    assert kl.load_lenet5(tmp_path / "variant.keras").count_params() == 61_706
+    kl.save_weights(variant, tmp_path / "variant.keras")
+    assert kl.load_weights(None, tmp_path / "variant.keras").count_params() == 61_706
 
 
 # --- hyperparameters, inputs, divergence, predictions ---------------------------------
@@ -110,11 +110,10 @@ def test_bad_hyperparameters_are_named():
     with pytest.raises(
         ValueError, match=r"learning_rate=nan \(must be a finite number > 0\)"
     ):
-        kl.Recipe(epochs=3, learning_rate=NAN)
-    with pytest.raises(ValueError, match=r"lr_factor=1.5"):
-        kl.Recipe(epochs=3, lr_factor=1.5)
-    with pytest.raises(ValueError, match=r"learning_rate=inf"):
-        kl.build_lenet5(learning_rate=float("inf"))
+        lenet5.Recipe(epochs=3, batch_size=16, learning_rate=NAN)
+    with pytest.raises(ValueError, match=r"weight_decay=inf"):
+        lenet5.Recipe(epochs=3, batch_size=16, learning_rate=0.05,
+                      weight_decay=float("inf"))
 
 
 def test_bad_inputs_change_no_weight(model, data):
@@ -141,7 +140,7 @@ def test_bad_inputs_change_no_weight(model, data):
         r"training images: there are none \(0 images\)": (x[:0], y[:0], xv, yv),
         r"validation images: 1 NaN": (x, y, nan_x, y),
     }
-    recipe = kl.Recipe(epochs=1, batch_size=16)
+    recipe = lenet5.Recipe(epochs=1, batch_size=16, learning_rate=0.05)
     for pattern, (a, b, c, d) in cases.items():
         with pytest.raises(ValueError, match=pattern):
             kl.fit_lenet5(model, a, b, c, d, recipe, verbose=False)
@@ -180,7 +179,10 @@ def test_divergence_names_the_step(data):
         r"with learning_rate=0.05",
     ):
         kl.fit_lenet5(
-            model, x, y, xv, yv, kl.Recipe(epochs=3, batch_size=16), verbose=False
+            model, x, y, xv, yv,
+            lenet5.Recipe(epochs=3, batch_size=16, learning_rate=0.05,
+                          schedule="constant"),
+            verbose=False,
         )
 
 
@@ -191,10 +193,10 @@ def test_nan_weights_and_images_do_not_predict(data):
     with pytest.raises(
         ValueError, match=r"images to predict: 0 NaN and 1 infinite .* 4 of 48"
     ):
-        kl.predict_labels(model, x)
+        kl.predict(model, x)
     kernel = model.get_layer("c3").kernel
     kernel.assign(np.full(kernel.shape, NAN, np.float32))
     with pytest.raises(
         ValueError, match=r"cannot predict: .*weights hold NaN .*\(in c3.kernel\)"
     ):
-        kl.predict_labels(model, data[0])
+        kl.predict(model, data[0])

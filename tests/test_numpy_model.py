@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lenet_common import shapes
-from lenet_common.numpy_lenet import (PARAM_SHAPES, SGD, LeNet5, cosine_lr, evaluate, load_model,
-                                      load_weights, save_weights, train)
+from lenet_common import lenet5, shapes
+from lenet_common.lenet5 import PARAM_SHAPES
+from lenet_common.numpy_lenet import SGD, LeNet5, evaluate, load_weights, save_weights, train
 from lenet_common.numpy_lenet.gradcheck import check_network_gradients, rel_error_norm
-from lenet_common.numpy_lenet.profiling import median_round, time_training_rounds
+from lenet_common.numpy_lenet.hooks import around_layers
+from lenet_common.numpy_lenet.profiling import layer_timer, median_round, time_training_rounds
 
 TOL = 1e-7  # norm-wise relative error per parameter tensor, float64
 
@@ -108,19 +109,14 @@ def test_sgd_matches_the_momentum_formula():
     np.testing.assert_allclose(p["w"], before - 0.1 * v2)
 
 
-def test_cosine_schedule_ends_and_starts_where_it_should():
-    assert cosine_lr(0.1, 0, 100) == pytest.approx(0.1)
-    assert cosine_lr(0.1, 50, 100) == pytest.approx(0.05)
-    assert cosine_lr(0.1, 100, 100) == pytest.approx(0.0)
-
-
 def test_train_returns_a_keras_style_history_and_learns():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((96, 1, 32, 32)).astype(np.float32)
     y = (x[:, 0, 10:22, 10:22].mean(axis=(1, 2)) > 0).astype(np.int64)  # a learnable rule
     model = LeNet5(seed=0)
     logged = []
-    history = train(model, x[:64], y[:64], x[64:], y[64:], epochs=4, batch_size=16, lr=0.05,
+    recipe = lenet5.Recipe(epochs=4, batch_size=16, learning_rate=0.05)
+    history = train(model, x[:64], y[:64], x[64:], y[64:], recipe,
                     show_progress=False, on_epoch_end=lambda epoch, h: logged.append(epoch))
     assert logged == [1, 2, 3, 4]
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -143,7 +139,7 @@ def test_save_load_round_trip(tmp_path):
     model = LeNet5(seed=5)
     path = save_weights(model, tmp_path / "lenet")
     assert path.suffix == ".npz"
-    loaded = load_model(path)
+    loaded = load_weights(None, path)
     for name in PARAM_SHAPES:
         np.testing.assert_array_equal(loaded.params[name], model.params[name])
     x, _ = _batch(n=4, dtype=np.float32)
@@ -154,31 +150,68 @@ def test_load_rejects_wrong_files(tmp_path):
     text = tmp_path / "notes.npz"
     text.write_text("not a zip file")
     with pytest.raises(ValueError, match=r"notes.npz is a text file, not LeNet-5"):
-        load_weights(text)
+        load_weights(None, text)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
     with pytest.raises(ValueError, match=r"other.npz is a NumPy .npz archive of other "
                                          r"arrays \(a\)"):
-        load_weights(other)
+        load_weights(None, other)
     bad = tmp_path / "bad.npz"
     params = dict(LeNet5().params, **{"c1.weight": np.zeros((6, 1, 3, 3), np.float32)})
     np.savez(bad, __format__=np.array("lenet5-numpy-v1"), **params)
     with pytest.raises(ValueError, match="c1.weight has shape"):
-        load_weights(bad)
+        load_weights(None, bad)
     with pytest.raises(FileNotFoundError, match="save_weights"):
-        load_weights(tmp_path / "missing.npz")
+        load_weights(LeNet5(), tmp_path / "missing.npz")
 
 
 def test_time_training_rounds_times_every_layer_and_picks_the_median():
     model = LeNet5(seed=0)
     x, y = _batch(n=8, dtype=np.float32)
     rounds = time_training_rounds(model, SGD(model.params, lr=0.01), [(x, y), (x, y)], rounds=3)
-    assert len(rounds) == 3 and model.timings is None
+    assert len(rounds) == 3 and not model.__dict__.keys() - {"dtype", "params", "_caches"}
     for r in rounds:
         assert r.steps == 2 and r.images == 16 and r.wall > 0
-        assert set(r.layers) == {"c1", "s2", "c3", "s4", "c5", "f6", "output", "loss"}
+        assert set(r.layers) == set(lenet5.LAYER_NAMES)
         assert sum(r.layers.values()) <= r.wall
         ms = r.per_step_ms()
         assert np.isclose(sum(ms.values()), 1e3 * r.wall / r.steps)
     walls = sorted(r.wall for r in rounds)
     assert median_round(rounds).wall == walls[1]
+
+
+def test_layer_timer_wraps_from_outside_and_puts_everything_back():
+    """The timer sees every layer, forward and backward, and leaves no trace on the model."""
+    model = LeNet5(seed=0)
+    x, y = _batch(n=4, dtype=np.float32)
+    expected = model.loss_and_grads(x, y)
+    with layer_timer(model) as seconds:
+        model.forward(x)
+        forward_only = dict(seconds)
+        loss, grads, _ = model.loss_and_grads(x, y)
+    assert set(forward_only) == set(seconds) == set(lenet5.LAYER_NAMES)
+    assert all(seconds[name] > forward_only[name] > 0 for name in lenet5.LAYER_NAMES)
+    assert loss == expected[0] and all(np.array_equal(grads[k], expected[1][k]) for k in grads)
+    assert set(model.__dict__) == {"dtype", "params", "_caches"}
+    assert "_timed" not in LeNet5.__dict__ and "timings" not in model.__dict__
+
+
+def test_around_layers_nests_and_restores_after_an_error():
+    model = LeNet5(seed=0)
+    x, _ = _batch(n=2, dtype=np.float32)
+    calls = []
+
+    def outer(name, call):
+        calls.append(("outer", name))
+        return call()
+
+    def failing(name, call):
+        raise RuntimeError("boom")
+
+    with around_layers(model, outer):
+        with pytest.raises(RuntimeError, match="boom"):
+            with around_layers(model, failing):
+                model.forward(x)
+        model.forward(x)  # the outer wrapper is back
+    assert [name for _, name in calls] == list(lenet5.LAYER_NAMES)
+    assert set(model.__dict__) == {"dtype", "params", "_caches"}

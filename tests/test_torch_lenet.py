@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from lenet_common import runtime  # noqa: E402
+from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
 from lenet_common.exercises import torch_lenet as ex  # noqa: E402
 
@@ -35,7 +35,7 @@ def test_model_has_61706_parameters(model):
 def test_layers_have_the_books_names(model):
     names = {key.split(".")[0] for key in model.state_dict()}
     assert names == {"c1", "c3", "c5", "f6", "output"}  # s2, s4 hold no weights
-    assert [row.name for row in tl.layer_summary(model)] == list(tl.LAYER_NAMES)
+    assert [row.name for row in tl.layer_summary(model)] == list(lenet5.LAYER_NAMES)
 
 
 def test_summary_matches_the_shapes_table(model):
@@ -78,7 +78,7 @@ def test_summary_shapes_follow_the_input(model):
 
 def test_layer_outputs_record_every_layer(model):
     outputs = tl.layer_outputs(model, torch.zeros(3, 1, 32, 32))
-    assert list(outputs) == list(tl.LAYER_NAMES)
+    assert list(outputs) == list(lenet5.LAYER_NAMES)
     assert outputs["s4"].shape == (3, 16, 5, 5)
     assert outputs["output"].shape == (3, 10)
     # hooks are removed afterwards
@@ -111,7 +111,7 @@ def test_a_short_quick_mode_run_beats_chance_clearly(sample_data):
     runtime.seed_everything(0)
     torch.manual_seed(0)
     model = tl.LeNet5()
-    config = tl.TrainConfig(epochs=3, batch_size=64, max_lr=0.05)
+    config = lenet5.Recipe(epochs=3, batch_size=64, learning_rate=0.05)
     history = tl.train(model, sample_data.x_train, sample_data.y_train,
                        sample_data.x_val, sample_data.y_val, config, show_progress=False)
     assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -126,12 +126,12 @@ def test_a_short_quick_mode_run_beats_chance_clearly(sample_data):
 
 def test_training_is_reproducible_with_a_seed(sample_data):
     x, y = sample_data.x_train[:512], sample_data.y_train[:512]
-    config = tl.TrainConfig(epochs=1, batch_size=64)
+    config = lenet5.Recipe(epochs=1, batch_size=64, learning_rate=0.05, seed=3)
     runs = []
     for _ in range(2):
         torch.manual_seed(0)
         m = tl.LeNet5()
-        runs.append(tl.train(m, x, y, x[:64], y[:64], config, seed=3, show_progress=False)["loss"])
+        runs.append(tl.train(m, x, y, x[:64], y[:64], config, show_progress=False)["loss"])
     assert runs[0] == runs[1]
 
 
@@ -139,17 +139,23 @@ def test_train_refuses_images_in_the_wrong_layout(model, sample_data):
     nhwc = sample_data.x_train[:8].transpose(0, 2, 3, 1)
     with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
         tl.train(model, nhwc, sample_data.y_train[:8], nhwc, sample_data.y_train[:8],
-                 tl.TrainConfig(epochs=1), show_progress=False)
+                 lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05), show_progress=False)
     with pytest.raises(ValueError, match="one label per image"):
         tl.evaluate(model, sample_data.x_train[:8], sample_data.y_train[:7])
 
 
-def test_train_config_rejects_nonsense():
-    with pytest.raises(ValueError):
-        tl.TrainConfig(epochs=0)
-    with pytest.raises(ValueError):
-        tl.TrainConfig(max_lr=0)
-    assert tl.book_recipe(quick=False).epochs > tl.book_recipe(quick=True).epochs
+def test_the_optimizer_follows_the_recipe_schedule(model):
+    recipe = lenet5.Recipe(epochs=2, batch_size=64, learning_rate=0.05)
+    optimizer, scheduler = tl.make_optimizer(model, recipe, total_steps=20)
+    rates = []
+    for _ in range(20):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates == pytest.approx([recipe.learning_rate_at(s, 20) for s in range(20)], rel=1e-12)
+    group = optimizer.param_groups[0]
+    assert (group["momentum"], group["weight_decay"], group["nesterov"]) == (
+        recipe.momentum, recipe.weight_decay, False)
 
 
 # ---------------------------------------------------------------- saving
@@ -237,6 +243,7 @@ def test_one_epoch_with_a_loss_scaler_trains(model, sample_data):
     y = torch.as_tensor(sample_data.y_train[:256])
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss, accuracy = tl.train_one_epoch(model, optimizer, None, x, y, 64,
+                                        order=torch.randperm(256),
                                         scaler=torch.amp.GradScaler("cpu"))
     assert 0 < loss < 10 and 0 <= accuracy <= 1
 

@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from lenet_common import lenet5  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
 from lenet_common.checks import TrainingDivergedError  # noqa: E402
 from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
@@ -30,7 +31,8 @@ def data():
 
 def run(model, data, **config):
     x, y, xv, yv = data
-    config = tl.TrainConfig(**{"epochs": 2, "batch_size": 16, **config})
+    config = lenet5.Recipe(**{"epochs": 2, "batch_size": 16, "learning_rate": 0.05,
+                              **config})
     return tl.train(model, x, y, xv, yv, config, show_progress=False)
 
 
@@ -119,8 +121,8 @@ def test_wrong_shape_is_a_value_error_naming_the_shape(model, data):
 @pytest.mark.parametrize(
     "config, name",
     [
-        ({"max_lr": INF}, "max_lr=inf"),
-        ({"max_lr": NAN}, "max_lr=nan"),
+        ({"learning_rate": INF}, "learning_rate=inf"),
+        ({"learning_rate": NAN}, "learning_rate=nan"),
         ({"momentum": -0.1}, "momentum=-0.1"),
         ({"weight_decay": NAN}, "weight_decay=nan"),
         ({"batch_size": 0}, "batch_size=0"),
@@ -128,7 +130,8 @@ def test_wrong_shape_is_a_value_error_naming_the_shape(model, data):
 )
 def test_bad_hyperparameters_are_named(config, name):
     with pytest.raises(ValueError, match=rf"bad hyperparameter\(s\): {name}"):
-        tl.TrainConfig(**config)
+        values = {"epochs": 1, "batch_size": 16, "learning_rate": 0.05, **config}
+        lenet5.Recipe(**values)
 
 
 def test_bad_inputs_change_no_weight(model, data):
@@ -167,7 +170,7 @@ def test_bad_inputs_change_no_weight(model, data):
                 b,
                 c,
                 d,
-                tl.TrainConfig(epochs=1, batch_size=16),
+                lenet5.Recipe(epochs=1, batch_size=16, learning_rate=0.05),
                 show_progress=False,
             )
     with pytest.raises(ValueError, match=r"evaluation images: there are none"):
@@ -198,7 +201,7 @@ def test_divergence_names_the_step(data, monkeypatch):
     with pytest.raises(
         TrainingDivergedError,
         match=r"at step 3 \(epoch 2\) the loss became non-finite \(nan\), "
-        r"with max_lr=0.05",
+        r"with learning_rate=0.05",
     ):
         run(NanFromStep(), (x[:32], y[:32], xv, yv))  # 2 steps per epoch
     assert looks == [1, 1]  # one look per epoch here (every 50 steps in general)
@@ -206,9 +209,9 @@ def test_divergence_names_the_step(data, monkeypatch):
 
 def test_huge_learning_rate_stops_with_advice(model, data):
     with pytest.raises(
-        TrainingDivergedError, match=r"max_lr=1e\+06.*smaller learning rate"
+        TrainingDivergedError, match=r"learning_rate=1e\+06.*smaller learning rate"
     ):
-        run(model, data, max_lr=1e6, epochs=1)
+        run(model, data, learning_rate=1e6, epochs=1)
 
 
 def test_first_diverged_step_from_running_sums():

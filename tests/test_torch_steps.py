@@ -15,6 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from lenet_common import lenet5  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
 from lenet_common import torch_steps as ts  # noqa: E402
 
@@ -81,7 +82,7 @@ def test_train_refuses_a_graph_on_the_cpu():
             y,
             x,
             y,
-            tl.TrainConfig(epochs=1, batch_size=4),
+            lenet5.Recipe(epochs=1, batch_size=4, learning_rate=0.05),
             show_progress=False,
             step_mode="graph",
         )
@@ -96,15 +97,16 @@ def test_a_captured_step_needs_a_tensor_learning_rate_and_the_fused_kernel():
     with pytest.raises(ValueError, match="fused=True"):
         ts.graph_ready(unfused)
     optimizer, _ = tl.make_optimizer(
-        model, tl.TrainConfig(epochs=1), 10, lr_tensor=True
+        model, lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05), 10,
+        lr_tensor=True
     )
     ts.graph_ready(optimizer)  # no error
 
 
 @pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step")
 def test_the_schedule_writes_into_the_learning_rate_tensor():
-    """With the rate in a tensor, the one-cycle schedule gives the same rates."""
-    config = tl.TrainConfig(epochs=2, batch_size=8)
+    """With the rate in a tensor, the recipe's schedule gives the same rates."""
+    config = lenet5.Recipe(epochs=2, batch_size=8, learning_rate=0.05)
     opt_float, sched_float = tl.make_optimizer(tl.LeNet5(), config, 5)
     opt_tensor, sched_tensor = tl.make_optimizer(tl.LeNet5(), config, 5, lr_tensor=True)
     lr = opt_tensor.param_groups[0]["lr"]
@@ -126,7 +128,7 @@ def _data(n=70, seed=0):
 def test_captured_steps_train_exactly_like_eager_steps():
     """Warm-up, one capture, replays and an eager last batch: the eager result."""
     x, y = _data()
-    config = tl.TrainConfig(epochs=2, batch_size=16)
+    config = lenet5.Recipe(epochs=2, batch_size=16, learning_rate=0.05)
     steps = -(-len(x) // config.batch_size)
     results = []
     for captured in (False, True):
@@ -189,7 +191,7 @@ def test_compiled_mode_is_accepted_on_the_cpu(monkeypatch):
         y,
         x,
         y,
-        tl.TrainConfig(epochs=1, batch_size=8),
+        lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05),
         show_progress=False,
         step_mode="compiled",
     )

@@ -192,7 +192,7 @@ def check_fashion_model(model: Any, data: Any) -> ExerciseResult:
         )
     bar = 0.80 if data.source == "full" else 0.65
     predicted = call_student(
-        keras_lenet.predict_labels,
+        keras_lenet.predict,
         model,
         data.x_val,
         hint="the model must take (N, 32, 32, 1) images.",

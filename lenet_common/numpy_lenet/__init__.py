@@ -3,19 +3,27 @@ the model, SGD, a training loop, gradient checking and ``.npz`` weights.
 
 Modules: ``layers`` (forward/backward pairs), ``im2col`` (the fast
 convolution's data layout), ``naive`` (loop references), ``model``,
-``optim``, ``train``, ``gradcheck``, ``io``, ``profiling`` (timing training
+``optim``, ``train``, ``gradcheck``, ``io`` (weights in and out), ``hooks``
+(code run around each layer from outside), ``profiling`` (timing training
 steps layer by layer) and ``pictures`` (the chapter's figures; imports
 matplotlib, so it is not imported here).
+
+``get_params``, ``set_params``, ``predict_logits``, ``predict``,
+``gradients``, ``save_weights`` and ``load_weights`` are the surface all three
+implementations share (see ``torch_lenet`` and ``keras_lenet``).
 """
 
-from .gradcheck import numerical_gradient, numerical_gradient_of_layer, rel_error, rel_error_norm
-from .io import load_model, load_weights, save_weights
-from .model import LAYER_NAMES, PARAM_SHAPES, LeNet5
-from .optim import SGD, cosine_lr
+from .. import lenet5
+from .gradcheck import (
+    numerical_gradient, numerical_gradient_of_layer, rel_error, rel_error_norm,
+)
+from .io import get_params, load_weights, save_weights, set_params
+from .model import LeNet5, gradients, predict, predict_logits
+from .optim import SGD
 from .train import evaluate, train
 
 __all__ = [
-    "LeNet5", "PARAM_SHAPES", "LAYER_NAMES", "SGD", "cosine_lr", "train", "evaluate",
+    "LeNet5", "SGD", "train", "evaluate",
     "numerical_gradient", "numerical_gradient_of_layer", "rel_error", "rel_error_norm",
-    "save_weights", "load_weights", "load_model",
+    *lenet5.SURFACE,  # the functions all three implementations share
 ]

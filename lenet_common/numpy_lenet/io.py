@@ -1,44 +1,62 @@
-"""Save and load the NumPy LeNet-5's weights as ``.npz`` (plain arrays, never pickle).
+"""Weights in and out of the NumPy LeNet-5: as arrays, and as ``.npz`` files.
 
-Saving is atomic (:func:`lenet_common.atomic.replacing`): a save that fails
-part-way leaves the previous file as it was.
+``get_params``/``set_params``/``save_weights``/``load_weights`` have the same
+names and behaviour in ``torch_lenet`` and ``keras_lenet``: the arrays use
+the book's names and this model's layout (:data:`lenet_common.lenet5.PARAM_SHAPES`).
+Files are plain arrays, never pickles. Saving is atomic
+(:func:`lenet_common.atomic.replacing`): a save that fails part-way leaves
+the previous file as it was.
 """
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
+from .. import lenet5
 from ..atomic import replacing
 from ..fileformat import wrong_file_error
-from .model import PARAM_SHAPES, LeNet5
+from .model import LeNet5
 
-__all__ = ["save_weights", "load_weights", "load_model"]
+__all__ = ["get_params", "set_params", "save_weights", "load_weights"]
 
 FORMAT = "lenet5-numpy-v1"
 
 
+def get_params(model: LeNet5) -> dict[str, np.ndarray]:
+    """A copy of every parameter, by the book's names (``c1.weight`` ...)."""
+    return {name: model.params[name].copy() for name in lenet5.PARAM_SHAPES}
+
+
+def set_params(model: LeNet5, params: Mapping[str, np.ndarray]) -> LeNet5:
+    """Copy ``params`` into ``model`` (in its dtype).
+
+    Wrong or missing names and wrong shapes raise a ValueError that lists them.
+    """
+    lenet5.check_params(params)
+    for name in lenet5.PARAM_SHAPES:
+        model.params[name][...] = np.asarray(params[name], dtype=model.dtype)
+    return model
+
+
 def save_weights(model: LeNet5, path: str | Path) -> Path:
-    """Write every parameter (and a format tag) to ``path`` (``.npz`` is added if missing)."""
+    """Write every parameter and a format tag to ``path`` (adding ``.npz``)."""
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
     with replacing(path) as part:
-        np.savez(part, __format__=np.array(FORMAT), **model.params)
+        np.savez(part, __format__=np.array(FORMAT), **get_params(model))
     return path
 
 
-def load_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """Read and check weights written by :func:`save_weights`.
-
-    Raises a ValueError naming the problem when the file is not such a file
-    (not an .npz, another format, missing or misshapen parameters).
-    """
-    path = Path(path)
+def _read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a file written by :func:`save_weights`, checked."""
     if not path.is_file():
-        raise FileNotFoundError(f"no weights file at {path}: save one with save_weights(model, path)")
+        raise FileNotFoundError(
+            f"no weights file at {path}: save one with save_weights(model, path)")
     expected = "LeNet-5 weights written by numpy_lenet.save_weights (.npz)"
     how = "Pass the file that save_weights(model, path) wrote."
     try:
@@ -58,18 +76,11 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
     if str(tag) != FORMAT:
         raise ValueError(f"{path} holds weights in the format {str(tag)!r}; "
                          f"this version of lenet_common reads {FORMAT!r}")
-    missing = [n for n in PARAM_SHAPES if n not in arrays]
-    extra = [n for n in arrays if n not in PARAM_SHAPES]
-    if missing or extra:
-        raise ValueError(f"{path}: missing parameters {missing}, unexpected ones {extra}")
-    for name, shape in PARAM_SHAPES.items():
-        if arrays[name].shape != shape:
-            raise ValueError(f"{path}: {name} has shape {arrays[name].shape}, expected {shape}")
-    return {name: arrays[name] for name in PARAM_SHAPES}
+    lenet5.check_params(arrays, what=f"the weights in {path}")
+    return arrays
 
 
-def load_model(path: str | Path, dtype=np.float32) -> LeNet5:
-    """A LeNet5 holding the weights saved at ``path``."""
-    model = LeNet5(dtype=dtype)
-    model.params = {k: v.astype(dtype) for k, v in load_weights(path).items()}
-    return model
+def load_weights(model: LeNet5 | None, path: str | Path) -> LeNet5:
+    """Load weights saved by :func:`save_weights` into ``model`` (new if None)."""
+    arrays = _read_weights(Path(path))
+    return set_params(LeNet5() if model is None else model, arrays)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..checks import check_hyperparameters
 
-__all__ = ["SGD", "cosine_lr"]
+__all__ = ["SGD"]
 
 
 class SGD:
@@ -22,7 +22,7 @@ class SGD:
     arrays are allocated per step.
     """
 
-    def __init__(self, params: dict[str, np.ndarray], lr: float = 0.05, momentum: float = 0.9,
+    def __init__(self, params: dict[str, np.ndarray], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
         check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
         self.params = params
@@ -44,11 +44,3 @@ class SGD:
                 v += self.weight_decay * p
             p -= self.lr * v
 
-
-def cosine_lr(base_lr: float, step: int, total_steps: int, final_fraction: float = 0.0) -> float:
-    """Learning rate at ``step`` of a cosine decay from ``base_lr`` to ``final_fraction * base_lr``."""
-    if total_steps <= 0:
-        raise ValueError(f"total_steps must be positive, got {total_steps}")
-    progress = min(max(step / total_steps, 0.0), 1.0)
-    low = final_fraction * base_lr
-    return low + (base_lr - low) * 0.5 * (1.0 + np.cos(np.pi * progress))

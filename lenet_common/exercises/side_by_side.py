@@ -1,0 +1,241 @@
+"""Checks for the exercises of the side-by-side chapter (three implementations).
+
+Each check compares the student's answer with what the book's own code
+computes, never with a typed-in number. torch and TensorFlow are imported
+inside the functions that need them, so importing this module stays light.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from lenet_common import lenet5
+
+from .answers import call_student, describe
+from .verdicts import ExerciseResult, Feedback, check, report
+
+__all__ = [
+    "check_state_dict_conversion",
+    "broken_keras_model",
+    "check_broken_tensor",
+    "step_seconds",
+    "check_fastest_at_batch_one",
+]
+
+
+def _random_torch_model() -> Any:
+    """A PyTorch LeNet-5 with random weights and biases (so every tensor counts)."""
+    import torch
+
+    from lenet_common import torch_lenet as tl
+
+    torch.manual_seed(3)
+    model = tl.LeNet5()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape))
+    return model
+
+
+@check("ex-sbs-state-dict")
+def check_state_dict_conversion(
+    convert: Callable[[Mapping[str, Any]], dict],
+) -> ExerciseResult:
+    """Exercise: a PyTorch ``state_dict`` to the book's names and layout, by hand.
+
+    ``convert(state_dict)`` must return ``{name: array}`` equal to
+    ``torch_lenet.get_params`` of the same model; the hint names the
+    reshape-for-transpose trap when that is the mistake.
+    """
+    from lenet_common import torch_lenet as tl
+
+    model = _random_torch_model()
+    hint = "return a dict of NumPy arrays, one per name c1.weight ... output.bias."
+    mine = call_student(convert, model.state_dict(), hint=hint, name="convert")
+    if not isinstance(mine, Mapping):
+        raise Feedback(f"convert returned {describe(mine)}, not a dict.", hint)
+    try:
+        mine = {
+            k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v)
+            for k, v in mine.items()
+        }
+        lenet5.check_params(mine, what="your arrays")
+    except (TypeError, ValueError) as err:
+        raise Feedback(str(err), hint) from None
+    expected = tl.get_params(model)
+    wrong = [k for k in expected if not np.array_equal(mine[k], expected[k])]
+    if not wrong:
+        return report(True, "every tensor is in the book's names and layout.")
+    reshaped = [
+        k
+        for k in wrong
+        if mine[k].ndim == 2
+        and np.array_equal(mine[k], expected[k].T.reshape(expected[k].shape))
+    ]
+    if reshaped:
+        return report(
+            False,
+            f"{reshaped} hold the right numbers in the wrong places.",
+            "a reshape keeps the numbers in memory order: (84, 120) reshaped to "
+            "(120, 84) is not its transpose. Dense weights need .T.",
+        )
+    if any(mine[k].ndim == 4 for k in wrong):
+        return report(
+            False,
+            f"{wrong} differ from the book's layout.",
+            "convolution weights are (F, C, kh, kw) in PyTorch and in the book "
+            "alike: keep them as they are.",
+        )
+    return report(
+        False,
+        f"{wrong} differ from the model's tensors.",
+        "take each tensor's values with .detach().cpu().numpy().",
+    )
+
+
+def _broken_name() -> str:
+    """The tensor :func:`broken_keras_model` sets carelessly: C3's weights."""
+    convs = [name for name, shape in lenet5.PARAM_SHAPES.items() if len(shape) == 4]
+    return convs[1]
+
+
+def broken_keras_model(params: Mapping[str, np.ndarray]) -> Any:
+    """A Keras LeNet-5 holding ``params``, but for one tensor converted carelessly."""
+    from lenet_common import keras_lenet as kl
+
+    model = kl.set_params(kl.build_lenet5(), params)
+    name = _broken_name()
+    w = np.asarray(params[name])
+    kernel = w.reshape(
+        w.shape[2], w.shape[3], w.shape[1], w.shape[0]
+    )  # not a transpose
+    bias = np.asarray(params[name.replace("weight", "bias")])
+    model.get_layer(name.split(".")[0]).set_weights([kernel, bias])
+    return model
+
+
+@check("ex-sbs-broken")
+def check_broken_tensor(answer: str) -> ExerciseResult:
+    """Exercise: which tensor of :func:`broken_keras_model` was set wrongly?"""
+    if not isinstance(answer, str):
+        raise Feedback(
+            f"the answer should be a tensor's name, but you gave {describe(answer)}.",
+            'give it as text, for example "c1.weight".',
+        )
+    name = _broken_name()
+    if answer == name:
+        return report(
+            True,
+            f"{name} was reshaped, not transposed: every layer before it "
+            "agrees with NumPy, and its own output does not.",
+        )
+    if answer not in lenet5.PARAM_SHAPES:
+        return report(
+            False,
+            f"{answer!r} is not a tensor of LeNet-5.",
+            f"the names are {', '.join(lenet5.PARAM_SHAPES)}.",
+        )
+    if answer.endswith("bias"):
+        return report(
+            False,
+            f"{answer} is set correctly.",
+            "a bias is a vector: it has no layout to get wrong.",
+        )
+    return report(
+        False,
+        f"{answer} is set correctly.",
+        "compare each layer's output with the NumPy model's feature_maps, "
+        "from C1 on: the first layer that differs holds the wrong tensor.",
+    )
+
+
+def step_seconds(implementation: str, batch_size: int, steps: int = 30) -> float:
+    """Median seconds of one training step of ``implementation`` at ``batch_size``.
+
+    The book's starting weights and the recipe's SGD (at a constant rate),
+    random images; one warm-up step first. Keras takes its steps with
+    ``train_on_batch``.
+    """
+    from lenet_common import side_by_side
+
+    recipe = lenet5.Recipe(**{**lenet5.book_recipe().as_dict(), "schedule": "constant"})
+    model = side_by_side.model_from(
+        implementation, lenet5.initial_params(recipe.seed), recipe
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch_size, *lenet5.INPUT_SHAPE)).astype(np.float32)
+    y = rng.integers(0, lenet5.N_CLASSES, batch_size)
+    if implementation == "numpy":
+        from lenet_common import numpy_lenet as nl
+
+        optimizer = nl.SGD(
+            model.params,
+            lr=recipe.learning_rate,
+            momentum=recipe.momentum,
+            weight_decay=recipe.weight_decay,
+        )
+
+        def step() -> None:
+            optimizer.step(model.loss_and_grads(x, y)[1])
+    elif implementation == "torch":
+        import torch
+
+        from lenet_common import torch_lenet as tl
+
+        optimizer, _ = tl.make_optimizer(model, recipe, 1)
+        device = next(model.parameters()).device
+        xt, yt = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
+        order = torch.arange(batch_size, device=device)
+
+        def step() -> None:
+            tl.train_one_epoch(model, optimizer, None, xt, yt, batch_size, order=order)
+    else:
+        from lenet_common import keras_lenet as kl
+
+        kl.compile_lenet5(model, recipe, total_steps=1)
+        xk = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+
+        def step() -> None:
+            model.train_on_batch(xk, y)
+
+    step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+@check("ex-sbs-batch-one")
+def check_fastest_at_batch_one(answer: str) -> ExerciseResult:
+    """Exercise: which implementation takes the fastest training step on one image?
+
+    The check measures it again here; an answer within 15% of the fastest
+    counts, since two close timings can swap places on a busy machine.
+    """
+    from lenet_common.side_by_side import LABELS
+
+    if answer not in LABELS:
+        raise Feedback(
+            f"the answer should be one of {tuple(LABELS)}, "
+            f"but you gave {describe(answer)}."
+        )
+    seconds = {name: step_seconds(name, batch_size=1) for name in LABELS}
+    best = min(seconds, key=seconds.get)
+    measured = ", ".join(f"{LABELS[n]} {1e3 * s:.2f} ms" for n, s in seconds.items())
+    if seconds[answer] <= 1.15 * seconds[best]:
+        return report(
+            True,
+            f"{LABELS[answer]} takes the fastest step on one image here "
+            f"({measured} per step).",
+        )
+    return report(
+        False,
+        f"{LABELS[answer]} is not the fastest here ({measured} per step).",
+        "at one image a step, the arithmetic is tiny: what is left is the fixed "
+        "cost each implementation pays per step, in Python and in its runtime.",
+    )
