@@ -236,7 +236,11 @@ def compare_with_table(rows: Sequence[LayerInfo], table: Sequence[Any]) -> str:
 
 
 def make_optimizer(
-    model: nn.Module, recipe: lenet5.Recipe, total_steps: int, *, lr_tensor: bool = False
+    model: nn.Module,
+    recipe: lenet5.Recipe,
+    total_steps: int,
+    *,
+    lr_tensor: bool = False,
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """SGD with momentum and weight decay, the rate scheduled per batch by the recipe.
 

@@ -170,21 +170,24 @@ def test_numpy_evaluate_refuses_an_empty_set(batch):
 
 
 def test_numpy_divergence_names_the_step(batch, monkeypatch):
-    model = LeNet5()
-    real = model.loss_and_grads
+    import importlib
+
+    train_module = importlib.import_module("lenet_common.numpy_lenet.train")
+    real_step = train_module.TrainingStep
     calls = []
 
-    def nan_from_step_5(x, y):
-        calls.append(1)
-        loss, grads, logits = real(x, y)
-        return (math.nan if len(calls) >= 5 else loss), grads, logits
+    class NanFromStep5(real_step):
+        def __call__(self, x, y):
+            calls.append(1)
+            loss, grads, logits = super().__call__(x, y)
+            return (math.nan if len(calls) >= 5 else loss), grads, logits
 
-    monkeypatch.setattr(model, "loss_and_grads", nan_from_step_5)
+    monkeypatch.setattr(train_module, "TrainingStep", NanFromStep5)
     with pytest.raises(
         TrainingDivergedError,
         match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\)",
     ):
-        run(model, *batch, learning_rate=0.01)  # 3 steps per epoch: step 5 in epoch 2
+        run(LeNet5(), *batch, learning_rate=0.01)  # 3 steps per epoch: 5 in epoch 2
     assert len(calls) == 5  # stopped there
 
 

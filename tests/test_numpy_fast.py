@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lenet_common import lenet5
 from lenet_common.numpy_lenet import LeNet5, fast, train
 from lenet_common.numpy_lenet import layers as L
 from lenet_common.numpy_lenet.gradcheck import (
@@ -176,10 +177,7 @@ def test_training_with_one_or_two_threads_gives_the_same_curve():
                 model,
                 x,
                 y,
-                epochs=2,
-                batch_size=48,
-                lr=0.05,
-                seed=0,
+                recipe=lenet5.Recipe(epochs=2, batch_size=48, learning_rate=0.05),
                 show_progress=False,
                 threads=threads,
             )
