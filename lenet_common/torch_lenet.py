@@ -140,7 +140,9 @@ def layer_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     outputs: dict[str, torch.Tensor] = {}
     handles = []
     for name, layer in _named_layers(model):
-        def hook(_module: nn.Module, _inp: Any, out: torch.Tensor, name: str = name) -> None:
+        def hook(
+            _module: nn.Module, _inp: Any, out: torch.Tensor, name: str = name
+        ) -> None:
             outputs[name] = out.detach()
 
         handles.append(layer.register_forward_hook(hook))
@@ -379,7 +381,10 @@ def train_one_epoch(
     for step, start in enumerate(range(0, n, batch_size)):
         idx = order[start:start + batch_size]
         xb, yb = x[idx], y[idx]
-        with torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        autocast = torch.autocast(
+            x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None
+        )
+        with autocast:
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
         optimizer.zero_grad(set_to_none=True)

@@ -35,7 +35,9 @@ class SGD:
         """Apply one update from ``grads`` (same names and shapes as the parameters)."""
         missing = set(self.params) - set(grads)
         if missing:
-            raise KeyError(f"no gradient for {sorted(missing)}: pass one for every parameter")
+            raise KeyError(
+                f"no gradient for {sorted(missing)}: pass one for every parameter"
+            )
         for name, p in self.params.items():
             v = self.velocity[name]
             v *= self.momentum
