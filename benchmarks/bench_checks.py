@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import json
 import os
@@ -80,7 +81,7 @@ def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     train_module = importlib.import_module("lenet_common.numpy_lenet.train")
     optim_module = importlib.import_module("lenet_common.numpy_lenet.optim")
 
-    recipe = lenet5.Recipe(epochs=1, batch_size=128, learning_rate=0.05)
+    recipe = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
 
     def run() -> None:
         train(
@@ -109,7 +110,7 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     from lenet_common import lenet5
     from lenet_common import torch_lenet as tl
 
-    config = lenet5.Recipe(epochs=1, batch_size=128, learning_rate=0.05)
+    config = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
 
     def plain_data(model, x, y, device, what):
         return (
@@ -150,7 +151,7 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     from lenet_common import keras_lenet as kl
     from lenet_common import lenet5
 
-    recipe = lenet5.Recipe(epochs=1, batch_size=128, learning_rate=0.05)
+    recipe = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
 
     def run() -> None:
         kl.fit_lenet5(
