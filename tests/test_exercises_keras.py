@@ -92,6 +92,12 @@ def test_relu_max_variant_mistakes():
     assert checks.check_relu_max_variant(...).status == "not attempted"
 
 
+def test_relu_max_variant_not_built_yet():
+    unbuilt = keras.Sequential([keras.layers.Conv2D(6, 5), keras.layers.Flatten()])
+    result = checks.check_relu_max_variant(unbuilt)
+    assert not result and "not built yet" in result.message, result.message
+
+
 @pytest.fixture(scope="module")
 def fashion():
     return load_lenet_data("fashion-mnist", layout="NHWC", quick=True)

@@ -53,6 +53,27 @@ def test_the_state_dict_conversion_check():
     assert not crash and "ZeroDivisionError" in crash.message
 
 
+def test_the_state_dict_conversion_survives_a_student_who_changes_the_input():
+    def convert_then_scribble(state_dict):
+        book = {k: v.copy() for k, v in _convert(state_dict).items()}
+        for tensor in state_dict.values():
+            tensor.zero_()  # would change the model's own weights without a copy
+        return book
+
+    assert E.check_state_dict_conversion(convert_then_scribble)
+
+
+def test_the_state_dict_conversion_with_values_that_are_not_arrays():
+    ragged = E.check_state_dict_conversion(
+        lambda sd: {k: [[1, 2], [3]] for k in sd}
+    )
+    assert not ragged and "not an array of numbers" in ragged.message
+    nan = E.check_state_dict_conversion(
+        lambda sd: {k: v * float("nan") for k, v in _convert(sd).items()}
+    )
+    assert not nan and "not finite" in nan.message
+
+
 def test_the_state_dict_conversion_starter_is_not_attempted():
     def convert(state_dict):
         raise NotImplementedError
@@ -96,4 +117,7 @@ def test_the_batch_one_check(monkeypatch):
     assert not slow and "fixed cost" in slow.message
     assert "one of" in E.check_fastest_at_batch_one("jax").message
     assert "one of" in E.check_fastest_at_batch_one(1).message
+    for unhashable in (["numpy"], np.array(["numpy"]), {"numpy": 1}):
+        wrong = E.check_fastest_at_batch_one(unhashable)
+        assert not wrong and "one of" in wrong.message, wrong.message
     assert E.check_fastest_at_batch_one(...).status == "not attempted"

@@ -153,3 +153,45 @@ def test_subsampling_not_attempted_and_failures():
     assert "your code raised TypeError" in no_channels.message
     assert "Subsampling(6)" in no_channels.message
     assert "PyTorch module" in ex.check_subsampling(lambda c: None).message
+
+
+def test_relu_maxpool_model_that_returns_the_wrong_thing(model):
+    class Pair(tl.LeNet5):
+        def forward(self, x):
+            return super().forward(x), None
+
+    class Five(tl.LeNet5):
+        def forward(self, x):
+            return super().forward(x)[:, :5]
+
+    for wrong, words in ((Pair(), "returned a tuple"), (Five(), "returned (4, 5)")):
+        result = ex.check_relu_maxpool(wrong)
+        assert not result and words in result.message, result.message
+        assert "not ReLU" not in result.message  # not blamed on the activation
+
+
+class RightFloat64(Right):
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels)
+        self.double()
+
+    def forward(self, x):
+        return super().forward(x.double())
+
+
+class Rounded(Right):
+    def forward(self, x):
+        return super().forward(x).round().long()
+
+
+class Half(Right):
+    def forward(self, x):
+        return super().forward(x).half()
+
+
+def test_subsampling_in_other_number_types():
+    assert ex.check_subsampling(RightFloat64)  # float64 is still the right layer
+    rounded = ex.check_subsampling(Rounded)
+    assert not rounded and "not of floats" in rounded.message
+    half = ex.check_subsampling(Half)
+    assert not half and "could not read" not in half.message, half.message

@@ -22,10 +22,29 @@ __all__ = [
     "as_real",
     "as_whole",
     "as_array",
+    "numeric_or_none",
     "call_student",
     "compare_arrays",
     "describe",
+    "number_text",
 ]
+
+#: Beyond 2**53 a float cannot tell neighbouring whole numbers apart.
+_LARGEST_WHOLE = 2**53
+
+
+def _short_repr(value: Any, limit: int = 40, text: Any = repr) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a huge int has no repr at all)."""
+    try:
+        shown = text(value)
+    except Exception:  # noqa: BLE001 - e.g. an int of more than 4,300 digits
+        return f"a very large {type(value).__name__}"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def number_text(x: float) -> str:
+    """A float for a sentence: 4 decimals when it is of a sensible size."""
+    return f"{x:.4f}" if abs(x) < 1e6 else f"{x:.4g}"
 
 
 def describe(value: Any) -> str:
@@ -33,15 +52,38 @@ def describe(value: Any) -> str:
     wrong)."""
     if value is None:
         return "None"
-    if isinstance(value, str):
-        return f"the text {value!r}"
+    if isinstance(value, (str, np.str_)):
+        return f"the text {_short_repr(str(value))}"
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return (
-        f"{type(value).__name__} {value!r}"
-        if isinstance(value, numbers.Number)
-        else f"a {type(value).__name__}"
-    )
+        kind = {"U": " holding text", "S": " holding bytes", "O": " of Python objects"}
+        return f"an array of shape {value.shape}{kind.get(value.dtype.kind, '')}"
+    if isinstance(value, (bool, np.bool_)):
+        return f"the truth value {bool(value)} (a bool)"
+    if isinstance(value, numbers.Number):
+        return f"{type(value).__name__} {_short_repr(value, text=str)}"
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    if callable(value):
+        return "a function"
+    return f"a {type(value).__name__}"
+
+
+def _number_hint(value: Any) -> str:
+    """What to do about something that is not one number, by what it is."""
+    if isinstance(value, (str, np.str_)):
+        try:
+            float(value)
+        except ValueError:
+            pass
+        else:
+            return "that is text that looks like a number: drop the quotes."
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return "that array holds one number: take it out with .item()."
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return "that holds one number: take it out with [0]."
+    if callable(value):
+        return "that is a function: give the number it computes (call it)."
+    return "give one number, for example the result of a NumPy computation."
 
 
 def as_real(value: Any, what: str) -> float:
@@ -52,13 +94,17 @@ def as_real(value: Any, what: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise Feedback(
             f"{what} should be a number, but you gave {describe(value)}.",
-            "give one number, for example the result of a NumPy computation.",
+            _number_hint(value),
         )
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        result = float("inf") if value > 0 else float("-inf")
     if not np.isfinite(result):
         raise Feedback(
             f"{what} should be a finite number, but you gave {result}.",
-            "check for a division by zero or a log of zero.",
+            "check for a division by zero, a log of zero or a number that grew "
+            "too large.",
         )
     return result
 
@@ -66,6 +112,12 @@ def as_real(value: Any, what: str) -> float:
 def as_whole(value: Any, what: str) -> int:
     """``value`` as an int, if it is a whole number in any numeric form."""
     number = as_real(value, what)
+    if abs(number) > _LARGEST_WHOLE:
+        raise Feedback(
+            f"{what} should be a whole number of a sensible size, but you gave "
+            f"{number:.4g}.",
+            "a size or count in this book is at most a few million.",
+        )
     if number != int(number):
         raise Feedback(
             f"{what} should be a whole number, but you gave {number}.",
@@ -74,19 +126,31 @@ def as_whole(value: Any, what: str) -> int:
     return int(number)
 
 
+def numeric_or_none(value: Any) -> np.ndarray | None:
+    """``value`` as a float64 array, or None when it is not numbers (for hints)."""
+    if value is None:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(value, dtype=np.float64)
+    except Exception:  # noqa: BLE001 - anything unreadable is simply no array
+        return None
+
+
 def as_array(value: Any, what: str) -> np.ndarray:
     """``value`` as a float64 array, if it is numeric (a list, an array, a number)."""
     if value is None:
         raise Feedback(
             f"{what} is None.", "did your function forget to return its result?"
         )
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    array = numeric_or_none(value)
+    if array is None:
         raise Feedback(
             f"{what} should be a NumPy array of numbers, "
-            f"but it is {describe(value)}."
-        ) from None
+            f"but it is {describe(value)}.",
+            "return an array of floats (lists of lists must all have the same "
+            "length).",
+        )
     return array
 
 
@@ -111,8 +175,12 @@ def call_student(
         raise NotAttempted(
             "write the body of your function (it still raises " "NotImplementedError)"
         ) from None
-    except Exception as err:  # noqa: BLE001 - any error is feedback for the student
-        raise Feedback(f"your code raised {type(err).__name__}: {err}.", hint) from None
+    # any error is feedback for the student, exit() included; Ctrl-C still stops
+    except (Exception, SystemExit) as err:  # noqa: BLE001
+        raise Feedback(
+            f"your code raised {type(err).__name__}: {_short_repr(err, 300, str)}.",
+            hint,
+        ) from None
 
 
 def compare_arrays(
@@ -133,11 +201,21 @@ def compare_arrays(
         raise Feedback(
             f"{name} has shape {got.shape}, the reference {ref.shape}.", hint
         )
+    bad = ~np.isfinite(got)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise Feedback(
+            f"{name} holds {int(bad.sum())} values that are not finite numbers; "
+            f"the first at index {first}: {got[first]}.",
+            "look for a division by zero, or numbers that grow without bound.",
+        )
     close = np.isclose(got, ref, rtol=rtol, atol=atol)
     if close.all():
         return
-    error = np.linalg.norm(got - ref) / max(
-        np.linalg.norm(got) + np.linalg.norm(ref), 1e-300
+    scale = max(np.abs(got).max(), np.abs(ref).max())  # no overflow in the norms
+    mine, theirs = got / scale, ref / scale
+    error = np.linalg.norm(mine - theirs) / max(
+        np.linalg.norm(mine) + np.linalg.norm(theirs), 1e-300
     )
     first = tuple(int(i) for i in np.argwhere(~close)[0])
     raise Feedback(

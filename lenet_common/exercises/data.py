@@ -7,15 +7,24 @@ from typing import Callable
 import numpy as np
 
 from ..preprocess import pad_to_32
-from .answers import as_real, call_student, describe
+from .answers import as_real, call_student, describe, number_text, numeric_or_none
 from .verdicts import ExerciseResult, Feedback, check, report
 
 
 def _images(train_images: np.ndarray) -> np.ndarray:
-    images = np.asarray(train_images)
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
+    try:
+        images = np.asarray(train_images)
+    except Exception:  # noqa: BLE001 - e.g. a ragged list
+        images = None
+    if (
+        images is None
+        or images.dtype.kind not in "biuf"
+        or images.shape[1:] != (28, 28)
+        or images.ndim != 3
+    ):
         raise Feedback(
-            f"the images should be an array (N, 28, 28), got {describe(images)}.",
+            f"the images should be an array (N, 28, 28), got "
+            f"{describe(train_images)}.",
             "pass raw.train_images, as the exercise says.",
         )
     return images
@@ -30,7 +39,9 @@ def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResu
     zeros = np.asarray(images == 0)
     expected = float(zeros.mean())
     if abs(answer - expected) < 5e-4:
-        return report(True, f"{answer:.4f} of the training pixels are background.")
+        return report(
+            True, f"{number_text(answer)} of the training pixels are background."
+        )
     if abs(answer - 100 * expected) < 5e-2:
         hint = "that is a percentage: give the fraction, between 0 and 1."
     elif answer == zeros.sum():
@@ -43,7 +54,7 @@ def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResu
             "booleans (a fraction between 0 and 1)."
         )
     return report(
-        False, f"{answer:.4f} is not the fraction of pixels equal to 0.", hint
+        False, f"{number_text(answer)} is not the fraction of pixels equal to 0.", hint
     )
 
 
@@ -58,7 +69,7 @@ def check_normalisation(
     x = pad_to_32(images).astype(np.float64) / 255.0
     want_mean, want_std = float(x.mean()), float(x.std())
     if abs(mean - want_mean) < 1e-4 and abs(std - want_std) < 1e-4:
-        return report(True, f"mean {mean:.4f}, std {std:.4f}.")
+        return report(True, f"mean {number_text(mean)}, std {number_text(std)}.")
     raw = images.astype(np.float64)
     if abs(mean - raw.mean() / 255.0) < 1e-4 or abs(std - raw.std() / 255.0) < 1e-4:
         hint = "you used the 28x28 images: pad them to 32x32 first, then divide by 255."
@@ -75,7 +86,8 @@ def check_normalisation(
         )
     return report(
         False,
-        f"mean {mean:.4f}, std {std:.4f} are not the padded images' " "statistics.",
+        f"mean {number_text(mean)}, std {number_text(std)} are not the padded "
+        "images' statistics.",
         hint,
     )
 
@@ -95,7 +107,13 @@ def check_pad(
             "your function returned None.",
             "end it with return and the padded array.",
         )
-    got = np.asarray(got)
+    got = numeric_or_none(got)
+    if got is None:
+        return report(
+            False,
+            "your function returned something that is not an array of numbers.",
+            "return the padded images, an array (N, 32, 32).",
+        )
     expected = pad_to_32(x)
     if got.shape != expected.shape:
         return report(

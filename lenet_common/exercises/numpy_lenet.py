@@ -17,6 +17,7 @@ from lenet_common.exercises.answers import (
     call_student,
     compare_arrays,
     describe,
+    numeric_or_none,
 )
 from lenet_common.exercises.verdicts import ExerciseResult, Feedback, check, report
 from lenet_common.numpy_lenet import layers as L
@@ -68,8 +69,9 @@ def check_relu_backward(
         return report(
             True, "ReLU's backward passes dout where x > 0 and blocks it elsewhere."
         )
-    if np.asarray(dx).shape == ref.shape and np.allclose(
-        np.asarray(dx)[x != 0], ref[x != 0]
+    got = numeric_or_none(dx)
+    if got is not None and got.shape == ref.shape and np.allclose(
+        got[x != 0], ref[x != 0]
     ):
         return report(
             False,
@@ -109,7 +111,9 @@ def check_scaled_tanh_backward(
     problem = _compare(dx, ref, "dx")
     if problem is None:
         return report(True, "f'(x) = 1.7159 * 2/3 * (1 - (out / 1.7159)^2).")
-    dx = np.asarray(dx)
+    dx = numeric_or_none(dx)
+    if dx is None:
+        return report(False, problem + ".", "return dx, an array shaped like dout.")
     if dx.shape == x.shape and np.allclose(dx, dout * (1 - out**2)):
         return report(
             False,
@@ -184,8 +188,8 @@ def check_max_pool_backward(
     problem = _compare(dx, ref, "dx")
     if problem is None:
         return report(True, "each window's gradient goes to its first maximum only.")
-    dx = np.asarray(dx)
-    if dx.shape == x.shape and not np.isclose(dx.sum(), dout.sum()):
+    dx = numeric_or_none(dx)
+    if dx is not None and dx.shape == x.shape and not np.isclose(dx.sum(), dout.sum()):
         return report(
             False,
             problem + ": the gradient is counted more than once (or lost) "
@@ -251,8 +255,10 @@ def check_avg_pool_backward(
         try:
             compare_arrays(dx, ref, f"dx ({what})")
         except Feedback as feedback:
-            got = np.asarray(dx, dtype=float)
-            if got.shape != ref.shape:
+            got = numeric_or_none(dx)
+            if got is None:
+                hint = "return dx, an array of floats shaped like x_shape."
+            elif got.shape != ref.shape:
                 hint = "dx has the shape of the layer's input, x_shape."
             elif np.allclose(got, ref * size**2):
                 hint = (
@@ -344,7 +350,7 @@ def check_conv_backward(conv_backward: Callable[..., Any]) -> ExerciseResult:
         try:
             compare_arrays(mine, refs[name], name, hints[name])
         except Feedback as feedback:
-            got = np.asarray(mine, dtype=float) if mine is not None else None
+            got = numeric_or_none(mine)
             for wrong, hint in slips[name]:
                 if (
                     got is not None
@@ -410,8 +416,8 @@ def check_numerical_gradient(
     try:
         compare_arrays(grad, exact, "the gradient", rtol=1e-7, atol=1e-9)
     except Feedback as feedback:
-        got = np.asarray(grad, dtype=float)
-        if got.shape != exact.shape:
+        got = numeric_or_none(grad)
+        if got is None or got.shape != exact.shape or not np.isfinite(got).all():
             raise
         error = np.abs(got - exact).max() / np.abs(exact).max()
         if not got.any():
@@ -467,7 +473,7 @@ def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
     estimate."""
     x, w, b, dout = planted_bug_inputs()
     names = ("dx", "dw", "db")
-    if wrong not in names:
+    if not isinstance(wrong, str) or wrong not in names:
         raise Feedback(
             f'name the wrong gradient as "dx", "dw" or "db", not ' f"{describe(wrong)}."
         )
@@ -543,7 +549,7 @@ def check_conv_forward_im2col(
         try:
             compare_arrays(got, ref, f"the output for x {x.shape} and w {w.shape}")
         except Feedback as feedback:
-            out = np.asarray(got, dtype=float) if got is not None else None
+            out = numeric_or_none(got)
             candidates = [
                 (
                     ref.transpose(0, 2, 3, 1),

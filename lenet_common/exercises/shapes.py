@@ -154,9 +154,8 @@ def check_output_size_function(fn: Callable[..., int]) -> ExerciseResult:
             return report(
                 False,
                 f"for size={size}, kernel={kernel}, stride={stride}, "
-                f"padding={padding}, dilation={dilation} your function returns {got:g}, "
-                f"the right output "
-                f"size is {expected}.",
+                f"padding={padding}, dilation={dilation} your function returns "
+                f"{got:g}, the right output size is {expected}.",
                 _function_hint(answers, configs),
             )
     return report(

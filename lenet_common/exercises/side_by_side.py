@@ -14,7 +14,7 @@ import numpy as np
 
 from lenet_common import lenet5
 
-from .answers import call_student, describe
+from .answers import call_student, describe, numeric_or_none
 from .verdicts import ExerciseResult, Feedback, check, report
 
 __all__ = [
@@ -53,19 +53,29 @@ def check_state_dict_conversion(
     from lenet_common import torch_lenet as tl
 
     model = _random_torch_model()
+    expected = tl.get_params(model)
     hint = "return a dict of NumPy arrays, one per name c1.weight ... output.bias."
-    mine = call_student(convert, model.state_dict(), hint=hint, name="convert")
+    # a copy: the state dict's tensors share memory with the model's weights
+    state = type(model.state_dict())(
+        (k, v.detach().clone()) for k, v in model.state_dict().items()
+    )
+    mine = call_student(convert, state, hint=hint, name="convert")
     if not isinstance(mine, Mapping):
         raise Feedback(f"convert returned {describe(mine)}, not a dict.", hint)
+    arrays = {}
+    for k, v in mine.items():
+        array = numeric_or_none(v.detach().cpu() if hasattr(v, "detach") else v)
+        if array is None:
+            raise Feedback(f"{k!r} holds {describe(v)}, not an array of numbers.", hint)
+        arrays[k] = array
     try:
-        mine = {
-            k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v)
-            for k, v in mine.items()
-        }
-        lenet5.check_params(mine, what="your arrays")
+        lenet5.check_params(arrays, what="your arrays")
     except (TypeError, ValueError) as err:
         raise Feedback(str(err), hint) from None
-    expected = tl.get_params(model)
+    mine = arrays
+    not_finite = [k for k in expected if not np.isfinite(mine[k]).all()]
+    if not_finite:
+        raise Feedback(f"{not_finite} hold values that are not finite numbers.", hint)
     wrong = [k for k in expected if not np.array_equal(mine[k], expected[k])]
     if not wrong:
         return report(True, "every tensor is in the book's names and layout.")
@@ -219,7 +229,7 @@ def check_fastest_at_batch_one(answer: str) -> ExerciseResult:
     """
     from lenet_common.side_by_side import LABELS
 
-    if answer not in LABELS:
+    if not isinstance(answer, str) or answer not in LABELS:
         raise Feedback(
             f"the answer should be one of {tuple(LABELS)}, "
             f"but you gave {describe(answer)}."

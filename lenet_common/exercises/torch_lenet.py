@@ -105,11 +105,16 @@ def check_relu_maxpool(model: nn.Module) -> ExerciseResult:
     with torch.no_grad():
         got = call_student(model, x, hint=hint, name="the model")
         expected = call_student(_reference_relu_maxpool, model, x, hint=hint)
-    if (
-        isinstance(got, torch.Tensor)
-        and got.shape == expected.shape
-        and torch.allclose(got, expected, atol=1e-5)
-    ):
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+        return report(
+            False,
+            f"the model returned {describe(got) if shape is None else shape}, not "
+            f"logits shaped {tuple(expected.shape)}.",
+            "forward must return one tensor of 10 logits per image, as "
+            "tl.LeNet5's does.",
+        )
+    if torch.allclose(got.to(expected.dtype), expected, atol=1e-5):
         return report(
             True,
             "the model uses ReLU and 2x2 max pooling, with the same "
@@ -245,6 +250,12 @@ def check_subsampling(layer_cls: Callable[[int], nn.Module]) -> ExerciseResult:
                 f"the layer returned {describe(out)}, not a tensor.",
                 "forward must return the subsampled tensor.",
             )
+        if not out.is_floating_point():
+            return report(
+                False,
+                f"the layer returned a tensor of {out.dtype}, not of floats.",
+                "keep the arithmetic in floating point: no rounding or casting.",
+            )
         if tuple(out.shape) != (2, channels, 14, 14):
             return report(
                 False,
@@ -252,8 +263,10 @@ def check_subsampling(layer_cls: Callable[[int], nn.Module]) -> ExerciseResult:
                 "(2, 6, 14, 14).",
                 "2x2 blocks with stride 2 halve the height and the width.",
             )
-        maps = _per_map(params, channels)
-        sums = 4 * F.avg_pool2d(x, 2)
+        # judged in float64, whatever float type the layer computes in
+        out = out.double()
+        maps = [m.double() for m in _per_map(params, channels)]
+        sums = 4 * F.avg_pool2d(x, 2).double()
         for c, b in (maps, maps[::-1]):
             if torch.allclose(out, c * sums + b, atol=1e-4):
                 return report(

@@ -17,6 +17,7 @@ behave alike:
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -101,6 +102,34 @@ class NotAttempted(Exception):
     """Raised inside a check when the student's code is still the starter's."""
 
 
+def _parameters(signature: inspect.Signature) -> str:
+    return "(" + ", ".join(signature.parameters) + ")"
+
+
+def _judge(
+    fn: Callable[..., ExerciseResult], args: tuple, kwargs: dict
+) -> ExerciseResult:
+    """Run one check; every way it can end becomes a verdict, never a traceback."""
+    if any(a is Ellipsis for a in (*args, *kwargs.values())):
+        return not_attempted()
+    try:
+        return fn(*args, **kwargs)
+    except NotAttempted as why:
+        return not_attempted(str(why))
+    except Feedback as feedback:
+        return report(False, feedback.what, feedback.hint)
+    except Exception as err:  # noqa: BLE001 - a check that cannot read an answer
+        # a last resort: the checks' tests give them every kind of wrong answer and
+        # require that none ends here
+        return report(
+            False,
+            f"the check could not read this answer ({type(err).__name__}: "
+            f"{str(err)[:300]}).",
+            "look at the type and shape of what you passed: the exercise's text "
+            "says what it expects.",
+        )
+
+
 def record_verdicts(path: str | Path | None) -> None:
     """Append every verdict from now on to ``path`` (JSON lines); ``None`` stops it."""
     global _log_path
@@ -127,17 +156,21 @@ def check(label: str) -> Callable[[F], F]:
         if label in CHECKS and CHECKS[label].__qualname__ != fn.__qualname__:
             raise ValueError(f"exercise {label!r} already has a check: {CHECKS[label]}")
 
+        signature = inspect.signature(fn)
+
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> ExerciseResult:
-            if any(a is Ellipsis for a in (*args, *kwargs.values())):
-                result = not_attempted()
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as err:  # the check itself was called wrongly
+                result = report(
+                    False,
+                    f"{fn.__name__} was called wrongly: {err}.",
+                    f"call it as {fn.__name__}{_parameters(signature)}, as the "
+                    "exercise's cell does.",
+                )
             else:
-                try:
-                    result = fn(*args, **kwargs)
-                except NotAttempted as why:
-                    result = not_attempted(str(why))
-                except Feedback as feedback:
-                    result = report(False, feedback.what, feedback.hint)
+                result = _judge(fn, args, kwargs)
             result.label = label
             _record(result)
             return result
