@@ -32,6 +32,7 @@ __all__ = [
     "fit_column",
     "show_digits",
     "plot_history",
+    "plot_schedule",
     "confusion_matrix",
     "plot_confusion_matrix",
     "show_misclassified",
@@ -179,6 +180,47 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
     for ax in (ax_loss, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_schedule(
+    rates: Sequence[float],
+    momenta: Sequence[float] | None = None,
+    *,
+    steps_per_epoch: int,
+    title: str | None = None,
+) -> Figure:
+    """The learning rate (and momentum) of every training step, against epochs.
+
+    ``rates[k]`` and ``momenta[k]`` are what the optimiser used at step ``k``;
+    pass the values read from the optimiser itself, so that the picture shows
+    the schedule that runs, not the one intended.
+    """
+    rates = np.asarray(rates, dtype=float)
+    if rates.ndim != 1 or len(rates) == 0:
+        raise ValueError(f"rates must be one value per step, got shape {rates.shape}")
+    if steps_per_epoch < 1:
+        raise ValueError(f"steps_per_epoch must be at least 1, got {steps_per_epoch}")
+    if momenta is not None and len(momenta) != len(rates):
+        raise ValueError(
+            f"{len(rates)} rates but {len(momenta)} momenta: one of each per step"
+        )
+    panels = 1 if momenta is None else 2
+    fig, axes = column_figure(1, panels, height=2.6, squeeze=False)
+    epochs = np.arange(len(rates)) / steps_per_epoch
+    curves = [("learning rate", rates)]
+    if momenta is not None:
+        curves.append(("momentum", np.asarray(momenta, dtype=float)))
+    for ax, (label, values) in zip(axes[0], curves):
+        ax.plot(epochs, values, color="tab:blue")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_ylim(0, max(values.max() * 1.1, 1e-12))
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -47,6 +47,7 @@ __all__ = [
     "compare_with_table",
     "layer_outputs",
     "make_optimizer",
+    "schedule_trace",
     "train_one_epoch",
     "evaluate",
     "train",
@@ -267,6 +268,26 @@ def make_optimizer(
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return optimizer, scheduler
+
+
+def schedule_trace(recipe: lenet5.Recipe, n_images: int) -> dict[str, np.ndarray]:
+    """The learning rate and momentum PyTorch's optimiser uses at every step of a run.
+
+    A dry run of :func:`make_optimizer` on ``n_images`` training images: the
+    optimiser is stepped the way :func:`train_one_epoch` steps it
+    (``optimizer.step()``, then ``scheduler.step()``) and its rate and
+    momentum are read before each step. Nothing is trained (the throwaway
+    parameter has no gradient), so the values are those of a real run.
+    """
+    total = recipe.total_steps(n_images)
+    optimizer, scheduler = make_optimizer(nn.Linear(1, 1), recipe, total)
+    rates, momenta = np.empty(total), np.empty(total)
+    for step in range(total):
+        group = optimizer.param_groups[0]
+        rates[step], momenta[step] = float(group["lr"]), float(group["momentum"])
+        optimizer.step()
+        scheduler.step()
+    return {"lr": rates, "momentum": momenta}
 
 
 def _to_device(x: Any, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:

@@ -1,9 +1,10 @@
-"""Every cross-reference of the book resolves: links, citations, glossary terms.
+"""Every cross-reference of the book resolves: links, citations, terms, chapters.
 
 The strict build (``-W -n``) fails on a broken reference too, but only after
 executing every chapter; these tests read the sources and name the broken
 reference at once. They also catch what no build sees: a bibliography entry
-that nothing cites, a glossary entry that no page links to.
+that nothing cites, a glossary entry that no page links to, and prose or
+docstrings that send the reader to a chapter the book does not have.
 """
 
 from __future__ import annotations
@@ -12,10 +13,25 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
+
+# How the prose names the chapters ("the data chapter"), and which page each
+# name means. A chapter that the text names gets a line here.
+CHAPTER_NAMES = {
+    "data": "01_data",
+    "shapes": "02_shapes",
+    "output-size": "02_shapes",
+    "numpy": "03_numpy_lenet",
+    "keras": "04_keras",
+    "pytorch": "05_pytorch",
+    "side-by-side": "06_side_by_side",
+}
+# "the next chapter", "the whole chapter": words that name no chapter in particular
+NOT_A_NAME = {"next", "previous", "later", "earlier", "other", "whole", "same", "last"}
 
 
 def _toc_pages() -> set[str]:
@@ -134,8 +150,11 @@ def test_every_glossary_link_names_a_glossary_term():
 
 def test_every_glossary_term_is_used_by_a_chapter():
     """A term no chapter links to is a definition nobody is sent to."""
-    linked = {
-        t.lower() for text in _pages().values() for t in _role_targets("term", text)
+    linked = {  # links from one glossary entry to another do not count
+        t.lower()
+        for path, text in _pages().items()
+        if path.name != "glossary.md"
+        for t in _role_targets("term", text)
     }
     block = (
         (BOOK / "glossary.md").read_text(encoding="utf-8").split("```{glossary}", 1)[1]
@@ -149,3 +168,46 @@ def test_every_glossary_term_is_used_by_a_chapter():
             current = []
     unused = [g[0] for g in groups if not set(g) & linked]
     assert not unused, f"glossary entries that no page links to: {unused}"
+
+
+def _named_chapters(text: str) -> list[str]:
+    """The chapters ``text`` names as "the X chapter" (X lowercased)."""
+    found = re.findall(r"\bthe\s+([A-Za-z][\w-]*)\s+chapter\b", text, flags=re.I)
+    return [name.lower() for name in found if name.lower() not in NOT_A_NAME]
+
+
+def _sources(where: str) -> dict[Path, str]:
+    if where == "book pages":
+        return _pages()
+    if where == "README and CONTRIBUTING":
+        return {
+            ROOT / n: (ROOT / n).read_text(encoding="utf-8")
+            for n in ("README.md", "CONTRIBUTING.md")
+        }
+    folders = {
+        "lenet_common": ["lenet_common"],
+        "benchmarks and scripts": ["benchmarks", "scripts"],
+    }
+    return {
+        p: p.read_text(encoding="utf-8")
+        for folder in folders[where]
+        for p in sorted((ROOT / folder).rglob("*.py"))
+    }
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["book pages", "lenet_common", "benchmarks and scripts", "README and CONTRIBUTING"],
+)
+def test_every_chapter_the_text_names_exists(where):
+    pages = _toc_pages()
+    for path, text in _sources(where).items():
+        for name in _named_chapters(text):
+            assert name in CHAPTER_NAMES, (
+                f"{path.relative_to(ROOT)} mentions 'the {name} chapter': no chapter "
+                f"has that name (known: {sorted(CHAPTER_NAMES)}; add it once it exists)"
+            )
+            assert f"book/{CHAPTER_NAMES[name]}" in pages, (
+                f"{path.relative_to(ROOT)} mentions the {name} chapter, "
+                f"book/{CHAPTER_NAMES[name]}, which is not in _toc.yml"
+            )

@@ -37,6 +37,9 @@ FIGURES = {
     "show_digits, 20 in a row of 10": lambda: plotting.show_digits(DIGITS[:20], LABELS[:20]),
     "show_digits, 11 columns": lambda: plotting.show_digits(DIGITS[:11], ncols=11, title="means"),
     "plot_history": lambda: plotting.plot_history(HISTORY, title="LeNet-5 in Keras, mnist (full)"),
+    "plot_schedule": lambda: plotting.plot_schedule(
+        np.linspace(0.05, 0, 860), np.full(860, 0.9), steps_per_epoch=430,
+        title="PyTorch's optimiser, step by step"),
     "plot_confusion_matrix": lambda: plotting.plot_confusion_matrix(LABELS, (LABELS + 1) % 10),
     "plot_confusion_matrix, long names": lambda: plotting.plot_confusion_matrix(
         LABELS, LABELS, class_names=["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
