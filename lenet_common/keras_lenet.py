@@ -4,17 +4,50 @@ This is the one place of the book's Keras model: the Keras chapter, the tests
 and the side-by-side chapter all import it from here. Importing this module
 imports TensorFlow, so only the chapters that use Keras import it.
 
-TensorFlow prints start-up log lines as soon as it is imported unless two
-environment variables are set first; both are set here (``setdefault``, so a
-reader's own choice wins) before the import.
+TensorFlow prints start-up log lines as soon as it is imported.
+``TF_CPP_MIN_LOG_LEVEL=3``, set here before the import (``setdefault``, so a
+reader's own choice wins), silences its C++ log. One notice, that the oneDNN
+library's CPU kernels are on, is written before that setting applies, so
+TensorFlow is imported with the process's error stream muted. oneDNN stays
+on: ``TF_ENABLE_ONEDNN_OPTS=0`` would silence the notice too, but by turning
+those kernels off, and training on the CPU would be much slower.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from typing import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ INFO/WARNING/ERROR lines
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # the oneDNN start-up notice
+
+
+@contextlib.contextmanager
+def _native_stderr_muted() -> Iterator[None]:
+    """Send what C and C++ code write to the error stream (descriptor 2) nowhere.
+
+    For TensorFlow's import only: its oneDNN notice comes from C++ before any
+    log setting applies. A failed import still raises its Python exception.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2 to mute
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _native_stderr_muted():
+    import tensorflow as tf  # noqa: E402
 
 import functools  # noqa: E402
 import time  # noqa: E402
@@ -24,7 +57,6 @@ from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from lenet_common import lenet5, runtime  # noqa: E402
