@@ -16,6 +16,7 @@ saves and downloads both call it for the folder they write to.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import time
@@ -66,6 +67,13 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # e.g. a name too long: creating the file will say so
+        return False
+
+
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends, move it there.
@@ -77,6 +85,12 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     is left exactly as it was.
     """
     path = Path(path)
+    if _is_folder(path):  # os.replace would fail only after the whole write
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"cannot write {path}: it is a folder. Name a file instead, for "
+            f"example {path / ('weights' + path.suffix)}",
+        )
     remove_stale_parts(path.parent, path.name)
     try:
         tmp, fd = _new_part(path)

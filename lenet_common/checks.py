@@ -21,6 +21,7 @@ __all__ = [
     "LOSS_CEILING",
     "check_hyperparameters",
     "check_images",
+    "pixel_array",
     "check_labels",
     "check_dataset",
     "has_diverged",
@@ -127,6 +128,27 @@ def check_images(x: np.ndarray, what: str, allow_empty: bool = False) -> None:
         "every weight into NaN: repair or drop those images (np.isfinite shows "
         "where they are), or check the preprocessing that made them."
     )
+
+
+def pixel_array(x: Any, what: str) -> np.ndarray:
+    """``x`` as a NumPy array of numbers, or a ValueError saying what it holds."""
+    try:
+        array = np.asarray(x)
+    except ValueError:  # nested lists whose rows differ in length
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        if array is None:
+            held = "lists whose rows differ in length"
+        elif x is None or isinstance(x, str):
+            held = "None" if x is None else "text"
+        else:
+            kind = "an array" if isinstance(x, np.ndarray) else f"a {type(x).__name__}"
+            held = f"{kind} of {array.dtype} values"
+        raise ValueError(
+            f"{what}: images must be numbers (an array (N, 1, 32, 32) of floats), "
+            f"got {held}; load them with load_lenet_data()"
+        )
+    return array
 
 
 def check_labels(y: Any, n_images: int, n_classes: int, what: str) -> None:

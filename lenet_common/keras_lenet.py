@@ -62,11 +62,13 @@ from keras import layers  # noqa: E402
 from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common.atomic import replacing  # noqa: E402
 from lenet_common.checks import (  # noqa: E402
+    check_hyperparameters,
     check_dataset,
     check_images,
     diverged_error,
     has_diverged,
     nonfinite_output_error,
+    pixel_array,
 )
 from lenet_common.fileformat import describe_file, wrong_file_error  # noqa: E402
 
@@ -441,22 +443,23 @@ def get_params(model: keras.Model) -> dict[str, np.ndarray]:
 def set_params(model: keras.Model, params: dict[str, np.ndarray]) -> keras.Model:
     """Copy arrays in the book's names and layout into ``model`` (kernels transposed).
 
-    Wrong or missing names and wrong shapes raise a ValueError that lists them.
+    Wrong or missing names, wrong shapes and values that are not numbers raise a
+    ValueError that lists them, and leave the model as it was.
     """
-    lenet5.check_params(params)
+    arrays = lenet5.param_arrays(params)
     get_params(model)  # the model itself must be the book's LeNet-5
     for layer in model.layers:
         if layer.weights:
-            kernel = np.asarray(params[f"{layer.name}.weight"])
+            kernel = arrays[f"{layer.name}.weight"]
             if kernel.ndim == 4:
                 kernel = kernel.transpose(2, 3, 1, 0)
-            layer.set_weights([kernel, np.asarray(params[f"{layer.name}.bias"])])
+            layer.set_weights([kernel, arrays[f"{layer.name}.bias"]])
     return model
 
 
 def _channels_last(images: np.ndarray) -> np.ndarray:
     """The book's NCHW images as Keras' NHWC (Keras' own layout is passed through)."""
-    images = np.asarray(images, dtype=np.float32)
+    images = pixel_array(images, "Keras LeNet-5 input").astype(np.float32)
     if images.ndim == 4 and tuple(images.shape[1:]) == lenet5.INPUT_SHAPE:
         return images.transpose(0, 2, 3, 1)
     if images.ndim == 4 and tuple(images.shape[1:]) == INPUT_SHAPE:
@@ -476,6 +479,7 @@ def predict_logits(model: keras.Model, images: np.ndarray,
     or infinity, and logits that are not finite (NaN weights after a diverged
     training), raise a ValueError that says why.
     """
+    check_hyperparameters(batch_size=batch_size)
     x = _channels_last(images)
     check_images(x, "images to predict", allow_empty=True)
     if len(x) == 0:

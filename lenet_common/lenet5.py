@@ -28,6 +28,7 @@ __all__ = [
     "N_CLASSES",
     "PARAM_SHAPES",
     "check_params",
+    "param_arrays",
     "glorot_uniform",
     "initial_params",
     "SCHEDULES",
@@ -113,7 +114,11 @@ def check_params(params: Mapping[str, object], what: str = "params") -> None:
         f"{name} is not a LeNet-5 tensor" for name in params if name not in PARAM_SHAPES
     ]
     for name, shape in PARAM_SHAPES.items():
-        got = np.shape(params[name]) if name in params else shape
+        try:
+            got = np.shape(params[name]) if name in params else shape
+        except ValueError:  # nested lists whose rows differ in length
+            problems.append(f"{name} is not an array: its rows differ in length")
+            continue
         if tuple(got) != shape:
             problems.append(f"{name} has shape {tuple(got)}, expected {shape}")
     if problems:
@@ -123,6 +128,35 @@ def check_params(params: Mapping[str, object], what: str = "params") -> None:
             + ". Names and shapes are those of lenet_common.lenet5.PARAM_SHAPES "
             "(conv weights (F, C, kh, kw), dense weights (in, out))."
         )
+
+
+def param_arrays(
+    params: Mapping[str, object], dtype: object = np.float32, what: str = "params"
+) -> dict[str, np.ndarray]:
+    """``params`` as arrays of ``dtype``, once every name, shape and value fits.
+
+    A ``set_params`` converts everything with this before it writes anything,
+    so a refused call leaves the model exactly as it was. Values that are not
+    real numbers (text, objects, complex numbers) raise a ValueError naming
+    each such tensor.
+    """
+    check_params(params, what)
+    arrays, problems = {}, []
+    for name in PARAM_SHAPES:
+        value = params[name]
+        if hasattr(value, "detach"):  # a torch tensor, perhaps one that needs grad
+            value = value.detach().cpu()
+        array = np.asarray(value)
+        if array.dtype.kind in "biuf":
+            arrays[name] = array.astype(dtype)
+        else:
+            problems.append(f"{name} holds {array.dtype} values, not real numbers")
+    if problems:
+        raise ValueError(
+            f"{what} cannot be set: " + "; ".join(problems) + ". Give each tensor "
+            "as an array of floats."
+        )
+    return arrays
 
 
 def glorot_uniform(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

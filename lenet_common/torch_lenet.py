@@ -30,11 +30,13 @@ from torch import nn
 from lenet_common import lenet5, runtime, torch_steps
 from lenet_common.atomic import replacing
 from lenet_common.checks import (
+    check_hyperparameters,
     check_images,
     check_labels,
     diverged_error,
     first_bad_step,
     nonfinite_output_error,
+    pixel_array,
 )
 from lenet_common.fileformat import describe_file, wrong_file_error
 
@@ -291,8 +293,9 @@ def schedule_trace(recipe: lenet5.Recipe, n_images: int) -> dict[str, np.ndarray
 
 
 def _to_device(x: Any, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """A NumPy array or tensor as a tensor on ``device``."""
-    return torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=dtype).to(device)
+    """A NumPy array (of numbers) or tensor as a tensor on ``device``."""
+    x = x if torch.is_tensor(x) else pixel_array(x, "LeNet5 input")
+    return torch.as_tensor(x, dtype=dtype).to(device)
 
 
 def _checked_data(model: nn.Module, x: Any, y: Any, device: torch.device,
@@ -591,14 +594,16 @@ def get_params(model: nn.Module) -> dict[str, np.ndarray]:
 def set_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
     """Copy arrays in the book's names and layout into ``model`` (dense transposed).
 
-    Wrong or missing names and wrong shapes raise a ValueError that lists them.
+    Wrong or missing names, wrong shapes and values that are not numbers raise a
+    ValueError that lists them, and leave the model as it was.
     """
-    lenet5.check_params(params)
     lenet5.check_params(get_params(model), what="the model's tensors")
     state = model.state_dict()
+    dtype = str(state["c1.weight"].dtype).removeprefix("torch.")
+    arrays = lenet5.param_arrays(params, dtype)
     with torch.no_grad():
-        for name in lenet5.PARAM_SHAPES:
-            state[name].copy_(torch.from_numpy(_swap_dense(np.asarray(params[name]))))
+        for name, array in arrays.items():
+            state[name].copy_(torch.from_numpy(_swap_dense(array)))
     return model
 
 
@@ -606,6 +611,7 @@ def set_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
 def predict_logits(model: nn.Module, images: Any, *,
                    batch_size: int = 2000) -> np.ndarray:
     """The logits ``(N, 10)`` of images ``(N, 1, 32, 32)``, as a NumPy array."""
+    check_hyperparameters(batch_size=batch_size)
     device = next(model.parameters()).device
     x = _to_device(images, device, torch.float32)
     if x.ndim != 4 or tuple(x.shape[1:]) != lenet5.INPUT_SHAPE:

@@ -236,3 +236,49 @@ def test_save_and_load_weights_behave_alike(name, models, tmp_path, batch):
     )
     with pytest.raises(FileNotFoundError, match="save_weights"):
         surface.load_weights(None, tmp_path / f"absent{suffix}")
+
+
+@pytest.mark.parametrize("name", SURFACES)
+def test_set_params_refuses_values_that_are_not_numbers_and_changes_nothing(
+    name, params
+):
+    surface = SURFACES[name]
+    model = {"numpy": nl.LeNet5, "torch": tl.LeNet5, "keras": kl.build_lenet5}[name]()
+    before = surface.get_params(model)
+    bad = dict(params)
+    bad["output.bias"] = np.full(params["output.bias"].shape, "x")  # the last tensor
+    bad["c3.bias"] = params["c3.bias"].astype(np.complex64)
+    with pytest.raises(ValueError) as err:
+        surface.set_params(model, bad)
+    assert "output.bias holds <U1 values" in str(err.value)
+    assert "c3.bias holds complex64 values" in str(err.value)
+    after = surface.get_params(model)  # no tensor written before the refusal
+    for key in before:
+        np.testing.assert_array_equal(after[key], before[key])
+    ragged = dict(params, **{"c1.bias": [[1.0, 2.0], [3.0]]})
+    with pytest.raises(ValueError, match="c1.bias is not an array: its rows differ"):
+        surface.set_params(model, ragged)
+
+
+@pytest.mark.parametrize("name", SURFACES)
+def test_predict_logits_refuses_bad_batch_sizes_and_images_that_are_not_numbers(
+    name, models, batch
+):
+    surface, model, x = SURFACES[name], models[name], batch[0]
+    for size in (0, -1, 2.5, None):  # -1 gave no logits at all, without a word
+        with pytest.raises(ValueError, match="batch_size"):
+            surface.predict_logits(model, x, batch_size=size)
+    with pytest.raises(ValueError, match="images must be numbers"):
+        surface.predict_logits(model, np.full(x.shape, "a"))
+    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
+        surface.predict_logits(model, None)
+
+
+@pytest.mark.parametrize("name", SURFACES)
+def test_save_weights_onto_a_folder_says_so_and_leaves_nothing(name, models, tmp_path):
+    suffix = {"numpy": ".npz", "torch": ".pt", "keras": ".keras"}[name]
+    folder = tmp_path / f"weights{suffix}"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a folder. Name a file"):
+        SURFACES[name].save_weights(models[name], folder)
+    assert folder.is_dir() and not list(tmp_path.glob(".*part*"))

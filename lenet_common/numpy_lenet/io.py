@@ -34,11 +34,12 @@ def get_params(model: LeNet5) -> dict[str, np.ndarray]:
 def set_params(model: LeNet5, params: Mapping[str, np.ndarray]) -> LeNet5:
     """Copy ``params`` into ``model`` (in its dtype).
 
-    Wrong or missing names and wrong shapes raise a ValueError that lists them.
+    Wrong or missing names, wrong shapes and values that are not numbers raise a
+    ValueError that lists them, and leave the model as it was.
     """
-    lenet5.check_params(params)
-    for name in lenet5.PARAM_SHAPES:
-        model.params[name][...] = np.asarray(params[name], dtype=model.dtype)
+    arrays = lenet5.param_arrays(params, model.dtype)
+    for name, array in arrays.items():
+        model.params[name][...] = array
     return model
 
 

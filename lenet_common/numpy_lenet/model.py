@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 
 from .. import lenet5
-from ..checks import check_images, nonfinite_output_error
+from ..checks import (
+    check_hyperparameters,
+    check_images,
+    nonfinite_output_error,
+    pixel_array,
+)
 from . import layers as L
 from .hooks import FORWARD_STEPS, around_layers
 
@@ -65,7 +70,7 @@ class LeNet5:
                 f"(NCHW, 28x28 digits zero-padded to 32x32), got {shape}; load them "
                 "with load_lenet_data(layout='NCHW')"
             )
-        return x.astype(self.dtype, copy=False)
+        return pixel_array(x, "LeNet5").astype(self.dtype, copy=False)
 
     # ------------------------------------------------------------------ one layer each
     def _weights(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +168,7 @@ class LeNet5:
         and when the logits are not finite (NaN weights after a diverged
         training).
         """
+        check_hyperparameters(batch_size=batch_size)
         x = self.check_input(x)
         check_images(x, "images to predict", allow_empty=True)
         parts = [self.forward(x[i:i + batch_size])
