@@ -1,0 +1,179 @@
+"""How much the book's test accuracy moves from seed to seed, per implementation.
+
+Each chapter trains LeNet-5 once, with the recipe's seed 0, and asserts a
+test accuracy. One run says little about the next: another seed (other
+starting weights, another order of the batches) or another machine (other
+round-off) lands a little higher or lower. This script trains each
+implementation as its chapter does (``side_by_side.train_run``), once per
+seed, one run after another, and reports the spread, so that the chapters'
+sentences and assertions say what holds on any machine.
+
+    python benchmarks/bench_accuracy_spread.py --store     # full MNIST, seeds 0 1 2
+    python benchmarks/bench_accuracy_spread.py --seeds 0 1 2 3 4 --frameworks numpy
+    python benchmarks/bench_accuracy_spread.py --quick --json /tmp/spread.json
+
+It prints a table and writes JSON: the machine, the date, the load before and
+after, the library versions, the recipe and every run; ``--store`` keeps it
+in ``lenet_common/results/`` (``results.latest("accuracy_spread")``), where
+the chapters find it. The data split is the chapters' own; only the recipe's
+seed changes. Full mode trains every chapter's network once per seed: hours
+on a laptop. Run it with ``nice`` on a machine you can spare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import importlib.metadata
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lenet_common import data, lenet5, results  # noqa: E402
+
+FRAMEWORKS = ("numpy", "torch", "keras")
+LIBRARIES = {
+    "numpy": ["numpy"],
+    "torch": ["numpy", "torch"],
+    "keras": ["numpy", "tensorflow", "tensorflow-cpu", "keras"],
+}
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS)
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument(
+        "--quick", action="store_true", help="the quick-mode recipe and sample"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--json", type=Path, help="write the result to this file")
+    where.add_argument(
+        "--store", action="store_true", help="keep it in lenet_common/results/"
+    )
+    args = parser.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        parser.error(f"--seeds must be distinct integers >= 0, got {args.seeds}")
+    if args.store and args.quick:
+        parser.error("--store keeps full-mode results only: drop --quick or use --json")
+    return args
+
+
+def load() -> dict[str, Any]:
+    """The load average and ``uptime``'s line: how busy the machine was."""
+    try:
+        averages = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        averages = None
+    try:
+        line = subprocess.run(
+            ["uptime"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        line = ""
+    return {"load_average": averages, "uptime": line}
+
+
+def versions(framework: str) -> dict[str, str]:
+    found = {}
+    for name in LIBRARIES[framework]:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def train_and_test(implementation: str, recipe: lenet5.Recipe, d: Any) -> float:
+    """Train ``implementation`` as its chapter does; return its test accuracy."""
+    if implementation == "keras":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from lenet_common import runtime, side_by_side
+
+    runtime.seed_everything(recipe.seed)
+    params, _, _ = side_by_side.train_run(implementation, d, recipe)
+    model = side_by_side.model_from(implementation, params, recipe)
+    predictions = side_by_side.surface(implementation).predict(model, d.x_test)
+    return float(np.mean(predictions == d.y_test))
+
+
+def summarise(accuracies: list[float]) -> dict[str, float]:
+    """Mean, smallest, largest and sample standard deviation."""
+    return {
+        "mean": statistics.fmean(accuracies),
+        "min": min(accuracies),
+        "max": max(accuracies),
+        "std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse(argv)
+    recipe = lenet5.book_recipe(quick=args.quick)
+    d = data.load_lenet_data("mnist", layout="NCHW", quick=args.quick)
+    path = results.result_path("accuracy_spread") if args.store else args.json
+    info = results.machine()
+    result: dict[str, Any] = {
+        "benchmark": "accuracy_spread",
+        "what": "test accuracy of the book's recipe, one run per seed",
+        "command": " ".join(
+            ["python", "benchmarks/bench_accuracy_spread.py", *(argv or sys.argv[1:])]
+        ),
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": info,
+        "load": {"before": load()},
+        "data": {
+            "source": d.source,
+            "train": len(d.y_train),
+            "validation": len(d.y_val),
+            "test": len(d.y_test),
+        },
+        "recipe": {k: v for k, v in recipe.as_dict().items() if k != "seed"},
+        "seeds": args.seeds,
+        "frameworks": {},
+    }
+    print(f"{info['cpu']}, {info['cores']} cores; {result['load']['before']['uptime']}")
+    print(f"{'implementation':<15}{'seed':>5}{'test accuracy':>15}{'seconds':>9}")
+    for framework in args.frameworks:
+        runs = []
+        for seed in args.seeds:
+            start = time.perf_counter()
+            seeded = dataclasses.replace(recipe, seed=seed)
+            accuracy = train_and_test(framework, seeded, d)
+            seconds = round(time.perf_counter() - start, 1)
+            runs.append({"seed": seed, "test_accuracy": accuracy, "seconds": seconds})
+            row = f"{framework:<15}{seed:>5}{accuracy:>15.2%}{seconds:>9.0f}"
+            print(row, flush=True)
+        result["frameworks"][framework] = {
+            "versions": versions(framework),
+            "runs": runs,
+            **summarise([r["test_accuracy"] for r in runs]),
+        }
+        if path:  # after each implementation: a long run keeps what it has done
+            results.write(path, result)
+    result["load"]["after"] = load()
+    print(f"\n{'implementation':<15}{'mean':>8}{'min':>8}{'max':>8}{'std':>8}")
+    for framework, s in result["frameworks"].items():
+        cells = "".join(f"{s[k]:>8.2%}" for k in ("mean", "min", "max", "std"))
+        print(f"{framework:<15}{cells}")
+    print(f"after: {result['load']['after']['uptime']}")
+    if path:
+        print(f"written: {results.write(path, result)}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
