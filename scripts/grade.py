@@ -132,6 +132,7 @@ def execute(
     """Run ``nb`` in place; return its status and the index of the cell it stopped
     in."""
     deadline = time.monotonic() + limit
+    running: list[int] = []  # the index of each cell as it starts (nbclient's hook)
     client = NotebookClient(
         nb,
         allow_errors=True,
@@ -139,6 +140,7 @@ def execute(
         startup_timeout=int(limit),
         timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
         resources={"metadata": {"path": str(workdir)}},
+        on_cell_execute=lambda cell, cell_index: running.append(cell_index),
     )
     try:
         # the kernel's own log lines (a dying kernel's traceback) stay out of the report
@@ -150,12 +152,9 @@ def execute(
     else:
         errors = any(_error_of(c) for c in nb.cells if c.cell_type == "code")
         return ("errors" if errors else "ok"), None
-    started = [
-        i
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and c.get("execution_count") is not None
-    ]
-    return status, (max(started) if started else 0)
+    # the cell that was running when the kernel died or the time ran out (not the
+    # last one with an execution count: a kernel that dies at once never sends it)
+    return status, (running[-1] if running else 0)
 
 
 def _not_graded(name: str, verdict: str, detail: str) -> Graded:

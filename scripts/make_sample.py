@@ -35,7 +35,8 @@ def balanced_choice(labels: np.ndarray, per_class: int, rng: np.random.Generator
 
 
 def make(dataset: str, source_dir: Path) -> None:
-    raw = _read_folder(source_dir, DATASETS[dataset], "full")  # verifies the checksums
+    # verifies the checksums; a bad file is the one named on the command line
+    raw = _read_folder(source_dir, DATASETS[dataset], "full", origin="data_dir")
     rng = np.random.default_rng(SEED)
     n_train, n_test = PER_CLASS[dataset]
     tr = balanced_choice(raw.train_labels, n_train, rng)
