@@ -505,7 +505,7 @@ class _Worker:
 
     def __init__(self, name: str, quick: bool) -> None:
         self.name = name
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
         self.process = subprocess.Popen(
             [
                 sys.executable,

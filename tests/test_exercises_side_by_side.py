@@ -10,7 +10,6 @@ import pytest
 from lenet_common import lenet5
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 pytest.importorskip("torch")
 pytest.importorskip("tensorflow")
 

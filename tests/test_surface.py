@@ -18,7 +18,6 @@ from lenet_common import lenet5
 from lenet_common import numpy_lenet as nl
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 torch = pytest.importorskip("torch")
 from lenet_common import torch_lenet as tl  # noqa: E402
 
