@@ -5,8 +5,9 @@ test accuracy. One run says little about the next: another seed (other
 starting weights, another order of the batches) or another machine (other
 round-off) lands a little higher or lower. This script trains each
 implementation as its chapter does (``side_by_side.train_run``), once per
-seed, one run after another, and reports the spread, so that the chapters'
-sentences and assertions say what holds on any machine.
+seed, one run after another (seed by seed, each implementation in turn),
+and reports the spread, so that the chapters' sentences and assertions say
+what holds on any machine.
 
     python benchmarks/bench_accuracy_spread.py --store     # full MNIST, seeds 0 1 2
     python benchmarks/bench_accuracy_spread.py --seeds 0 1 2 3 4 --frameworks numpy
@@ -98,9 +99,6 @@ def versions(framework: str) -> dict[str, str]:
 
 def train_and_test(implementation: str, recipe: lenet5.Recipe, d: Any) -> float:
     """Train ``implementation`` as its chapter does; return its test accuracy."""
-    if implementation == "keras":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     from lenet_common import runtime, side_by_side
 
     runtime.seed_everything(recipe.seed)
@@ -147,23 +145,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(f"{info['cpu']}, {info['cores']} cores; {result['load']['before']['uptime']}")
     print(f"{'implementation':<15}{'seed':>5}{'test accuracy':>15}{'seconds':>9}")
-    for framework in args.frameworks:
-        runs = []
-        for seed in args.seeds:
+    runs: dict[str, list[dict[str, Any]]] = {f: [] for f in args.frameworks}
+    for seed in args.seeds:  # seed by seed: a run stopped early has every framework
+        for framework in args.frameworks:
             start = time.perf_counter()
             seeded = dataclasses.replace(recipe, seed=seed)
             accuracy = train_and_test(framework, seeded, d)
             seconds = round(time.perf_counter() - start, 1)
-            runs.append({"seed": seed, "test_accuracy": accuracy, "seconds": seconds})
+            run = {"seed": seed, "test_accuracy": accuracy, "seconds": seconds}
+            runs[framework].append(run)
             row = f"{framework:<15}{seed:>5}{accuracy:>15.2%}{seconds:>9.0f}"
             print(row, flush=True)
-        result["frameworks"][framework] = {
-            "versions": versions(framework),
-            "runs": runs,
-            **summarise([r["test_accuracy"] for r in runs]),
-        }
-        if path:  # after each implementation: a long run keeps what it has done
-            results.write(path, result)
+            result["frameworks"][framework] = {
+                "versions": versions(framework),
+                "runs": runs[framework],
+                **summarise([r["test_accuracy"] for r in runs[framework]]),
+            }
+            if path:  # after each run: a long run keeps what it has done
+                results.write(path, result)
     result["load"]["after"] = load()
     print(f"\n{'implementation':<15}{'mean':>8}{'min':>8}{'max':>8}{'std':>8}")
     for framework, s in result["frameworks"].items():
