@@ -15,7 +15,10 @@ import pytest
 HEAVY = ("torch", "tensorflow", "keras")
 
 # Modules that import a framework on purpose, wherever they sit in the package.
-FRAMEWORK_MODULES = ("torch_lenet", "torch_steps", "keras_lenet")
+FRAMEWORK_MODULES = (
+    "torch_lenet", "torch_steps", "keras_lenet",
+    "lenet1998", "lenet1998_train", "sdlm",  # the 1998 network's chapter
+)
 
 
 def _imported_after(code: str) -> list[str]:
