@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lenet_common import lenet5, plotting, shapes, shapes_plots, side_by_side  # noqa: E402
+from lenet_common import lenet1998_plots, rbf_codes  # noqa: E402
 from lenet_common.numpy_lenet import gradient_pictures, pictures  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -67,6 +68,19 @@ FIGURES = {
     "side_by_side.plot_layer_split": lambda: side_by_side.plot_layer_split(COSTS),
     "plot_layer_times": lambda: pictures.plot_layer_times(
         {"c1": 0.3, "s2": 0.05, "c3": 0.5, "s4": 0.02, "c5": 0.05, "f6": 0.01, "output": 0.01}, 1),
+    # the 1998-network appendix (i16)
+    "lenet1998_plots.plot_squash": lambda: lenet1998_plots.plot_squash(
+        *(np.tanh(np.linspace(-4, 4, 50)),) * 4),
+    "lenet1998_plots.plot_step_sizes": lambda: lenet1998_plots.plot_step_sizes(
+        type("R", (), {"epochs": 10})(), lambda p, r: 0.1 / (1 + p)),
+    "lenet1998_plots.show_rbf_codes": lambda: lenet1998_plots.show_rbf_codes(
+        rbf_codes.rbf_codes()),
+    "lenet1998_plots.show_distortions": lambda: lenet1998_plots.show_distortions(
+        DIGITS[:8], {"affine 1": DIGITS[8:16], "elastic 1": DIGITS[16:24]}),
+    "lenet1998_plots.plot_error_curves": lambda: lenet1998_plots.plot_error_curves(
+        {"none": HISTORY, "affine": HISTORY}, {"paper": 0.0095}),
+    "lenet1998_plots.show_rejection": lambda: lenet1998_plots.show_rejection(
+        DIGITS[:8], RNG.random((8, 10)) * 100, ["digit"] * 8, threshold=40.0),
 }
 
 
