@@ -12,13 +12,16 @@ what holds on any machine.
     python benchmarks/bench_accuracy_spread.py --store     # full MNIST, seeds 0 1 2
     python benchmarks/bench_accuracy_spread.py --seeds 0 1 2 3 4 --frameworks numpy
     python benchmarks/bench_accuracy_spread.py --quick --json /tmp/spread.json
+    python benchmarks/bench_accuracy_spread.py --merge a.json b.json --store
 
 It prints a table and writes JSON: the machine, the date, the load before and
 after, the library versions, the recipe and every run; ``--store`` keeps it
 in ``lenet_common/results/`` (``results.latest("accuracy_spread")``), where
-the chapters find it. The data split is the chapters' own; only the recipe's
-seed changes. Full mode trains every chapter's network once per seed: hours
-on a laptop. Run it with ``nice`` on a machine you can spare.
+the chapters find it. ``--merge`` joins the results of several processes
+run side by side on the same machine, each with its own seeds. The data
+split is the chapters' own; only the recipe's seed changes. Full mode trains
+every chapter's network once per seed: hours on a laptop. Run it with
+``nice`` on a machine you can spare.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import importlib.metadata
+import json
 import os
 import statistics
 import subprocess
@@ -59,6 +63,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="the quick-mode recipe and sample"
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="train nothing: join these results of this script (other seeds, "
+        "run in other processes on the same machine) into one",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--json", type=Path, help="write the result to this file")
     where.add_argument(
@@ -67,6 +79,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
         parser.error(f"--seeds must be distinct integers >= 0, got {args.seeds}")
+    if args.merge and len(args.merge) < 2:
+        parser.error("--merge needs two result files or more")
     if args.store and args.quick:
         parser.error("--store keeps full-mode results only: drop --quick or use --json")
     return args
@@ -118,8 +132,66 @@ def summarise(accuracies: list[float]) -> dict[str, float]:
     }
 
 
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs of this script on the same machine and recipe.
+
+    Each implementation's runs are joined (a seed may appear once) and
+    summarised again; ``parts`` keeps each run's command, date and load.
+    """
+    base = parts[0]
+    for part in parts[1:]:
+        for key in ("benchmark", "machine", "data", "recipe"):
+            if part[key] != base[key]:
+                raise ValueError(
+                    f"cannot merge results whose {key!r} differ: "
+                    f"{base[key]!r} and {part[key]!r}"
+                )
+    frameworks: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for name, found in part["frameworks"].items():
+            entry = frameworks.setdefault(
+                name, {"versions": found["versions"], "runs": []}
+            )
+            if found["versions"] != entry["versions"]:
+                raise ValueError(f"{name} ran with other library versions in one part")
+            twice = {r["seed"] for r in entry["runs"]} & {
+                r["seed"] for r in found["runs"]
+            }
+            if twice:
+                raise ValueError(f"{name} has seed(s) {sorted(twice)} in two parts")
+            joined = entry["runs"] + found["runs"]
+            entry["runs"] = sorted(joined, key=lambda r: r["seed"])
+    for entry in frameworks.values():
+        entry.update(summarise([r["test_accuracy"] for r in entry["runs"]]))
+    return {
+        **{k: base[k] for k in ("benchmark", "what", "machine", "data", "recipe")},
+        "command": " ; ".join(part["command"] for part in parts),
+        "date": min(part["date"] for part in parts),
+        "load": {
+            "before": base["load"]["before"],
+            "after": parts[-1]["load"].get("after", parts[-1]["load"]["before"]),
+        },
+        "seeds": sorted({r["seed"] for f in frameworks.values() for r in f["runs"]}),
+        "frameworks": frameworks,
+        "parts": [  # the seeds each part ran (a part stopped early ran fewer)
+            {k: part[k] for k in ("command", "date", "load")}
+            | {f: [r["seed"] for r in v["runs"]] for f, v in part["frameworks"].items()}
+            for part in parts
+        ],
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
+    if args.merge:
+        result = merge([json.loads(path.read_text()) for path in args.merge])
+        path = results.result_path("accuracy_spread") if args.store else args.json
+        for name, s in result["frameworks"].items():
+            seeds = [r["seed"] for r in s["runs"]]
+            print(f"{name:<8} seeds {seeds}: {s['min']:.2%} to {s['max']:.2%}")
+        if path:
+            print(f"written: {results.write(path, result)}")
+        return result
     recipe = lenet5.book_recipe(quick=args.quick)
     d = data.load_lenet_data("mnist", layout="NCHW", quick=args.quick)
     path = results.result_path("accuracy_spread") if args.store else args.json

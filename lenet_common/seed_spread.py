@@ -73,22 +73,24 @@ class SeedSpread:
     def explain_floor(self) -> str:
         """Where the floor comes from, in numbers."""
         if self.width >= 2 * self.standard_error:
-            room = f"the range, {self.width:.2%}"
+            room = f"the range, {100 * self.width:.2f}"
         else:
             room = f"two standard errors of a {self.n_test:,}-image test, "
-            room += f"{2 * self.standard_error:.2%}"
+            room += f"{200 * self.standard_error:.2f}"
         return (
             f"floor {self.floor:.2%}: the lowest seed, {self.low:.2%}, "
-            f"less {room}, rounded down"
+            f"less {room} percentage points, rounded down"
         )
 
-    def describe(self) -> str:
-        """The range in words, with the seeds and where it was measured."""
+    def describe(self, with_source: bool = True) -> str:
+        """The range in words, with the seeds and (unless told not to) where it
+        was measured."""
         seeds = ", ".join(str(s) for s in self.accuracies)
-        return (
+        text = (
             f"over seeds {seeds}: {self.low:.2%} to {self.high:.2%} "
-            f"(median {self.median:.2%}), measured on {self.source}"
+            f"(median {self.median:.2%})"
         )
+        return f"{text}, measured on {self.source}" if with_source else text
 
 
 def seed_spread(

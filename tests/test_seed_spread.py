@@ -42,7 +42,8 @@ def test_a_narrow_spread_still_leaves_two_standard_errors():
 
 
 def test_explain_floor_says_which_room_was_left():
-    assert "less the range, 0.44%" in seed_spread("numpy", RESULT).explain_floor()
+    text = seed_spread("numpy", RESULT).explain_floor()
+    assert "less the range, 0.44 percentage points" in text
     text = seed_spread("torch", RESULT).explain_floor()
     assert text.startswith("floor 98.85%: the lowest seed, 99.06%, less two standard")
 
@@ -60,6 +61,8 @@ def test_describe_names_the_range_the_seeds_and_the_machine():
     assert "seeds 0, 1, 2" in text and "98.68% to 99.12%" in text
     assert "median 99.05%" in text
     assert "AMD EPYC, 2 cores, 2026-12-01" in text and RESULT["file"] in text
+    short = seed_spread("numpy", RESULT).describe(with_source=False)
+    assert text.startswith(short) and "AMD" not in short
 
 
 def test_an_implementation_not_measured_is_a_clear_error():
