@@ -29,6 +29,7 @@ graphs, for the model only; ``benchmarks/bench_gpu.py`` compares the ways.
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any, Callable, Iterator
 
 import torch
@@ -260,6 +261,11 @@ def count_launches(step: Callable[[], Any]) -> dict[str, int | None]:
     """
     from torch.profiler import ProfilerActivity, profile
 
+    # Kineto, the profiler's engine, writes its own start/stop markers to stderr
+    # ("USDT: ... profiler_start"), and in a notebook they land in the cell's output.
+    # Level 6 keeps it quiet; a level the caller set wins. Kineto reads it when the
+    # profiler first starts in the process.
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")
     activities = [ProfilerActivity.CPU]
     if torch.cuda.is_available():
         activities.append(ProfilerActivity.CUDA)

@@ -270,6 +270,12 @@ for (const el of article.querySelectorAll('*')) {
   if (over > 2) clipped.push(describe(el) + ' by ' + Math.round(over) + ' px' + (box ? ' (cut by ' + describe(box).slice(0, 40) + ')' : ' (off the screen)'));
 }
 
+// 1b. code and output boxes that scroll sideways (fine on a phone; on a laptop
+// a line of at most 88 characters must fit, and long printed lines wrap)
+const scrolling = [...article.querySelectorAll('pre')]
+  .filter(p => p.scrollWidth > p.clientWidth + 1)
+  .map(p => describe(p).slice(0, 80) + ' by ' + (p.scrollWidth - p.clientWidth) + ' px');
+
 // 2. images: loaded, non-empty; figures shown at their own size (the figure rule)
 const images = [...document.images].filter(i => i.getBoundingClientRect().width > 0 || !i.complete);
 const broken = images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
@@ -298,7 +304,8 @@ const heaviest = entries.map(e => [e.name.split('/').pop().split('?')[0], e.enco
 
 return {
   viewport: vw, pageWidth: document.documentElement.scrollWidth,
-  clipped: clipped.slice(0, 12), nClipped: clipped.length,
+  clipped: clipped.slice(0, 12), nClipped: clipped.length, scrolling,
+  outputs: [...article.querySelectorAll('.cell_output')].map(o => o.textContent),
   broken, shrunk, nImages: images.length,
   nMaths: maths.length, untypeset: untypeset.slice(0, 5), tex,
   links, weight, raw, mathjax, heaviest,

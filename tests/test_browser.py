@@ -6,11 +6,14 @@ Debian's Chromium, driven by Selenium. At 1280 and 390 CSS pixels it checks:
 no console error from the book's own files; every image loaded; figures shown
 at their own size (the figure rule, at 1280); nothing cut off (content wider
 than its box, or than the screen, that cannot be scrolled); every formula
-typeset by MathJax, no raw TeX; no path of the build machine in the text; the
+typeset by MathJax, no raw TeX; no path of the build machine in the text; at
+1280, no code or output box that scrolls sideways (code lines are at most 88
+characters; long printed lines wrap); no library's log lines in an output; the
 Colab, Binder and download links lead to this page's notebook in the
 configured repository (the student notebook in the student edition); every
-internal link and anchor resolves; a chapter page weighs at most 2 MB. The
-search page finds "LeNet". Screenshots land in ``_build/browser/``.
+internal link and anchor resolves; a chapter page weighs at most 2 MB; the
+page is no wider than a 360 px phone either. The search page finds "LeNet".
+Screenshots land in ``_build/browser/``.
 
 Without Chromium or a built site the test skips, except where
 ``LENET_REQUIRE_BROWSER=1`` (set by ``.ci/run``): there it fails instead.
@@ -31,12 +34,20 @@ import pytest
 from tests import browser_site as site
 
 WIDTHS = (1280, 390)
+NARROWEST = 360  # the narrowest common phone: the page must not be wider than it either
 MAX_CHAPTER_BYTES = 2_000_000  # as transferred (gzip, as GitHub Pages serves it), first visit
 SHOTS = site.ROOT / "_build" / "browser"
 # every page of each edition's table of contents (the student edition's is written by make student)
 PAGES = [(edition, page) for edition in site.EDITIONS if edition.toc.is_file()
          for page in site.toc_pages(edition.toc)]
 REQUIRED = os.environ.get("LENET_REQUIRE_BROWSER", "").strip() == "1"
+
+# log lines of the libraries, which a reader should never see in an output: PyTorch
+# profiler's (kineto), TensorFlow's C++ and absl logs, Python's warnings
+LOG_NOISE = re.compile(
+    r"^(?:(?:USDT|STAGE|INFO|WARNING|ERROR):\d{4}-\d\d-\d\d \d|[IWEF]\d{4} \d\d:\d\d:\d\d"
+    r"|\S+\.py:\d+: \w*Warning: )|oneDNN custom operations are on"
+    r"|This TensorFlow binary is optimized|absl::InitializeLog", re.M)
 
 # paths that exist only on the machine that built the book
 MACHINE_PATHS = sorted({str(site.ROOT), sys.prefix, str(Path.home()), "/tmp/", "site-packages",
@@ -156,6 +167,8 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
         if report["pageWidth"] > width + 1:
             problems.append(f"{at} the page is {report['pageWidth']} px wide: wider than the screen")
         problems += [f"{at} cut off: {c}" for c in report["clipped"]]
+        if width >= 1200:  # a laptop: code of <= 88 characters fits, long output wraps
+            problems += [f"{at} scrolls sideways: {s}" for s in report["scrolling"]]
         if report["nClipped"] > len(report["clipped"]):
             problems.append(f"{at} ... and {report['nClipped'] - len(report['clipped'])} more cut off")
         problems += [f"{at} image did not load: {src}" for src in report["broken"]]
@@ -165,6 +178,8 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
         for needle in site_paths_in(report["text"]):
             problems.append(f"{at} build-machine path in the text: {needle}")
         if width == WIDTHS[0]:
+            problems += [f"log output in a cell's output: {m.group(0)!r}"
+                         for m in map(LOG_NOISE.search, report["outputs"]) if m]
             problems += check_links(report["links"], base, url)
             problems += check_launch_links(report["links"], page, base)
             if chapter and report["weight"] > MAX_CHAPTER_BYTES:
@@ -177,6 +192,10 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
             print(f"{edition.name} {page}: {report['weight']:,} bytes transferred "
                   f"({report['raw']:,} uncompressed, {report['mathjax']:,} of it MathJax), "
                   f"{report['nImages']} images, {report['nMaths']} formulas")
+    site.set_width(driver, NARROWEST)  # laid out again, no reload
+    narrow = driver.execute_script("return document.documentElement.scrollWidth")
+    if narrow > NARROWEST + 1:
+        problems.append(f"[{NARROWEST} px] the page is {narrow} px wide: wider than the screen")
     assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
 
 
@@ -216,6 +235,8 @@ DEFECTS = r"""<!doctype html><html><head><meta name="viewport" content="width=de
 <span class="math notranslate nohighlight">\(x^2\)</span>
 <div class="cell_output"><img src="missing.png"></div>
 <p>saved to /tmp/abc/lenet5_torch.pt</p>
+<div class="cell_output"><pre>USDT:2026-12-01 01:31:39 22363:22363 SyncActivityProfilerHandler.cpp:52] profiler_start
+</pre></div>
 <script>undefined_function_of_the_book();</script>
 </article></body></html>"""
 
@@ -234,6 +255,8 @@ def test_the_checks_catch_the_defects_they_look_for(driver, tmp_path):
     assert "check_output_size_function" in clipped and "cut by div.admonition" in clipped
     assert "SparseCategoricalCrossentropy" in clipped and report["pageWidth"] > 390
     assert "a long line that scrolls" not in clipped
+    assert any("a long line that scrolls" in s for s in report["scrolling"])
+    assert [bool(LOG_NOISE.search(o)) for o in report["outputs"]] == [False, True]
     assert report["untypeset"] == [r"\(x^2\)"] and report["tex"]
     assert report["broken"] == ["missing.png"]
     assert any("/tmp/abc/lenet5_torch.pt" in p for p in site_paths_in(report["text"]))

@@ -10,6 +10,7 @@ again, as a graph replays its kernels.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
 
@@ -196,3 +197,20 @@ def test_compiled_mode_is_accepted_on_the_cpu(monkeypatch):
         step_mode="compiled",
     )
     assert seen == {"mode": None} and len(history["loss"]) == 1
+
+
+def test_counting_launches_prints_nothing_of_the_profilers_own():
+    """The profiler's engine logs its start and stop to stderr, which a chapter's
+    output would show: count_launches keeps it quiet (in a fresh process, as the
+    engine reads its log level once)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
+    code = ("import torch; from lenet_common import torch_steps as ts; "
+            "print(ts.count_launches(lambda: torch.ones(3) * 2))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "'operations': " in done.stdout
+    assert "profiler_st" not in done.stderr and "Stage" not in done.stderr, done.stderr
