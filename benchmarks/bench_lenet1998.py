@@ -1,7 +1,7 @@
 """The 1998 network: C3's two implementations, three optimisers, comparison runs.
 
 Usage:
-    python benchmarks/bench_lenet1998.py [--part c3|optimisers|runs|all]
+    python benchmarks/bench_lenet1998.py [--part c3|optimisers|runs|all ...]
                                          [--threads 2] [--json PATH | --store]
 
 Three parts, each printing a table:
@@ -175,7 +175,11 @@ def bench_runs(mnist: data.LeNetData) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--part", choices=("c3", "optimisers", "runs", "all"), default="all"
+        "--part",
+        nargs="+",
+        choices=("c3", "optimisers", "runs", "all"),
+        default=["all"],
+        help="one or more parts (default: all)",
     )
     parser.add_argument("--threads", type=int, default=2)
     out = parser.add_mutually_exclusive_group()
@@ -186,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the result in lenet_common/results/ (machine, date)",
     )
     args = parser.parse_args(argv)
+    parts = {"c3", "optimisers", "runs"} if "all" in args.part else set(args.part)
     torch.set_num_threads(args.threads)
     report: dict = {
         "benchmark": "lenet1998",
@@ -199,13 +204,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{report['machine']}; torch {torch.__version__}, {args.threads} threads; "
         f"load average {report['load_before']}"
     )
-    if args.part in ("c3", "all"):
+    if "c3" in parts:
         report["c3"] = bench_c3()
-    if args.part in ("optimisers", "runs", "all"):
+    if parts & {"optimisers", "runs"}:
         mnist = data.load_lenet_data(normalization="paper", allow_sample=False)
-        if args.part in ("optimisers", "all"):
+        if "optimisers" in parts:
             report["optimisers"] = bench_optimisers(mnist)
-        if args.part in ("runs", "all"):
+        if "runs" in parts:
             report["runs"] = bench_runs(mnist)
     report["load_after"] = load_average()
     path = (
