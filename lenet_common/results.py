@@ -135,7 +135,10 @@ def latest(
         if where is None or where(result):
             result["file"] = path.name
             return result
+    # the package's own folder by its name in the repository: a chapter prints this
+    # message, and the book must not show the path of the machine that built it
+    place = folder or "lenet_common/results/"
     raise FileNotFoundError(
         f"no stored result of {benchmark!r}{' that fits' if where else ''} in "
-        f"{folder or RESULTS_DIR}: run benchmarks/bench_{benchmark}.py with --store"
+        f"{place}: run benchmarks/bench_{benchmark}.py with --store"
     )

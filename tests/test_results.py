@@ -60,6 +60,15 @@ def test_latest_picks_the_newest_that_fits(tmp_path):
         results.latest("other", tmp_path)
 
 
+def test_no_stored_result_names_the_package_folder_not_this_machines_path():
+    """A chapter prints this message: the book must not show where it was built."""
+    with pytest.raises(FileNotFoundError) as missing:
+        results.latest("no-such-benchmark", where=lambda r: True)
+    message = str(missing.value)
+    assert "in lenet_common/results/: run benchmarks/bench_no-such-benchmark.py" in message
+    assert str(results.RESULTS_DIR) not in message
+
+
 def test_write_leaves_no_partial_file_behind(tmp_path):
     path = tmp_path / "r.json"
     results.write(path, {"a": 1})
