@@ -86,10 +86,13 @@ class SeedSpread:
         """The range in words, with the seeds and (unless told not to) where it
         was measured."""
         seeds = ", ".join(str(s) for s in self.accuracies)
-        text = (
-            f"over seeds {seeds}: {self.low:.2%} to {self.high:.2%} "
-            f"(median {self.median:.2%})"
-        )
+        if len(self.accuracies) == 1:
+            text = f"seed {seeds} only: {self.low:.2%} (one run, no spread yet)"
+        else:
+            text = (
+                f"over seeds {seeds}: {self.low:.2%} to {self.high:.2%} "
+                f"(median {self.median:.2%})"
+            )
         return f"{text}, measured on {self.source}" if with_source else text
 
 

@@ -74,3 +74,10 @@ def test_floor_is_rounded_down_to_a_twentieth_of_a_point():
     spread = SeedSpread("x", {0: 0.99, 1: 0.995}, 1_000_000, "here")
     assert spread.floor == pytest.approx(0.985)
 
+
+
+def test_a_single_run_says_it_measured_no_spread():
+    one = SeedSpread("x", {0: 0.9914}, 10_000, "here")
+    text = "seed 0 only: 99.14% (one run, no spread yet), measured on here"
+    assert one.describe() == text
+    assert one.floor == pytest.approx(0.9895)  # 0.9914 less two standard errors
