@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from lenet_common import results
 from lenet_common.seed_spread import SeedSpread, gap_limit, seed_spread
 
 RESULT = {
@@ -81,3 +82,12 @@ def test_a_single_run_says_it_measured_no_spread():
     text = "seed 0 only: 99.14% (one run, no spread yet), measured on here"
     assert one.describe() == text
     assert one.floor == pytest.approx(0.9895)  # 0.9914 less two standard errors
+
+
+def test_the_stored_spread_covers_every_chapter_in_full_mode():
+    result = results.latest("accuracy_spread")
+    assert result["data"]["source"] == "full" and result["data"]["test"] == 10_000
+    for name in ("numpy", "torch", "keras"):  # chapters 03, 05, 04, and 06
+        spread = seed_spread(name, result)
+        assert spread.accuracies, name
+        assert 0.95 < spread.floor < spread.low <= spread.high <= 1, name
