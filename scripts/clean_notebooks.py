@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,18 @@ def clean(path: Path) -> bool:
         if cell.get("outputs") or cell.get("execution_count") is not None:
             cell["outputs"] = []
             cell["execution_count"] = None
+            changed = True
+    # nbformat 4.5 gives every cell an id; older notebooks lack them, and every
+    # reader (nbval, the build) then warns and invents new ones on each run
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
+        nb["nbformat"], nb["nbformat_minor"] = 4, 5
+        changed = True
+    taken = {cell["id"] for cell in nb.get("cells", []) if "id" in cell}
+    for cell in nb.get("cells", []):
+        if "id" not in cell:
+            cell["id"] = next(i for i in iter(lambda: uuid.uuid4().hex[:8], None)
+                              if i not in taken)
+            taken.add(cell["id"])
             changed = True
     meta = nb.get("metadata", {})
     for key in ("widgets", "execution"):
