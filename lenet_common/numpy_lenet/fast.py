@@ -191,7 +191,9 @@ def conv_backward(
     d = da.reshape(F, -1)
     cols = ws.arrays[f"{name}.cols"]
     db = d.sum(axis=1)
-    dw = (d @ cols.T).reshape(w.shape)
+    # np.dot, not @: matmul keeps Python's lock when its result is small (C1's
+    # 6x25 weights), and the other threads would wait for this product
+    dw = np.dot(d, cols.T).reshape(w.shape)
     if not need_dx:
         return None, dw, db
     dcols = ws.get(f"{name}.dcols", cols.shape, da.dtype)
