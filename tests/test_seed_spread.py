@@ -89,5 +89,5 @@ def test_the_stored_spread_covers_every_chapter_in_full_mode():
     assert result["data"]["source"] == "full" and result["data"]["test"] == 10_000
     for name in ("numpy", "torch", "keras"):  # chapters 03, 05, 04, and 06
         spread = seed_spread(name, result)
-        assert spread.accuracies, name
+        assert len(spread.accuracies) >= 3, f"{name}: three seeds at least (issue 15)"
         assert 0.95 < spread.floor < spread.low <= spread.high <= 1, name
