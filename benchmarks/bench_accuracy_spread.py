@@ -31,9 +31,7 @@ import dataclasses
 import datetime as dt
 import importlib.metadata
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -85,20 +83,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--store keeps full-mode results only: drop --quick or use --json")
     return args
 
-
-def load() -> dict[str, Any]:
-    """The load average and ``uptime``'s line: how busy the machine was."""
-    try:
-        averages = [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        averages = None
-    try:
-        line = subprocess.run(
-            ["uptime"], capture_output=True, text=True, timeout=5
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        line = ""
-    return {"load_average": averages, "uptime": line}
 
 
 def versions(framework: str) -> dict[str, str]:
@@ -204,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": info,
-        "load": {"before": load()},
+        "load": {"before": results.load()},
         "data": {
             "source": d.source,
             "train": len(d.y_train),
@@ -235,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             }
             if path:  # after each run: a long run keeps what it has done
                 results.write(path, result)
-    result["load"]["after"] = load()
+    result["load"]["after"] = results.load()
     print(f"\n{'implementation':<15}{'mean':>8}{'min':>8}{'max':>8}{'std':>8}")
     for framework, s in result["frameworks"].items():
         cells = "".join(f"{s[k]:>8.2%}" for k in ("mean", "min", "max", "std"))

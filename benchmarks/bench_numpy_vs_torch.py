@@ -33,9 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import os
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -70,20 +68,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--rounds, --steps and --batch-size must be at least 1")
     return args
 
-
-def load() -> dict[str, Any]:
-    """The load average and ``uptime``'s line, to judge how busy the machine was."""
-    try:
-        averages = [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        averages = None
-    try:
-        line = subprocess.run(
-            ["uptime"], capture_output=True, text=True, timeout=5
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        line = ""
-    return {"load_average": averages, "uptime": line}
 
 
 class FreshWorkspace(fast.Workspace):
@@ -279,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
     }
-    before = load()
+    before = results.load()
     print(
         f"{info['cpu']}, {info['cores']} cores; NumPy {info['numpy']} "
         f"({info.get('blas')}), torch {info['torch']} "
@@ -331,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         name: step_memory_mib(fresh_steps[name], batches[0])
         for name in ("taught", "batch_last_fresh", "batch_last", "numpy")
     }
-    after = load()
+    after = results.load()
     result = {
         "benchmark": "numpy_vs_torch",
         "date": dt.datetime.now().isoformat(timespec="seconds"),

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
@@ -70,6 +71,22 @@ def machine() -> dict[str, Any]:
     except ImportError:
         pass
     return info
+
+
+def load() -> dict[str, Any]:
+    """The load average and ``uptime``'s line: how busy the machine was while
+    a benchmark ran (stored with its result, since these machines are shared)."""
+    try:
+        averages = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        averages = None
+    try:
+        line = subprocess.run(
+            ["uptime"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        line = ""
+    return {"load_average": averages, "uptime": line}
 
 
 def machine_slug(info: dict[str, Any] | None = None) -> str:
