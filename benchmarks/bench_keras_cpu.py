@@ -78,16 +78,9 @@ def one_run(onednn: str, spe: int, images: int) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def load() -> list[float] | None:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    before = load()
+    before = results.load_average()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in SETTINGS}
     for _ in range(args.rounds):
         for name, onednn, spe in SETTINGS:
@@ -108,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": results.machine(),
         "settings": vars(args) | {"batch_size": 128},
-        "load_average": {"before": before, "after": load()},
+        "load_average": {"before": before, "after": results.load_average()},
         "variants": table,
     }
     after = result["load_average"]["after"]

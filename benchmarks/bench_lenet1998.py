@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import time
@@ -39,13 +38,6 @@ import torch
 import torch.nn.functional as F
 
 from lenet_common import data, lenet1998 as L, lenet1998_train as T, results, shapes
-
-
-def load_average() -> list[float]:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return []
 
 
 class GroupedC3(torch.nn.Module):
@@ -166,7 +158,7 @@ def bench_runs(mnist: data.LeNetData) -> dict:
             "seconds": seconds,
             "val_accuracy": history["val_accuracy"],
             "recipe": repr(recipe),
-            "load_after": load_average(),
+            "load_after": results.load_average(),
         }
         print(f"  {name:<48} test error {1 - accuracy:.2%}  {seconds:6.0f} s")
     return result
@@ -198,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes"),
         "torch": torch.__version__,
         "threads": args.threads,
-        "load_before": load_average(),
+        "load_before": results.load_average(),
     }
     print(
         f"{report['machine']}; torch {torch.__version__}, {args.threads} threads; "
@@ -212,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             report["optimisers"] = bench_optimisers(mnist)
         if "runs" in parts:
             report["runs"] = bench_runs(mnist)
-    report["load_after"] = load_average()
+    report["load_after"] = results.load_average()
     path = (
         results.result_path("lenet1998", report["machine"]) if args.store else args.json
     )

@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from lenet_common import lenet5
+from lenet_common import lenet5, results
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -556,13 +556,6 @@ class _Worker:
             stream.close()
 
 
-def _load_average() -> list[float] | None:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return None
-
-
 def measure(
     quick: bool | None = None,
     implementations: Sequence[str] = IMPLEMENTATIONS,
@@ -592,7 +585,7 @@ def measure(
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
         },
-        "load_average_before": _load_average(),
+        "load_average_before": results.load_average(),
         "batch_size": recipe.batch_size,
         "settings": asdict(settings),
         "implementations": {},
@@ -639,7 +632,7 @@ def measure(
         row["inference_images_per_second"] = n_test / statistics.median(infer[name])
         result["implementations"][name] = {key: row[key] for key in FIELDS}
     result["test_images"] = n_test
-    result["load_average_after"] = _load_average()
+    result["load_average_after"] = results.load_average()
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 

@@ -73,13 +73,18 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the system has none)."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def load() -> dict[str, Any]:
     """The load average and ``uptime``'s line: how busy the machine was while
     a benchmark ran (stored with its result, since these machines are shared)."""
-    try:
-        averages = [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        averages = None
+    averages = load_average()
     try:
         line = subprocess.run(
             ["uptime"], capture_output=True, text=True, timeout=5
