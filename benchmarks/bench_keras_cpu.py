@@ -1,4 +1,4 @@
-"""Keras' training throughput on the CPU: oneDNN's kernels on or off, batches per call.
+"""Keras' CPU training throughput: oneDNN on or off, XLA on or off, batches per call.
 
 Usage (a few minutes on two cores):
     python benchmarks/bench_keras_cpu.py [--rounds 3] [--images 12800]
@@ -26,11 +26,13 @@ import sys
 
 from lenet_common import results
 
-#: (name, TF_ENABLE_ONEDNN_OPTS, steps_per_execution)
+#: (name, TF_ENABLE_ONEDNN_OPTS, jit_compile, steps_per_execution)
 SETTINGS = (
-    ("onednn_off", "0", 1),
-    ("onednn_on", "1", 1),
-    ("onednn_on_spe10", "1", 10),
+    ("onednn_off", "0", False, 1),
+    ("onednn_on", "1", False, 1),
+    ("onednn_on_spe10", "1", False, 10),
+    ("xla", "1", True, 1),
+    ("xla_spe10", "1", True, 10),
 )
 
 CHILD = """
@@ -38,13 +40,14 @@ import json, os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 from lenet_common import keras_lenet, lenet5
-n, spe = int(sys.argv[1]), int(sys.argv[2])
+n, spe, jit = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
 rng = np.random.default_rng(0)
 x = rng.standard_normal((n, 32, 32, 1)).astype(np.float32)
 y = rng.integers(0, 10, n)
 recipe = lenet5.book_recipe(quick=False)
 model = keras_lenet.build_lenet5(recipe)
-keras_lenet.compile_lenet5(model, recipe, 2 * n // 128, steps_per_execution=spe)
+keras_lenet.compile_lenet5(model, recipe, 2 * n // 128, jit_compile=jit,
+                           steps_per_execution=spe)
 def epoch(seed):
     order = [lenet5.batch_order(n, 0, seed)]
     return keras_lenet.make_dataset(x, y, batch_size=128, orders=order)
@@ -69,9 +72,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def one_run(onednn: str, spe: int, images: int) -> dict[str, float]:
+def one_run(onednn: str, jit: bool, spe: int, images: int) -> dict[str, float]:
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(images), str(spe)],
+    args = [str(images), str(spe), "1" if jit else "0"]
+    done = subprocess.run([sys.executable, "-c", CHILD, *args],
                           capture_output=True, text=True, env=env, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"the Keras run failed:\n{done.stderr[-2000:]}")
@@ -83,14 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     before = results.load_average()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in SETTINGS}
     for _ in range(args.rounds):
-        for name, onednn, spe in SETTINGS:
-            runs[name].append(one_run(onednn, spe, args.images))
+        for name, onednn, jit, spe in SETTINGS:
+            runs[name].append(one_run(onednn, jit, spe, args.images))
     table = {}
-    for name, onednn, spe in SETTINGS:
+    for name, onednn, jit, spe in SETTINGS:
         wall = statistics.median(r["wall"] for r in runs[name])
         cpu = statistics.median(r["cpu"] for r in runs[name])
         table[name] = {
             "TF_ENABLE_ONEDNN_OPTS": onednn,
+            "jit_compile": jit,
             "steps_per_execution": spe,
             "images_per_second": args.images / wall,
             "images_per_cpu_second": args.images / cpu,

@@ -8,9 +8,16 @@ TensorFlow prints start-up log lines as soon as it is imported.
 ``TF_CPP_MIN_LOG_LEVEL=3``, set here before the import (``setdefault``, so a
 reader's own choice wins), silences its C++ log. One notice, that the oneDNN
 library's CPU kernels are on, is written before that setting applies, so
-TensorFlow is imported with the process's error stream muted. oneDNN stays
-on: ``TF_ENABLE_ONEDNN_OPTS=0`` would silence the notice too, but by turning
-those kernels off, and training on the CPU would be much slower.
+TensorFlow is imported with the process's error stream muted.
+
+oneDNN's kernels are turned on here too (``TF_ENABLE_ONEDNN_OPTS=1``, again
+unless the reader chose). On Linux, TensorFlow turns them on by itself only
+for processors with AVX-512 VNNI, AVX-512 BF16, AVX-VNNI or AMX
+(``DefaultOneDnnPolicy`` in its ``tensorflow/core/util/port.cc``); on the
+book's AVX2 AMD EPYC they were off, and turning them on trained LeNet-5
+about 1.9 times as fast (``benchmarks/bench_keras_cpu.py``). On a machine
+with an NVIDIA GPU, where the training runs on the GPU, TensorFlow's own
+choice is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import sys
 from typing import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ INFO/WARNING/ERROR lines
+if not os.path.exists("/dev/nvidiactl"):  # no NVIDIA GPU: the CPU trains
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # fast CPU kernels
 
 
 @contextlib.contextmanager
@@ -86,6 +95,7 @@ for _gpu in tf.config.list_physical_devices("GPU"):
 
 __all__ = [
     "INPUT_SHAPE",
+    "onednn_enabled",
     "gpu_visible",
     "build_lenet5",
     "compile_lenet5",
@@ -105,6 +115,15 @@ INPUT_SHAPE = (*lenet5.INPUT_SHAPE[1:], lenet5.INPUT_SHAPE[0])
 
 _ACTIVATIONS = ("tanh", "relu")
 _POOLINGS = {"average": layers.AveragePooling2D, "max": layers.MaxPooling2D}
+
+
+def onednn_enabled() -> bool | None:
+    """Whether TensorFlow runs oneDNN's CPU kernels in this process (None: it cannot say)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:  # TensorFlow moved it: a private module
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def gpu_visible() -> bool:
@@ -167,9 +186,11 @@ def compile_lenet5(
     recipe's schedule over ``total_steps`` steps. ``jit_compile`` (XLA) and
     ``steps_per_execution`` default to what helps on the device: on a GPU,
     XLA fuses the small layers' steps into few kernels and 50 batches per
-    call keep Python out of the way. On the CPU, XLA made training slower
-    when measured for this book, and several batches per call gained little,
-    so both stay off there (Keras' own "auto" agrees on XLA).
+    call keep Python out of the way. On the CPU (with oneDNN's kernels on),
+    XLA made training slower when measured for this book, so it stays off
+    there (Keras' own "auto" agrees); ten batches per call gained about a
+    tenth, too little to give up the divergence guard's exact step (see
+    :class:`DivergenceGuard`). ``benchmarks/bench_keras_cpu.py`` measures both.
     """
     rate: Any = recipe.learning_rate
     if recipe.schedule == "cosine":

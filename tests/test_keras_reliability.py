@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 kl = pytest.importorskip("lenet_common.keras_lenet")
 import keras  # noqa: E402

@@ -91,7 +91,6 @@ def test_pytorch_optimizer_runs_the_described_schedule(monkeypatch, tiny_data):
 
 def test_keras_optimizer_runs_the_described_schedule(monkeypatch, tiny_data):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     kl = pytest.importorskip("lenet_common.keras_lenet")
     used = []
 

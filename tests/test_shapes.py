@@ -16,7 +16,6 @@ from lenet_common import shapes
 from lenet_common.shapes import Conv, Dense, Pool, RBFOutput, ShapeError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 # Derandomized: the same examples on every run, so CI results are reproducible.
 FEW = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
