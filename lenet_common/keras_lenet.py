@@ -172,6 +172,11 @@ def build_lenet5(
     )
 
 
+def _largest_divisor(n: int, most: int) -> int:
+    """The largest divisor of ``n`` that is at most ``most`` (430, 50 -> 43)."""
+    return max(d for d in range(1, min(n, most) + 1) if n % d == 0)
+
+
 def compile_lenet5(
     model: keras.Model,
     recipe: lenet5.Recipe,
@@ -179,6 +184,7 @@ def compile_lenet5(
     *,
     jit_compile: bool | None = None,
     steps_per_execution: int | None = None,
+    steps_per_epoch: int | None = None,
 ) -> keras.Model:
     """Set up training: SGD with momentum, the recipe's rate per step, loss and metric.
 
@@ -191,6 +197,12 @@ def compile_lenet5(
     there (Keras' own "auto" agrees); ten batches per call gained about a
     tenth, too little to give up the divergence guard's exact step (see
     :class:`DivergenceGuard`). ``benchmarks/bench_keras_cpu.py`` measures both.
+
+    Given ``steps_per_epoch``, the batches per call divide it (on a GPU: 43
+    for full MNIST's 430, not 50). Keras ends a call only when it has run
+    all its batches, so a call that crossed an epoch's end would take the
+    next epoch's batches, shifting every later epoch's end, until the data
+    ran out early in the last one.
     """
     rate: Any = recipe.learning_rate
     if recipe.schedule == "cosine":
@@ -198,8 +210,16 @@ def compile_lenet5(
     on_gpu = gpu_visible()
     if jit_compile is None:
         jit_compile = on_gpu  # XLA: fused kernels, few launches
-    if steps_per_execution is None:
-        steps_per_execution = 50 if on_gpu else 1  # batches per trip back to Python
+    if steps_per_execution is None:  # batches per trip back to Python
+        most = 50 if on_gpu else 1
+        steps_per_execution = _largest_divisor(steps_per_epoch or most, most)
+    if steps_per_epoch and steps_per_epoch % steps_per_execution:
+        raise ValueError(
+            f"steps_per_execution={steps_per_execution} does not divide the "
+            f"{steps_per_epoch} batches of an epoch: a call would run on into the next "
+            f"epoch's batches. Use a divisor of {steps_per_epoch}, such as "
+            f"{_largest_divisor(steps_per_epoch, steps_per_execution)}."
+        )
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -361,7 +381,9 @@ def fit_lenet5(
     recipe = lenet5.book_recipe() if recipe is None else recipe
     _check_images(x_train, y_train, "training")
     _check_images(x_val, y_val, "validation")
-    compile_lenet5(model, recipe, recipe.total_steps(len(x_train)), **compile_options)
+    steps = recipe.steps_per_epoch(len(x_train))
+    compile_lenet5(model, recipe, recipe.total_steps(len(x_train)),
+                   steps_per_epoch=steps, **compile_options)
     orders = [lenet5.batch_order(len(x_train), epoch, recipe.seed)
               for epoch in range(recipe.epochs)]
     train_ds = make_dataset(x_train, y_train, batch_size=recipe.batch_size,
@@ -370,7 +392,7 @@ def fit_lenet5(
     log = EpochLog(recipe.epochs, verbose=verbose)
     keras_history = model.fit(
         train_ds, validation_data=val_ds, epochs=recipe.epochs,
-        steps_per_epoch=recipe.steps_per_epoch(len(x_train)),  # one epoch's batches
+        steps_per_epoch=steps,  # one epoch's batches
         shuffle=False,  # the batches already come in the recipe's order
         callbacks=[log, DivergenceGuard()], verbose=0,
     )

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -88,16 +89,34 @@ def test_gpu_settings_are_chosen_for_a_gpu(monkeypatch):
     assert on_cpu.jit_compile is False and on_cpu.steps_per_execution == 1
 
 
+def test_batches_per_call_divide_an_epoch(monkeypatch):
+    """A call that crossed an epoch's end would train on the next epoch's batches."""
+    recipe = lenet5.book_recipe(quick=True)
+    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: True)
+    full_mnist = keras_lenet.compile_lenet5(
+        keras_lenet.build_lenet5(), recipe, total_steps=4300, steps_per_epoch=430)
+    assert full_mnist.steps_per_execution == 43  # 430 = 10 x 43; 50 does not divide it
+    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: False)
+    with pytest.raises(ValueError, match=r"does not divide the 10 batches.*such as 2"):
+        keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=30,
+                                   steps_per_execution=4, steps_per_epoch=10)
+
+
 def test_gpu_settings_train_correctly_here_too(sample_data):
     """XLA and several steps per call also run on the CPU, so their code path is tested here."""
     runtime.seed_everything(0)
     model = keras_lenet.build_lenet5()
-    recipe = lenet5.Recipe(epochs=1, batch_size=64, learning_rate=0.05)
-    run = keras_lenet.fit_lenet5(
-        model, sample_data.x_train[:640], sample_data.y_train[:640],
-        sample_data.x_val, sample_data.y_val, recipe, verbose=False,
-        jit_compile=True, steps_per_execution=4,
-    )
+    recipe = lenet5.Recipe(epochs=2, batch_size=64, learning_rate=0.05)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = keras_lenet.fit_lenet5(
+            model, sample_data.x_train[:640], sample_data.y_train[:640],
+            sample_data.x_val, sample_data.y_val, recipe, verbose=False,
+            jit_compile=True, steps_per_execution=5,  # 2 calls per epoch of 10 batches
+        )
+    # each epoch ends where its batches end: no call ran on into the next epoch's
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
+    assert int(model.optimizer.iterations) == 20 and run.epochs_run == 2
     assert run.history["loss"][0] < np.log(10)  # below the loss of a uniform guess
     assert np.all(np.isfinite(model.predict(sample_data.x_val[:10], verbose=0)))
 
