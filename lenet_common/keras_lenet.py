@@ -191,8 +191,8 @@ def compile_lenet5(
     ``CosineDecay`` computes, inside the compiled step, the same rates as the
     recipe's schedule over ``total_steps`` steps. ``jit_compile`` (XLA) and
     ``steps_per_execution`` default to what helps on the device: on a GPU,
-    XLA fuses the small layers' steps into few kernels and 50 batches per
-    call keep Python out of the way. On the CPU (with oneDNN's kernels on),
+    XLA fuses the small layers' steps into few kernels and up to 50 batches
+    per call keep Python out of the way. On the CPU (with oneDNN's kernels on),
     XLA made training slower when measured for this book, so it stays off
     there (Keras' own "auto" agrees); ten batches per call gained about a
     tenth, too little to give up the divergence guard's exact step (see
@@ -211,8 +211,9 @@ def compile_lenet5(
     if jit_compile is None:
         jit_compile = on_gpu  # XLA: fused kernels, few launches
     if steps_per_execution is None:  # batches per trip back to Python
-        most = 50 if on_gpu else 1
-        steps_per_execution = _largest_divisor(steps_per_epoch or most, most)
+        steps_per_execution = 1
+        if on_gpu:  # up to 50, and whole calls per epoch
+            steps_per_execution = _largest_divisor(steps_per_epoch or 50, 50)
     if steps_per_epoch and steps_per_epoch % steps_per_execution:
         raise ValueError(
             f"steps_per_execution={steps_per_execution} does not divide the "
