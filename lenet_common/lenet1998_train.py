@@ -15,6 +15,7 @@ Importing this module imports torch.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -39,6 +40,7 @@ __all__ = [
     "evaluate",
     "predict",
     "train",
+    "train_together",
 ]
 
 #: The paper's step-size table as (end of the phase as a fraction of all
@@ -235,12 +237,16 @@ def train(
     device: Any = None,
     seed: int = 0,
     show_progress: bool = True,
+    before_pass: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` by ``recipe``; return a Keras-style history, one value per pass.
 
     Keys: ``loss``, ``accuracy`` (training, on distorted images when the
     recipe distorts), ``val_loss``, ``val_accuracy`` (undistorted
     validation images) and ``seconds`` per pass, validation included.
+    ``before_pass(epoch)`` and ``on_batch(step)``, when given, are called
+    before each pass and after each batch (:func:`train_together` uses them).
     """
     device = next(model.parameters()).device if device is None else torch.device(device)
     model.to(device)
@@ -267,17 +273,18 @@ def train(
     )
     try:
         for epoch in range(recipe.epochs):
+            if before_pass is not None:
+                before_pass(epoch)
             bar.set_description(f"pass {epoch + 1}/{recipe.epochs}")
             start = time.perf_counter()
+
+            def batch_done(step: int) -> None:
+                bar.update(1)
+                if on_batch is not None:
+                    on_batch(step)
+
             loss, acc = train_one_pass(
-                model,
-                optimizer,
-                x,
-                y,
-                recipe,
-                epoch * steps,
-                rng,
-                on_batch=lambda _step: bar.update(1),
+                model, optimizer, x, y, recipe, epoch * steps, rng, on_batch=batch_done
             )
             val_loss, val_acc = evaluate(model, x_val, y_val, recipe.loss, recipe.j)
             seconds = time.perf_counter() - start
@@ -287,3 +294,106 @@ def train(
     finally:
         bar.close()
     return history
+
+
+class _Stopped(Exception):
+    """Raised inside a run's thread when another run failed or the user interrupted."""
+
+
+def train_together(
+    runs: dict[str, tuple[nn.Module, Recipe]],
+    x_train: Any,
+    y_train: Any,
+    x_val: Any,
+    y_val: Any,
+    *,
+    device: Any = None,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> dict[str, dict[str, list[float]]]:
+    """Train several ``(model, recipe)`` runs; return each run's :func:`train` history.
+
+    On a CPU the runs train at the same time, each in its own thread with an
+    equal share of torch's threads. A network this small keeps a second
+    core only half busy within one run, between its many short operations;
+    two runs side by side fill the gaps. When a run ends, the others wait
+    for it at the start of that pass and then share its threads: every
+    rerun splits the work at the same passes, so it computes the same
+    numbers. On a GPU the runs go one after the other.
+    """
+    if device is None:
+        first_model = next(iter(runs.values()))[0]
+        device = next(first_model.parameters()).device
+    device = torch.device(device)
+    if device.type != "cpu" or len(runs) < 2:
+        return {
+            name: train(model, x_train, y_train, x_val, y_val, recipe,
+                        device=device, seed=seed, show_progress=show_progress)
+            for name, (model, recipe) in runs.items()
+        }
+    threads = torch.get_num_threads()
+    steps = {name: -(-len(x_train) // r.batch_size) for name, (_, r) in runs.items()}
+    done = {name: threading.Event() for name in runs}
+    batches = dict.fromkeys(runs, 0)
+    histories: dict[str, dict[str, list[float]]] = {}
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def share(epoch: int) -> int:
+        """Torch threads per run for the runs still training at this pass."""
+        active = sum(r.epochs > epoch for _, r in runs.values())
+        return max(1, threads // active)
+
+    def work(name: str) -> None:
+        model, recipe = runs[name]
+        current = share(0)
+        torch.set_num_threads(current)
+
+        def before_pass(epoch: int) -> None:
+            nonlocal current
+            if share(epoch) != current:
+                for other, (_, r) in runs.items():
+                    if r.epochs <= epoch:
+                        done[other].wait()
+                current = share(epoch)
+                torch.set_num_threads(current)
+
+        def on_batch(_step: int) -> None:
+            batches[name] += 1
+            if stop.is_set():
+                raise _Stopped
+
+        try:
+            histories[name] = train(model, x_train, y_train, x_val, y_val, recipe,
+                                    device=device, seed=seed, show_progress=False,
+                                    before_pass=before_pass, on_batch=on_batch)
+        except _Stopped:
+            pass
+        except BaseException as error:  # handed to the caller's thread below
+            errors.append(error)
+            stop.set()
+        finally:
+            done[name].set()
+
+    workers = [threading.Thread(target=work, args=(name,), daemon=True) for name in runs]
+    bar = runtime.progress(
+        total=sum(r.epochs * steps[n] for n, (_, r) in runs.items()),
+        unit="batch", desc=" + ".join(runs), disable=not show_progress,
+    )
+    try:
+        for worker in workers:
+            worker.start()
+        while any(worker.is_alive() for worker in workers):
+            next(w for w in workers if w.is_alive()).join(timeout=0.5)
+            bar.update(sum(batches.values()) - bar.n)
+    except BaseException:
+        stop.set()
+        for worker in workers:
+            worker.join()
+        raise
+    finally:
+        bar.close()
+        torch.set_num_threads(threads)
+    if errors:
+        raise errors[0]
+    return {name: histories[name] for name in runs}

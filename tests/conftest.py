@@ -1,4 +1,4 @@
-"""Shared test set-up: a headless matplotlib, and where full MNIST lies."""
+"""Shared test set-up: a headless matplotlib, where full MNIST lies, and the lanes' marks."""
 
 from __future__ import annotations
 
@@ -30,3 +30,17 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the chapters under nbval ``kernels``, as the tests that start kernels are.
+
+    ``make test`` runs the tests that start Jupyter kernels in one lane only:
+    kernels launched by two processes at once can pick the same free TCP
+    ports (jupyter_client's known race), and a kernel that loses the race
+    leaves its notebook waiting for ever.
+    """
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.kernels)

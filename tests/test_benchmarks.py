@@ -99,6 +99,7 @@ def test_gpu_bench_measures_what_the_cpu_can_and_says_what_it_skipped(tmp_path):
     assert result["machine"]["device"] == "cpu"
 
 
+@pytest.mark.kernels  # bench_build runs a chapter in a kernel
 def test_build_bench_times_each_cell(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nb = nbformat.v4.new_notebook()

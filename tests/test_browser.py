@@ -33,6 +33,8 @@ import pytest
 
 from tests import browser_site as site
 
+pytestmark = pytest.mark.pages  # opens the built pages
+
 WIDTHS = (1280, 390)
 NARROWEST = 360  # the narrowest common phone: the page must not be wider than it either
 MAX_CHAPTER_BYTES = 2_000_000  # as transferred (gzip, as GitHub Pages serves it), first visit

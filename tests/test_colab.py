@@ -27,6 +27,8 @@ from tests.conftest import ROOT
 sys.path.insert(0, str(ROOT / "scripts"))
 import colab_cell  # noqa: E402
 
+pytestmark = pytest.mark.kernels  # runs a chapter in a kernel
+
 URL, REF = colab_cell.repository()
 CHAPTER = ROOT / "book" / "01_data.ipynb"  # quick, and it reads the sample the package ships
 FAKE_COLAB = 'import sys, types\nsys.modules["google.colab"] = types.ModuleType("google.colab")'

@@ -21,6 +21,8 @@ import pytest
 from lenet_common.exercises import cells
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.kernels  # the grader runs notebooks in kernels
+
 spec = importlib.util.spec_from_file_location("grade", ROOT / "scripts" / "grade.py")
 grade = importlib.util.module_from_spec(spec)
 sys.modules["grade"] = grade  # dataclasses look their module up

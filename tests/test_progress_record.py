@@ -8,9 +8,12 @@ finished bar, not the empty bar of the moment it was first displayed.
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from lenet_common import runtime
+
+pytestmark = pytest.mark.kernels  # runs a notebook in a kernel
 
 CODE = """\
 from lenet_common import runtime

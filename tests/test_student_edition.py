@@ -20,6 +20,8 @@ import yaml
 from lenet_common.exercises import cells
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.pages  # reads the built student pages
+
 
 def _script(name):
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
