@@ -27,30 +27,35 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 # edition's build executes student/, and the strict build of the chapters' pages
 # (-W -n) does not execute them again (scripts/quick_config.py turns execution off).
 # It runs in two lanes, because one lane alone leaves a core idle much of the time.
-# Only one lane at a time starts Jupyter kernels: kernels launched by two processes
-# at once can pick the same free TCP ports (a known jupyter_client race), and a
-# trial that ran two such lanes hung. So, after the strict build:
-#   1. the executed student build,            beside it the tests that start no kernel
-#                                             and read no page (-m "not kernels and not pages");
-#   2. the chapters under nbval and the tests  beside it the tests that read the built
-#      that start kernels (-m kernels),        pages (-m pages).
-# The side lane writes to $(LANE_LOG), printed when it ends.
-LANE_LOG := _build/test-side-lane.log
-PYTEST   := LENET_QUICK=1 $(PY) -m pytest
+# Only one lane starts Jupyter kernels: kernels launched by two processes at once can
+# pick the same free TCP ports (a known jupyter_client race), and a trial that ran
+# two such lanes hung. After the strict build:
+#   main lane: the executed student build, then the chapters under nbval and the
+#              tests that start kernels (-m kernels);
+#   side lane: the tests that start no kernel and read no page, then, once the student
+#              build is done, the tests that read the built pages (-m pages).
+# The side lane writes to $(LANE_LOG), printed when both lanes are done; Ctrl-C stops both.
+LANE_LOG  := _build/test-side-lane.log
+LANE_FLAG := _build/test-student-built
+PYTEST    := LENET_QUICK=1 $(PY) -m pytest
 test: $(STAMP)  ## what CI runs
-	@status=0; mkdir -p _build; \
+	@status=0; mkdir -p _build; rm -f $(LANE_FLAG); \
 	$(PY) scripts/quick_config.py _config.yml _build/quick/_config.yml && \
 	LENET_QUICK=1 $(JB) build . --config _build/quick/_config.yml --path-output _build/quick -W -n --keep-going || status=1; \
-	echo "make test: the tests that start no kernel run beside the student build; their output follows it"; \
-	$(PYTEST) -p no:cacheprovider tests -m "not kernels and not pages" > $(LANE_LOG) 2>&1 & side=$$!; \
+	echo "make test: the side lane's tests run beside this lane; their output follows at the end"; \
+	( side=0; \
+	  $(PYTEST) -p no:cacheprovider tests -m "not kernels and not pages" || side=1; \
+	  while [ ! -f $(LANE_FLAG) ] && kill -0 $$$$ 2>/dev/null; do sleep 1; done; \
+	  $(PYTEST) -p no:cacheprovider tests -m pages || side=1; \
+	  exit $$side ) > $(LANE_LOG) 2>&1 & side=$$!; \
+	trap 'pkill -P $$side; kill $$side 2>/dev/null; exit 130' INT TERM; \
 	$(PY) scripts/student_config.py _config.yml _build/student-quick/_config.yml && \
 	LENET_QUICK=1 $(JB) build . --config _build/student-quick/_config.yml --toc student/_toc.yml --path-output _build/student-quick -W -n --keep-going && \
 	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions --toc student/_toc.yml || status=1; \
-	wait $$side || status=1; cat $(LANE_LOG); \
-	echo "make test: the tests that read the built pages run beside nbval; their output follows it"; \
-	$(PYTEST) -p no:cacheprovider tests -m pages > $(LANE_LOG) 2>&1 & side=$$!; \
+	touch $(LANE_FLAG); \
 	$(PYTEST) tests book -m kernels --nbval-lax --nbval-cell-timeout=900 || status=1; \
-	wait $$side || status=1; cat $(LANE_LOG); \
+	wait $$side || status=1; \
+	echo "make test: the side lane's output"; cat $(LANE_LOG); \
 	exit $$status
 
 book-quick: $(STAMP)  ## a quick-mode book, for checking layout; never publish it
