@@ -17,7 +17,9 @@ batches, each at its default thread settings unless its name says otherwise:
 - ``batch_last``: the same step reusing its buffers (one thread);
 - ``numpy``: the training loop's step, split across the cores (the book's
   NumPy LeNet-5 as it trains);
-- ``pytorch``: the PyTorch LeNet-5 with torch's default threads.
+- ``pytorch``: the PyTorch LeNet-5 with torch's default threads;
+- ``pytorch_channels_last``: the same with its maps stored channels-last,
+  the order oneDNN's CPU convolutions read fastest (not torch's default).
 
 The variants run in alternating rounds, so that a neighbour's load on a
 shared machine hits them alike, and the NumPy/PyTorch ratio is taken round
@@ -125,13 +127,15 @@ BLAS_THREADS = {
 }
 
 
-def torch_variant(batches):
+def torch_variant(batches, channels_last: bool = False):
     import torch
 
     from lenet_common.torch_lenet import LeNet5 as TorchLeNet5
     from lenet_common.torch_lenet import set_params
 
     model = set_params(TorchLeNet5(), lenet5.initial_params(RECIPE.seed)).train()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=RECIPE.learning_rate, momentum=RECIPE.momentum,
         weight_decay=RECIPE.weight_decay,
@@ -273,18 +277,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"before: {before['uptime'] or before['load_average']}")
 
     steps = numpy_variants(batches, threads)
-    torch_step, torch_batches = torch_variant(batches)
+    torch_steps = {
+        "pytorch": torch_variant(batches),
+        "pytorch_channels_last": torch_variant(batches, channels_last=True),
+    }
     for name, step in steps.items():  # warm-up, not timed
         time_round(step, batches[:2], BLAS_THREADS[name])
-    time_round(torch_step, torch_batches[:2])
+    for torch_step, torch_batches in torch_steps.values():
+        time_round(torch_step, torch_batches[:2])
 
     rounds: dict[str, list[tuple[float, float, int]]] = {
-        n: [] for n in [*steps, "pytorch"]
+        n: [] for n in [*steps, *torch_steps]
     }
     for _ in range(args.rounds):  # one round of each variant, in turn
         for name, step in steps.items():
             rounds[name].append(time_round(step, batches, BLAS_THREADS[name]))
-        rounds["pytorch"].append(time_round(torch_step, torch_batches))
+        for name, (torch_step, torch_batches) in torch_steps.items():
+            rounds[name].append(time_round(torch_step, torch_batches))
     images = args.steps * args.batch_size
     variants = {}
     for name, measured in rounds.items():
@@ -309,6 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         "of_medians": variants["numpy"]["images_per_second"]["median"]
         / variants["pytorch"]["images_per_second"]["median"],
     }
+    per_round_cl = [
+        t[0] / n[0] for n, t in zip(rounds["numpy"], rounds["pytorch_channels_last"])
+    ]
+    ratio_cl = {
+        "median_of_rounds": statistics.median(per_round_cl),
+        "rounds": per_round_cl,
+    }
     layers = layer_times(batches, args.rounds)
     fresh_steps = numpy_variants(batches, threads)  # new models: nothing allocated yet
     memory = {
@@ -332,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": {"before": before, "after": after},
         "variants": variants,
         "ratio_numpy_to_pytorch": ratio,
+        "ratio_numpy_to_pytorch_channels_last": ratio_cl,
         "layer_ms_per_step": layers,
         "step_memory_mib": memory,
     }
@@ -351,6 +368,7 @@ LABELS = {
     "batch_last": "batch last, buffers reused, 1 thread",
     "numpy": "batch last, batch split across threads",
     "pytorch": "PyTorch, default threads",
+    "pytorch_channels_last": "PyTorch, channels-last maps, default threads",
 }
 
 
@@ -377,6 +395,9 @@ def print_table(result: dict[str, Any]) -> None:
         "(median of the rounds' ratios; "
         f"rounds {', '.join(f'{x:.2f}' for x in r['rounds'])})"
     )
+    cl = result.get("ratio_numpy_to_pytorch_channels_last")
+    if cl:
+        print(f"  NumPy / PyTorch with channels-last maps: {cl['median_of_rounds']:.2f}")
     print(
         "\nFast step, one thread, by layer (ms per step; S2/S4 include the tanh "
         "backward "

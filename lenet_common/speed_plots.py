@@ -30,20 +30,20 @@ def plot_speed_steps(result: Mapping[str, Any], *, title: str | None = None) -> 
     """Horizontal bars: training images per second of each variant (median round).
 
     ``result`` is a stored ``bench_numpy_vs_torch`` result; its variants carry
-    their labels. PyTorch's bar is orange, NumPy's blue.
+    their labels. PyTorch's bars are orange, NumPy's blue.
     """
     variants = result["variants"]
     names = list(variants)
     rates = np.array([variants[n]["images_per_second"]["median"] for n in names])
     fig, ax = column_figure(height=0.4 * len(names) + 1.1)
-    colours = ["tab:orange" if n == "pytorch" else "tab:blue" for n in names]
+    colours = ["tab:orange" if n.startswith("pytorch") else "tab:blue" for n in names]
     ax.barh(
         [variants[n]["label"] for n in names][::-1], rates[::-1], color=colours[::-1]
     )
     for y, v in enumerate(rates[::-1]):
         ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
     ax.set_xlim(0, rates.max() * 1.2)
-    ax.set_xlabel("training images per second (batch 128, median round)")
+    ax.set_xlabel("training images per second\n(batch 128, median round)")
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -48,11 +48,13 @@ def test_numpy_vs_torch_writes_every_field(tmp_path):
         "batch_last",
         "numpy",
         "pytorch",
+        "pytorch_channels_last",
     }
     for v in result["variants"].values():
         assert v["label"] and v["images_per_second"]["median"] > 0
         assert v["cpu_ms_per_step"] > 0 and v["page_faults_per_step"] >= 0
     assert result["ratio_numpy_to_pytorch"]["median_of_rounds"] > 0
+    assert result["ratio_numpy_to_pytorch_channels_last"]["median_of_rounds"] > 0
     assert set(result["layer_ms_per_step"]) >= {
         "c1",
         "s2",
