@@ -251,8 +251,8 @@ def train(
     device = next(model.parameters()).device if device is None else torch.device(device)
     model.to(device)
     if device.type == "cpu":
-        # The same network, its maps stored in another order: on a CPU, oneDNN's
-        # convolutions run a pass 1.15-1.19x faster on channels-last maps (2 cores).
+        # The same network, its maps stored in another order, which oneDNN's CPU
+        # convolutions read faster (benchmarks/bench_lenet1998_speed.py measures it).
         model.to(memory_format=torch.channels_last)
     x = torch.as_tensor(np.asarray(x_train), dtype=torch.float32, device=device)
     y = torch.as_tensor(np.asarray(y_train), dtype=torch.long, device=device)

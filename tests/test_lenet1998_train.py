@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import dataclasses
 import threading
 
@@ -84,4 +85,19 @@ def test_a_failing_run_stops_the_others_and_its_error_reaches_the_caller(digits)
     with pytest.raises(RuntimeError, match="broken on purpose"):
         T.train_together(runs, *digits, show_progress=False)
     # the other run was stopped and joined, not left training in the background
+    assert threading.active_count() == before
+
+
+def test_an_interrupt_stops_every_run_and_reaches_the_caller(digits):
+    # Ctrl-C in a notebook raises KeyboardInterrupt in the main thread, which
+    # is waiting for the runs: it must stop them, not leave them training.
+    runs = _runs({"none": 200, "affine": 200})  # far longer than the interrupt's delay
+    before = threading.active_count()
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            T.train_together(runs, *digits, show_progress=False)
+    finally:
+        timer.cancel()
     assert threading.active_count() == before
