@@ -379,7 +379,10 @@ def train_together(
         finally:
             done[name].set()
 
-    workers = [threading.Thread(target=work, args=(name,), daemon=True) for name in runs]
+    workers = [
+        threading.Thread(target=work, args=(name,), name=f"train_together {name}", daemon=True)
+        for name in runs
+    ]
     bar = runtime.progress(
         total=sum(r.epochs * steps[n] for n, (_, r) in runs.items()),
         unit="batch", desc=" + ".join(runs), disable=not show_progress,
