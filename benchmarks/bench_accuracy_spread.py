@@ -39,17 +39,11 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common import data, lenet5
+from lenet_common.comparison import registry
+from lenet_common.plumbing import results
 
-from lenet_common import data, lenet5, results  # noqa: E402
-
-FRAMEWORKS = ("numpy", "torch", "keras")
-LIBRARIES = {
-    "numpy": ["numpy"],
-    "torch": ["numpy", "torch"],
-    "keras": ["numpy", "tensorflow", "tensorflow-cpu", "keras"],
-}
+FRAMEWORKS = registry.NAMES
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -87,17 +81,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def versions(framework: str) -> dict[str, str]:
     found = {}
-    for name in LIBRARIES[framework]:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    for name in registry.get(framework).libraries:
+        for distribution in (name, f"{name}-cpu"):  # tensorflow-cpu on some machines
+            try:
+                found[distribution] = importlib.metadata.version(distribution)
+            except importlib.metadata.PackageNotFoundError:
+                pass
     return found
 
 
 def train_and_test(implementation: str, recipe: lenet5.Recipe, d: Any) -> float:
     """Train ``implementation`` as its chapter does; return its test accuracy."""
-    from lenet_common import runtime, side_by_side
+    from lenet_common import runtime
+    from lenet_common.comparison import side_by_side
 
     runtime.seed_everything(recipe.seed)
     params, _, _ = side_by_side.train_run(implementation, d, recipe)

@@ -26,7 +26,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from lenet_common import results
+from lenet_common.plumbing import results
 
 ROOT = Path(__file__).resolve().parent.parent
 

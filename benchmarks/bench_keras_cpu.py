@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 
-from lenet_common import results
+from lenet_common.plumbing import results
 
 #: (name, TF_ENABLE_ONEDNN_OPTS, jit_compile, steps_per_execution)
 SETTINGS = (

@@ -37,7 +37,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lenet_common import data, lenet1998 as L, lenet1998_train as T, results, shapes
+from lenet_common import data, shapes
+from lenet_common.lenet1998 import model as L, train as T
+from lenet_common.plumbing import results
 
 
 class GroupedC3(torch.nn.Module):

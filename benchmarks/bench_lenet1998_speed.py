@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lenet_common import data, lenet1998 as L, lenet1998_train as T, results
+from lenet_common import data
+from lenet_common.lenet1998 import model as L, train as T
+from lenet_common.plumbing import results
 
 
 def _model(memory_format: torch.memory_format = torch.contiguous_format) -> L.LeNet1998:

@@ -43,7 +43,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lenet_common import lenet5, results
+from lenet_common import lenet5
+from lenet_common.plumbing import results
 from lenet_common.numpy_lenet import SGD, LeNet5, fast
 
 #: The book recipe's optimiser settings (its rate held constant while timing).

@@ -18,7 +18,7 @@ from typing import Mapping
 import numpy as np
 
 from lenet_common import runtime
-from lenet_common.checks import check_hyperparameters
+from lenet_common.plumbing.checks import check_hyperparameters
 
 __all__ = [
     "Layer",
@@ -290,6 +290,10 @@ def batch_order(n_images: int, epoch: int, seed: int = 0) -> np.ndarray:
 #: The functions ``numpy_lenet``, ``torch_lenet`` and ``keras_lenet`` all offer,
 #: with the same names and behaviour (the parameters in the book's names and layout).
 SURFACE = (
+    "build_model",
+    "device_name",
+    "train",
+    "step_function",
     "get_params",
     "set_params",
     "predict_logits",

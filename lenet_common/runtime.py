@@ -200,7 +200,7 @@ def progress(iterable: Any = None, **kwargs: Any) -> Any:
     kwargs.setdefault("leave", True)
     kwargs.setdefault("mininterval", 1.0)
     if _is_notebook_bar(tqdm):
-        from ._progress_record import RecordedNotebookBar
+        from .plumbing.progress_record import RecordedNotebookBar
 
         return RecordedNotebookBar(iterable, **kwargs)
     return tqdm(iterable, **kwargs)

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from lenet_common import atomic
+from lenet_common.plumbing import atomic
 from lenet_common.numpy_lenet import LeNet5, load_weights, save_weights
 from tests.faults import disk_full_after, folder_listing
 

@@ -16,7 +16,8 @@ import sys
 
 import pytest
 
-from lenet_common import framework_costs, lenet5
+from lenet_common import lenet5
+from lenet_common.comparison import framework_costs
 from tests.conftest import ROOT
 
 pytest.importorskip("torch")

@@ -13,7 +13,7 @@ import pytest
 
 from lenet_common import data
 from lenet_common.data import DataNotFoundError, SampleDataWarning, load_lenet_data, load_mnist, locate
-from lenet_common.idx import IDXError, encode_idx, write_idx
+from lenet_common.data.idx import IDXError, encode_idx, write_idx
 from tests.conftest import ROOT
 
 DEAD = ("http://127.0.0.1:9/",)  # nothing listens there: "no network"

@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from lenet_common import data, runtime
+from lenet_common import runtime
+from lenet_common.data import mnist as data
 from lenet_common.data import DataNotFoundError, SampleDataWarning, load_mnist, locate
-from lenet_common.download import CacheDirError
-from lenet_common.idx import IDXError
+from lenet_common.data.download import CacheDirError
+from lenet_common.data.idx import IDXError
 from tests.test_data import DEAD, isolated, tiny  # noqa: F401 (fixtures)
 from tests.test_download import server  # noqa: F401 (fixture)
 

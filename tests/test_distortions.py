@@ -1,12 +1,13 @@
-"""Tests of the distortions (lenet_common.distortions and their torch use)."""
+"""Tests of the distortions (lenet_common.lenet1998.distortions and their torch use)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lenet_common import data, distortions as D
-from lenet_common.preprocess import pad_to_32, paper_scale
+from lenet_common import data
+from lenet_common.lenet1998 import distortions as D
+from lenet_common.data.preprocess import pad_to_32, paper_scale
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_numpy_grids_and_sampling_equal_pytorchs(digits):
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
 
-    from lenet_common.lenet1998 import distort
+    from lenet_common.lenet1998.model import distort
 
     x, _ = digits
     rng = np.random.default_rng(1)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from lenet_common import atomic
-from lenet_common.download import CacheDirError, DownloadError, fetch
+from lenet_common.plumbing import atomic
+from lenet_common.data.download import CacheDirError, DownloadError, fetch
 
 CONTENT = b"\0\0\x08\x01\0\0\0\x03abc"
 SHA = hashlib.sha256(CONTENT).hexdigest()
@@ -275,7 +275,7 @@ def test_download_killed_with_sigkill_is_cleaned_up(server, tmp_path, monkeypatc
     base, _ = server
     dest = tmp_path / "cache"
     code = (
-        "from lenet_common.download import fetch; import sys; "
+        "from lenet_common.data.download import fetch; import sys; "
         f"fetch('f.gz', [sys.argv[1]], {SHA!r}, sys.argv[2], show_progress=False)"
     )
     child = subprocess.Popen(

@@ -19,8 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lenet_common import lenet5, plotting, shapes, shapes_plots, side_by_side  # noqa: E402
-from lenet_common import lenet1998_plots, rbf_codes  # noqa: E402
+from lenet_common import lenet5, plotting, shapes  # noqa: E402
+from lenet_common.shapes import plots as shapes_plots
+from lenet_common.comparison import side_by_side
+from lenet_common.lenet1998 import plots as lenet1998_plots, rbf_codes  # noqa: E402
 from lenet_common.numpy_lenet import gradient_pictures, pictures  # noqa: E402
 
 RNG = np.random.default_rng(0)

@@ -7,7 +7,7 @@ import gzip
 import numpy as np
 import pytest
 
-from lenet_common.idx import IDXError, encode_idx, parse_idx, read_idx, write_idx
+from lenet_common.data.idx import IDXError, encode_idx, parse_idx, read_idx, write_idx
 
 
 @pytest.fixture

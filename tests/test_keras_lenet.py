@@ -17,7 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras_lenet = pytest.importorskip("lenet_common.keras_lenet")
 import keras  # noqa: E402
 
-from lenet_common import lenet5, results, runtime, shapes  # noqa: E402
+from lenet_common import lenet5, runtime, shapes  # noqa: E402
+from lenet_common.plumbing import results
 from lenet_common.data import load_lenet_data  # noqa: E402
 from lenet_common.exercises import keras_lenet as checks  # noqa: E402
 

@@ -13,7 +13,7 @@ kl = pytest.importorskip("lenet_common.keras_lenet")
 import keras  # noqa: E402
 
 from lenet_common import lenet5, runtime  # noqa: E402
-from lenet_common.checks import TrainingDivergedError  # noqa: E402
+from lenet_common.plumbing.checks import TrainingDivergedError  # noqa: E402
 from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
 
 pytestmark = [

@@ -1,4 +1,4 @@
-"""Tests of the 1998 network (lenet_common.lenet1998), its codes, loss and optimiser."""
+"""Tests of the 1998 network (lenet_common.lenet1998.model), its codes, loss and optimiser."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
-from lenet_common import rbf_codes, shapes  # noqa: E402
-from lenet_common import lenet1998 as L  # noqa: E402
-from lenet_common import sdlm  # noqa: E402
+from lenet_common import shapes  # noqa: E402
+from lenet_common.lenet1998 import rbf_codes
+from lenet_common.lenet1998 import model as L  # noqa: E402
+from lenet_common.lenet1998 import sdlm  # noqa: E402
 from lenet_common.numpy_lenet.layers import conv_forward  # noqa: E402
 
 

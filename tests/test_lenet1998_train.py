@@ -13,9 +13,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lenet_common import data  # noqa: E402
-from lenet_common import lenet1998 as L  # noqa: E402
-from lenet_common import lenet1998_train as T  # noqa: E402
-from lenet_common.preprocess import pad_to_32, paper_scale  # noqa: E402
+from lenet_common.lenet1998 import model as L  # noqa: E402
+from lenet_common.lenet1998 import train as T  # noqa: E402
+from lenet_common.data.preprocess import pad_to_32, paper_scale  # noqa: E402
 
 
 @pytest.fixture(scope="module")

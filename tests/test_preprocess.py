@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lenet_common.preprocess import pad_to_32, paper_scale, resize_bilinear, standardize, stratified_split
+from lenet_common.data.preprocess import pad_to_32, paper_scale, resize_bilinear, standardize, stratified_split
 
 
 def test_pad_keeps_the_digit_and_adds_a_blank_border():

@@ -1,4 +1,4 @@
-"""Stored benchmark results (lenet_common.results) and the figures drawn from them."""
+"""Stored benchmark results (lenet_common.plumbing.results) and the figures drawn from them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lenet_common import results, speed_plots  # noqa: E402
+from lenet_common.plumbing import results  # noqa: E402
+from lenet_common.comparison import speed_plots
 
 
 def test_machine_names_its_cpu_and_cores():

@@ -1,4 +1,4 @@
-"""The cache of finished training runs (lenet_common.runs)."""
+"""The cache of finished training runs (lenet_common.comparison.runs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lenet_common import lenet5, runs
+from lenet_common import lenet5
+from lenet_common.comparison import runs
 from lenet_common.data import load_lenet_data
 
 
@@ -143,10 +144,17 @@ def test_a_run_with_wrong_weights_is_refused(cache, data):
 
 
 def test_the_key_reads_the_sources_that_train_each_implementation():
-    from pathlib import Path
+    from lenet_common.comparison import registry
 
-    root = Path(runs.__file__).parent
-    for pattern in runs.SHARED_SOURCES + sum(runs.SOURCES.values(), ()):
-        assert list(root.glob(pattern)), f"{pattern} matches no file of the package"
-    digests = {name: runs._code_digest(name) for name in runs.SOURCES}
-    assert len(set(digests.values())) == 3
+    for module in (*runs.SHARED_MODULES, *(i.module for i in registry.IMPLEMENTATIONS)):
+        assert registry.source_files(module), f"{module} has no source file"
+    digests = {name: runs._code_digest(name) for name in registry.NAMES}
+    assert len(set(digests.values())) == len(registry.NAMES)
+
+
+def test_a_module_the_registry_names_must_exist():
+    """A moved module is an error, never a key of no code that keeps stale runs."""
+    from lenet_common.comparison import registry
+
+    with pytest.raises(ModuleNotFoundError, match="registry"):
+        registry.source_files("lenet_common.no_such_module")

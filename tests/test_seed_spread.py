@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from lenet_common import results
-from lenet_common.seed_spread import SeedSpread, gap_limit, seed_spread
+from lenet_common.plumbing import results
+from lenet_common.comparison.seed_spread import SeedSpread, gap_limit, seed_spread
 
 RESULT = {
     "date": "2026-12-01T01:07:42",

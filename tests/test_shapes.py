@@ -397,7 +397,7 @@ def test_shape_error_is_a_value_error():
 def test_sliding_kernel_figure_has_one_bar_per_window():
     from matplotlib.patches import Rectangle
 
-    from lenet_common import shapes_plots
+    from lenet_common.shapes import plots as shapes_plots
 
     fig = shapes_plots.draw_sliding_kernel(7, 3, 2, 1)
     out = shapes.conv_output_size(7, 3, 2, 1)
@@ -414,7 +414,7 @@ def test_sliding_kernel_figure_has_one_bar_per_window():
 def test_kernel_2d_figure_marks_one_output_per_panel():
     from matplotlib.patches import Rectangle
 
-    from lenet_common import shapes_plots
+    from lenet_common.shapes import plots as shapes_plots
 
     fig = shapes_plots.draw_kernel_2d(5, 3, 2, 1)
     (ax,) = fig.axes
@@ -427,7 +427,7 @@ def test_kernel_2d_figure_marks_one_output_per_panel():
 
 
 def test_network_figure_is_drawn_from_the_table():
-    from lenet_common import shapes_plots
+    from lenet_common.shapes import plots as shapes_plots
 
     fig = shapes_plots.draw_network()
     labels = [t.get_text() for t in fig.axes[0].texts]
@@ -441,7 +441,7 @@ def test_network_figure_is_drawn_from_the_table():
 def test_calculator_view_shows_the_picture_or_the_reason():
     from matplotlib.figure import Figure
 
-    from lenet_common import shapes_plots
+    from lenet_common.shapes import plots as shapes_plots
 
     assert isinstance(shapes_plots.calculator_view(7, 3, 2, 1), Figure)
     assert isinstance(shapes_plots.calculator_view(9, 3, 1, 1, 2, pooling=True), Figure)
@@ -452,7 +452,7 @@ def test_calculator_view_shows_the_picture_or_the_reason():
 
 def test_calculator_widget_builds_and_follows_its_sliders():
     pytest.importorskip("ipywidgets")
-    from lenet_common import shapes_plots
+    from lenet_common.shapes import plots as shapes_plots
 
     box = shapes_plots.output_size_calculator()
     controls, _ = box.children
@@ -521,7 +521,7 @@ def test_receptive_field_window_refuses_dense_layers_and_outside_units():
 def test_receptive_field_picture_draws_the_computed_windows():
     from matplotlib.patches import Rectangle
 
-    from lenet_common import shapes_plots
+    from lenet_common.shapes import plots as shapes_plots
 
     table = shapes.lenet5_table()
     fig = shapes_plots.draw_receptive_fields(np.zeros((32, 32)), table)

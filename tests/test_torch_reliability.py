@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from lenet_common import lenet5  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
-from lenet_common.checks import TrainingDivergedError  # noqa: E402
+from lenet_common.plumbing.checks import TrainingDivergedError  # noqa: E402
 from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")

@@ -1,4 +1,4 @@
-"""How the PyTorch step runs (lenet_common.torch_steps), tested on the CPU.
+"""How the PyTorch step runs (lenet_common.torch_lenet.gpu_step), tested on the CPU.
 
 There is no GPU here: the choice of mode is tested for every device, and the
 captured step's logic (static indices, warm-up, capture once, replay, an
@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 
 from lenet_common import lenet5  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
-from lenet_common import torch_steps as ts  # noqa: E402
+from lenet_common.torch_lenet import gpu_step as ts  # noqa: E402
 
 
 class FakeGraphs:

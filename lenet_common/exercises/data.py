@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..preprocess import pad_to_32
+from ..data.preprocess import pad_to_32
 from .answers import as_real, call_student, describe, number_text, numeric_or_none
 from .verdicts import ExerciseResult, Feedback, check, report
 

@@ -166,10 +166,10 @@ def step_seconds(implementation: str, batch_size: int, steps: int = 30) -> float
     """Median seconds of one training step of ``implementation`` at ``batch_size``.
 
     The book's starting weights and the recipe's SGD (at a constant rate),
-    random images; one warm-up step first. Keras takes its steps with
-    ``train_on_batch``.
+    random images; one warm-up step first. Each implementation's
+    ``step_function`` makes the step.
     """
-    from lenet_common import side_by_side
+    from lenet_common.comparison import side_by_side
 
     recipe = lenet5.Recipe(**{**lenet5.book_recipe().as_dict(), "schedule": "constant"})
     model = side_by_side.model_from(
@@ -178,39 +178,7 @@ def step_seconds(implementation: str, batch_size: int, steps: int = 30) -> float
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch_size, *lenet5.INPUT_SHAPE)).astype(np.float32)
     y = rng.integers(0, lenet5.N_CLASSES, batch_size)
-    if implementation == "numpy":
-        from lenet_common import numpy_lenet as nl
-
-        optimizer = nl.SGD(
-            model.params,
-            lr=recipe.learning_rate,
-            momentum=recipe.momentum,
-            weight_decay=recipe.weight_decay,
-        )
-
-        def step() -> None:
-            optimizer.step(model.loss_and_grads(x, y)[1])
-    elif implementation == "torch":
-        import torch
-
-        from lenet_common import torch_lenet as tl
-
-        optimizer, _ = tl.make_optimizer(model, recipe, 1)
-        device = next(model.parameters()).device
-        xt, yt = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
-        order = torch.arange(batch_size, device=device)
-
-        def step() -> None:
-            tl.train_one_epoch(model, optimizer, None, xt, yt, batch_size, order=order)
-    else:
-        from lenet_common import keras_lenet as kl
-
-        kl.compile_lenet5(model, recipe, total_steps=1)
-        xk = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-
-        def step() -> None:
-            model.train_on_batch(xk, y)
-
+    step = side_by_side.surface(implementation).step_function(model, recipe, x, y)
     step()
     times = []
     for _ in range(steps):
@@ -227,7 +195,7 @@ def check_fastest_at_batch_one(answer: str) -> ExerciseResult:
     The check measures it again here; an answer within 15% of the fastest
     counts, since two close timings can swap places on a busy machine.
     """
-    from lenet_common.side_by_side import LABELS
+    from lenet_common.comparison.side_by_side import LABELS
 
     if not isinstance(answer, str) or answer not in LABELS:
         raise Feedback(

@@ -18,9 +18,9 @@ from .gradcheck import (
     numerical_gradient, numerical_gradient_of_layer, rel_error, rel_error_norm,
 )
 from .io import get_params, load_weights, save_weights, set_params
-from .model import LeNet5, gradients, predict, predict_logits
+from .model import LeNet5, build_model, device_name, gradients, predict, predict_logits
 from .optim import SGD
-from .train import evaluate, train
+from .train import evaluate, step_function, train
 
 __all__ = [
     "LeNet5", "SGD", "train", "evaluate",

@@ -4,7 +4,7 @@
 names and behaviour in ``torch_lenet`` and ``keras_lenet``: the arrays use
 the book's names and this model's layout (:data:`lenet_common.lenet5.PARAM_SHAPES`).
 Files are plain arrays, never pickles. Saving is atomic
-(:func:`lenet_common.atomic.replacing`): a save that fails part-way leaves
+(:func:`lenet_common.plumbing.atomic.replacing`): a save that fails part-way leaves
 the previous file as it was.
 """
 
@@ -17,8 +17,8 @@ from typing import Mapping
 import numpy as np
 
 from .. import lenet5
-from ..atomic import replacing
-from ..fileformat import wrong_file_error
+from ..plumbing.atomic import replacing
+from ..plumbing.fileformat import wrong_file_error
 from .model import LeNet5
 
 __all__ = ["get_params", "set_params", "save_weights", "load_weights"]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import lenet5
-from ..checks import (
+from ..plumbing.checks import (
     check_hyperparameters,
     check_images,
     nonfinite_output_error,
@@ -217,3 +217,13 @@ def gradients(model: LeNet5, images: np.ndarray,
     No weight decay: the loss alone, as in the other frameworks' ``gradients``.
     """
     return model.loss_and_grads(images, labels)[1]
+
+
+def build_model(recipe: lenet5.Recipe | None = None) -> LeNet5:
+    """A fresh LeNet-5 (the recipe is not needed: the same call in all three)."""
+    return LeNet5()
+
+
+def device_name() -> str:
+    """Where the NumPy LeNet-5 trains: always the CPU."""
+    return "cpu"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_hyperparameters
+from ..plumbing.checks import check_hyperparameters
 
 __all__ = ["SGD"]
 

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 
 from .. import lenet5, runtime
-from ..checks import check_dataset, diverged_error, has_diverged
+from ..plumbing.checks import check_dataset, diverged_error, has_diverged
 from .fast import TrainingStep
 from .layers import softmax_cross_entropy
 from .model import LeNet5
@@ -41,7 +41,8 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
     history)``, if given, is called after each epoch (for example to log
     progress in a script). Bad labels or images are refused before any weight
     changes (a recipe checks its own values when it is made); a loss that
-    diverges stops training with a :class:`~lenet_common.checks.TrainingDivergedError`.
+    diverges stops training with a
+    :class:`~lenet_common.plumbing.checks.TrainingDivergedError`.
     Each step runs through :class:`~lenet_common.numpy_lenet.fast.TrainingStep`:
     the same gradients as ``model.loss_and_grads``, computed batch-last and
     split across ``threads`` CPU threads (default: one per core).
@@ -96,3 +97,19 @@ def train(model: LeNet5, x_train: np.ndarray, y_train: np.ndarray,
             on_epoch_end(epoch + 1, history)
     step_fn.close()
     return history
+
+
+def step_function(model: LeNet5, recipe: lenet5.Recipe, images: np.ndarray,
+                  labels: np.ndarray) -> Callable[[], None]:
+    """One training step on this batch at the recipe's starting rate, as a function.
+
+    For timing a step (the side-by-side chapter's exercise); every
+    implementation offers it with the same arguments.
+    """
+    optimizer = SGD(model.params, lr=recipe.learning_rate, momentum=recipe.momentum,
+                    weight_decay=recipe.weight_decay)
+
+    def step() -> None:
+        optimizer.step(model.loss_and_grads(images, labels)[1])
+
+    return step

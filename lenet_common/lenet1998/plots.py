@@ -11,8 +11,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plotting import column_figure
-from .rbf_codes import HEIGHT, WIDTH
+from lenet_common.plotting import column_figure
+from lenet_common.lenet1998.rbf_codes import HEIGHT, WIDTH
 
 __all__ = [
     "plot_squash",

@@ -1,6 +1,6 @@
 """What each implementation of LeNet-5 costs, measured side by side on one machine.
 
-Each implementation (NumPy, PyTorch, Keras) runs in a worker process of its
+Each implementation (see :mod:`~lenet_common.comparison.registry`) runs in a worker process of its
 own, so that its memory is its own and the three do not compete for threads.
 The parent takes turns: one round of training steps in the first worker,
 then in the second, then in the third, then the next round, so that a
@@ -39,7 +39,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from lenet_common import lenet5, results
+from lenet_common import lenet5
+from lenet_common.comparison import registry
+from lenet_common.plumbing import results
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -48,10 +50,10 @@ __all__ = [
     "settings_for",
     "measure",
     "format_table",
-    "save_json",
 ]
 
-IMPLEMENTATIONS = ("numpy", "torch", "keras")
+#: The implementations measured, in the registry's order.
+IMPLEMENTATIONS = registry.NAMES
 #: The fields every implementation's result has.
 FIELDS = (
     "label",
@@ -69,7 +71,7 @@ FIELDS = (
     "accuracy_source",
     "layer_ms",
 )
-_LABELS = {"numpy": "NumPy", "torch": "PyTorch", "keras": "Keras"}
+_LABELS = registry.LABELS
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ class _Bench:
 
     def accuracy(self) -> tuple[float, str]:
         """Test accuracy of the book's run: from the run cache, or trained here."""
-        from lenet_common import runs, side_by_side
+        from lenet_common.comparison import runs, side_by_side
 
         run = runs.obtain(
             self.name,
@@ -510,7 +512,7 @@ class _Worker:
             [
                 sys.executable,
                 "-m",
-                "lenet_common.framework_costs",
+                "lenet_common.comparison.framework_costs",
                 "--worker",
                 name,
                 "--quick" if quick else "--full",
@@ -664,17 +666,6 @@ def format_table(result: dict[str, Any]) -> str:
         f"{load[0] if load else 'unknown'}"
     )
     return "\n".join(lines)
-
-
-def save_json(result: dict[str, Any], path: str | Path) -> Path:
-    """Write ``result`` as JSON, atomically (a whole new file or the old one)."""
-    from lenet_common.atomic import replacing
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(path) as part:
-        part.write_text(json.dumps(result, indent=1) + "\n")
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn.grad import conv2d_input, conv2d_weight
 
-from .lenet1998 import A, S, LeNet1998, Subsampling, block_sums, squash
+from lenet_common.lenet1998.model import A, S, LeNet1998, Subsampling, block_sums, squash
 
 __all__ = ["squash_slope", "curvature", "SDLM"]
 

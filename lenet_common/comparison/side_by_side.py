@@ -2,7 +2,7 @@
 
 ``train_run`` trains the book's run in one implementation exactly as its
 chapter does (the book's starting weights, recipe and batches), for when the
-run cache (:mod:`lenet_common.runs`) does not hold it. ``model_from`` puts
+run cache (:mod:`lenet_common.comparison.runs`) does not hold it. ``model_from`` puts
 given weights into a fresh model of any implementation. The ``plot_*``
 functions draw the chapter's comparisons under the book's figure rule.
 
@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from lenet_common import lenet5, plotting
+from lenet_common.comparison import registry
 
 __all__ = [
     "LABELS",
@@ -33,35 +34,18 @@ __all__ = [
     "plot_layer_split",
 ]
 
-#: The implementations, as the book names them on the page.
-LABELS = {"numpy": "NumPy", "torch": "PyTorch", "keras": "Keras"}
-_COLOURS = {"numpy": "tab:blue", "torch": "tab:orange", "keras": "tab:green"}
+#: The implementations, as the book names them on the page (from the registry).
+LABELS = registry.LABELS
 
 
 def surface(implementation: str) -> Any:
     """The module of ``implementation``: ``get_params``, ``predict_logits``, ..."""
-    if implementation == "numpy":
-        from lenet_common import numpy_lenet as module
-    elif implementation == "torch":
-        from lenet_common import torch_lenet as module
-    elif implementation == "keras":
-        from lenet_common import keras_lenet as module
-    else:
-        raise ValueError(
-            f"unknown implementation {implementation!r}: use one of {tuple(LABELS)}"
-        )
-    return module
+    return registry.get(implementation).load()
 
 
 def device_of(implementation: str) -> str:
     """Where ``implementation`` trains here: ``cpu``, ``cuda``, ``mps`` or ``/GPU:0``..."""
-    if implementation == "numpy":
-        return "cpu"
-    if implementation == "torch":
-        from lenet_common import runtime
-
-        return runtime.torch_device(verbose=False).type
-    return "/GPU:0" if surface("keras").gpu_visible() else "/CPU:0"
+    return surface(implementation).device_name()
 
 
 def model_from(
@@ -71,21 +55,7 @@ def model_from(
 ) -> Any:
     """A fresh model of ``implementation`` holding ``params`` (the book's layout)."""
     module = surface(implementation)
-    if implementation == "numpy":
-        model = module.LeNet5()
-    elif implementation == "torch":
-        model = module.LeNet5().to(device_of("torch"))
-    else:
-        model = module.build_lenet5(recipe)
-    return module.set_params(model, params)
-
-
-def _channels_last(x: np.ndarray) -> np.ndarray:
-    return (
-        np.ascontiguousarray(np.moveaxis(x, 1, -1))
-        if x.shape[1:] == lenet5.INPUT_SHAPE
-        else x
-    )
+    return module.set_params(module.build_model(recipe), params)
 
 
 def train_run(
@@ -94,33 +64,21 @@ def train_run(
     """Train ``implementation`` as its chapter does: ``(params, history, seconds)``.
 
     The book's starting weights (:func:`lenet5.initial_params`), the recipe
-    and its batches, the training and validation splits of ``data``.
+    and its batches, the training and validation splits of ``data`` (NCHW,
+    as every implementation's ``train`` takes them).
     """
-    start_params = lenet5.initial_params(recipe.seed)
-    model = model_from(implementation, start_params, recipe)
+    model = model_from(implementation, lenet5.initial_params(recipe.seed), recipe)
     module = surface(implementation)
     start = time.perf_counter()
-    if implementation in ("numpy", "torch"):  # the same call in both
-        history = module.train(
-            model,
-            data.x_train,
-            data.y_train,
-            data.x_val,
-            data.y_val,
-            recipe,
-            show_progress=show_progress,
-        )
-    else:
-        run = module.fit_lenet5(
-            model,
-            _channels_last(data.x_train),
-            data.y_train,
-            _channels_last(data.x_val),
-            data.y_val,
-            recipe,
-            verbose=show_progress,
-        )
-        history = run.history
+    history = module.train(
+        model,
+        data.x_train,
+        data.y_train,
+        data.x_val,
+        data.y_val,
+        recipe,
+        show_progress=show_progress,
+    )
     return module.get_params(model), history, time.perf_counter() - start
 
 
@@ -144,7 +102,7 @@ def plot_histories(
     for name, history in histories.items():
         epochs = np.arange(1, len(history["loss"]) + 1)
         style = {
-            "color": _COLOURS.get(name),
+            "color": _colour(name),
             "label": LABELS.get(name, name),
             "lw": 1.4,
         }
@@ -163,7 +121,11 @@ def plot_histories(
 
 
 def _implementations(result: Mapping[str, Any]) -> list[str]:
-    return [name for name in LABELS if name in result["implementations"]]
+    return [name for name in registry.NAMES if name in result["implementations"]]
+
+
+def _colour(name: str) -> str | None:
+    return registry.get(name).colour if name in registry.NAMES else None
 
 
 def plot_costs(result: Mapping[str, Any]) -> Figure:
@@ -179,7 +141,7 @@ def plot_costs(result: Mapping[str, Any]) -> Figure:
     labels = [LABELS[n] for n in names]
     for ax, (key, label) in zip(axes, panels):
         values = [rows[n][key] for n in names]
-        bars = ax.bar(labels, values, color=[_COLOURS[n] for n in names])
+        bars = ax.bar(labels, values, color=[_colour(n) for n in names])
         ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], fontsize=7)
         ax.set_title(label, fontsize=8)
         ax.set_ylim(0, 1.2 * max(values))
@@ -203,7 +165,7 @@ def plot_layer_split(result: Mapping[str, Any]) -> Figure:
             y + (i - (len(names) - 1) / 2) * height,
             ms,
             height,
-            color=_COLOURS[name],
+            color=_colour(name),
             label=LABELS[name],
         )
     ax.set_yticks(

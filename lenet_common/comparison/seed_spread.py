@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from lenet_common import results
+from lenet_common.plumbing import results
 
 __all__ = ["SeedSpread", "seed_spread", "gap_limit"]
 

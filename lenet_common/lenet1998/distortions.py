@@ -13,7 +13,7 @@ use the convention of PyTorch's ``F.affine_grid``/``F.grid_sample`` with
 ``align_corners=False``: coordinates from -1 to 1 across the image, ``x``
 (column) first. :func:`sample_bilinear` reads images through a grid in
 NumPy, to draw examples; training hands the same grids to
-``F.grid_sample`` (see :func:`lenet_common.lenet1998.distort`).
+``F.grid_sample`` (see :func:`lenet_common.lenet1998.model.distort`).
 Points outside the image read the nearest border pixel, which is
 background, so the image's range never grows.
 """

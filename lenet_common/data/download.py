@@ -4,7 +4,7 @@ Mirrors die (the original MNIST site answered 403 for years), so every file
 has a list of them, tried in turn. A file is checked against the SHA-256 of
 its *decompressed* content (mirrors re-compress the same bytes differently)
 and only then moved into place with an atomic rename: a failed, interrupted
-or corrupt download leaves nothing behind (see :mod:`lenet_common.atomic`).
+or corrupt download leaves nothing behind (see :mod:`lenet_common.plumbing.atomic`).
 
 Two limits keep a bad mirror from holding things up: ``connect_timeout``
 (seconds to connect, and to wait for each further piece of data) and
@@ -19,7 +19,7 @@ Why not pooch: it verifies the hash of the bytes downloaded (not of the
 decompressed content), takes one URL per file (no fallback to the next
 mirror), and its timeout is requests' per-socket-read one, with no deadline
 for the whole file; the part it would do for us is the atomic move, which
-:mod:`lenet_common.atomic` already does for the model files.
+:mod:`lenet_common.plumbing.atomic` already does for the model files.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ import zlib
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import runtime
-from .atomic import remove_stale_parts, replacing
+from lenet_common import runtime
+from lenet_common.plumbing.atomic import remove_stale_parts, replacing
 
 __all__ = [
     "DownloadError",

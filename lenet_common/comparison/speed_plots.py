@@ -1,6 +1,6 @@
 """Figures of the speed sections, drawn from stored benchmark results.
 
-The results are those of ``lenet_common.results``: JSON files written by the
+The results are those of ``lenet_common.plumbing.results``: JSON files written by the
 scripts in ``benchmarks/``, each naming its machine and date.
 """
 
@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plotting import column_figure
+from lenet_common.plotting import column_figure
 
 __all__ = ["plot_speed_steps", "plot_gpu_epochs", "source_line"]
 

@@ -9,7 +9,7 @@ What differs from the book's modern LeNet-5 (``torch_lenet.LeNet5``):
 - C3 follows the paper's Table I: each of its 16 maps reads only some of
   S2's 6 maps (60 map pairs instead of 96);
 - the output is 10 Euclidean RBF units with fixed +1/-1 centres (the 7x12
-  digit pictures of :mod:`lenet_common.rbf_codes`): each outputs the squared
+  digit pictures of :mod:`lenet_common.lenet1998.rbf_codes`): each outputs the squared
   distance from F6's 84 values to its centre, and the smallest wins;
 - the loss is the paper's (a penalty on the right unit plus a term that
   pushes the others up), and the weights start uniform in +-2.4 / fan-in.
@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .rbf_codes import rbf_codes
-from .shapes import c3_connection_table
+from lenet_common.lenet1998.rbf_codes import rbf_codes
+from lenet_common.shapes import c3_connection_table
 
 __all__ = [
     "A",
@@ -286,10 +286,10 @@ def paper_init_(model: LeNet1998) -> LeNet1998:
 def distort(x: torch.Tensor, grid: np.ndarray | torch.Tensor | None) -> torch.Tensor:
     """Images ``x`` (N, 1, H, W) read through sampling grids (N, H, W, 2).
 
-    The grids come from :mod:`lenet_common.distortions`.
+    The grids come from :mod:`lenet_common.lenet1998.distortions`.
 
     Bilinear, with points outside the image reading the border (background),
-    as :func:`lenet_common.distortions.sample_bilinear` does in NumPy.
+    as :func:`lenet_common.lenet1998.distortions.sample_bilinear` does in NumPy.
     """
     if grid is None:
         return x

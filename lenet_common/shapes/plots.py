@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from . import shapes
-from .plotting import FIGURE_INCHES, FIGURE_DPI
+from lenet_common import shapes
+from lenet_common.plotting import FIGURE_INCHES, FIGURE_DPI
 
 __all__ = [
     "draw_sliding_kernel", "draw_kernel_2d", "draw_network", "draw_receptive_fields",

@@ -27,11 +27,11 @@ from typing import Sequence
 
 import numpy as np
 
-from . import runtime
-from .atomic import remove_stale_parts
-from .download import CacheDirError, DownloadError, content_sha256, fetch
-from .idx import IDXError, decompressed_bytes, parse_idx
-from .preprocess import pad_to_32, paper_scale, standardize, stratified_split
+from lenet_common import runtime
+from lenet_common.plumbing.atomic import remove_stale_parts
+from lenet_common.data.download import CacheDirError, DownloadError, content_sha256, fetch
+from lenet_common.data.idx import IDXError, decompressed_bytes, parse_idx
+from lenet_common.data.preprocess import pad_to_32, paper_scale, standardize, stratified_split
 
 __all__ = [
     "DATASETS",
@@ -172,7 +172,7 @@ def locate(
 
     Returns ``(folder, source)`` where ``source`` is ``"full"`` or ``"sample"``.
     ``connect_timeout`` and ``deadline`` bound each download attempt (see
-    :func:`lenet_common.download.fetch`).
+    :func:`lenet_common.data.download.fetch`).
     """
     folder, source, _ = _locate(
         dataset, data_dir, allow_download=allow_download, allow_sample=allow_sample,

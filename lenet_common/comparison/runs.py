@@ -12,7 +12,7 @@ the recipe, the device, the training and validation data (their bytes),
 the sources that train it and the versions of the libraries. Change any
 of them and the key changes, so a stale run is never served. A run is one
 ``.npz`` file of plain arrays (never a pickle), written atomically
-(:func:`lenet_common.atomic.replacing`).
+(:func:`lenet_common.plumbing.atomic.replacing`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import Any, Callable
 import numpy as np
 
 from lenet_common import lenet5
-from lenet_common.atomic import replacing
+from lenet_common.comparison import registry
+from lenet_common.plumbing.atomic import replacing
 
 __all__ = [
-    "IMPLEMENTATIONS",
     "FinishedRun",
     "run_key",
     "runs_folder",
@@ -42,12 +42,6 @@ __all__ = [
     "obtain",
 ]
 
-#: Each implementation and the libraries whose versions its results depend on.
-IMPLEMENTATIONS: dict[str, tuple[str, ...]] = {
-    "numpy": ("numpy",),
-    "torch": ("numpy", "torch"),
-    "keras": ("numpy", "tensorflow", "keras"),
-}
 FORMAT = "lenet5-run-v1"
 KEEP = 24  # finished runs kept in the cache; older ones are removed
 
@@ -59,7 +53,7 @@ Trained = tuple[dict[str, np.ndarray], dict[str, list[float]], float]
 class FinishedRun:
     """One training run of the book's LeNet-5: its final weights and how it went."""
 
-    implementation: str  # "numpy", "torch" or "keras"
+    implementation: str  # a name in the registry
     params: dict[str, np.ndarray]  # the book's names and (NumPy) layout
     history: dict[str, list[float]]  # per epoch: loss, accuracy, val_loss, val_accuracy
     seconds: float  # wall-clock time of the training
@@ -88,38 +82,38 @@ def _hash_arrays(digest: Any, *arrays: np.ndarray) -> None:
         digest.update(memoryview(array.reshape(-1)).cast("B"))
 
 
-#: The source files a run's result depends on: shared ones, and each implementation's.
-SOURCES: dict[str, tuple[str, ...]] = {
-    "numpy": ("numpy_lenet/*.py",),
-    "torch": ("torch_lenet.py",),
-    "keras": ("keras_lenet.py",),
-}
-SHARED_SOURCES = ("lenet5.py", "runs.py", "side_by_side.py", "data.py", "preprocess.py",
-                  "idx.py", "runtime.py")
+#: The modules every run's result depends on, besides its implementation's own.
+SHARED_MODULES = (
+    "lenet_common.lenet5",
+    "lenet_common.runtime",
+    "lenet_common.data",
+    "lenet_common.comparison.runs",
+    "lenet_common.comparison.side_by_side",
+)
 
 
 def _code_digest(implementation: str) -> str:
-    """A hash of the sources that decide ``implementation``'s training."""
+    """A hash of the sources that decide ``implementation``'s training.
+
+    The modules come from the registry (and :data:`SHARED_MODULES`), each file
+    hashed under its module's name: a moved or renamed file changes the key,
+    and a module that is gone is an error, never a key of no code.
+    """
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    patterns = SHARED_SOURCES + SOURCES[implementation]
-    for path in sorted({p for pattern in patterns for p in root.glob(pattern)}):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+    for module in (*SHARED_MODULES, registry.get(implementation).module):
+        for path in registry.source_files(module):
+            digest.update(f"{module}:{path.name}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def _versions(implementation: str) -> dict[str, str]:
     """The versions of the libraries ``implementation`` uses (they must be imported)."""
-    if implementation not in IMPLEMENTATIONS:
-        raise ValueError(
-            f"unknown implementation {implementation!r}: "
-            f"use one of {tuple(IMPLEMENTATIONS)}"
-        )
-    missing = [m for m in IMPLEMENTATIONS[implementation] if m not in sys.modules]
+    libraries = registry.get(implementation).libraries
+    missing = [m for m in libraries if m not in sys.modules]
     if missing:
         raise RuntimeError(f"import {missing} before keying a {implementation} run")
-    return {m: str(sys.modules[m].__version__) for m in IMPLEMENTATIONS[implementation]}
+    return {m: str(sys.modules[m].__version__) for m in libraries}
 
 
 def run_key(implementation: str, recipe: lenet5.Recipe, data: Any, device: str) -> str:

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import runtime
-from .distortions import DISTORTIONS, random_grid
-from .lenet1998 import LOSSES, distort, fan_ins
-from .sdlm import SDLM, curvature
+from lenet_common import runtime
+from lenet_common.lenet1998.distortions import DISTORTIONS, random_grid
+from lenet_common.lenet1998.model import LOSSES, distort, fan_ins
+from lenet_common.lenet1998.sdlm import SDLM, curvature
 
 __all__ = [
     "PAPER_TABLE",

@@ -19,6 +19,8 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
+from lenet_common.plumbing.atomic import replacing
+
 __all__ = [
     "RESULTS_DIR",
     "machine",
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 #: Where the package keeps the results the book quotes.
-RESULTS_DIR = Path(__file__).parent / "results"
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
 def _cpu_model() -> str:
@@ -124,12 +126,8 @@ def write(path: str | Path, result: dict[str, Any]) -> Path:
     """Write ``result`` as JSON, whole or not at all (temporary file, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_text(json.dumps(result, indent=1) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as part:
+        part.write_text(json.dumps(result, indent=1) + "\n")
     return path
 
 
