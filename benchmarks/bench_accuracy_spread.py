@@ -41,7 +41,7 @@ import numpy as np
 
 from lenet_common import data, lenet5
 from lenet_common.comparison import registry
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine, results
 
 FRAMEWORKS = registry.NAMES
 
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     recipe = lenet5.book_recipe(quick=args.quick)
     d = data.load_lenet_data("mnist", layout="NCHW", quick=args.quick)
     path = results.result_path("accuracy_spread") if args.store else args.json
-    info = results.machine()
+    info = machine.machine()
     result: dict[str, Any] = {
         "benchmark": "accuracy_spread",
         "what": "test accuracy of the book's recipe, one run per seed",
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": info,
-        "load": {"before": results.load()},
+        "load": {"before": machine.load()},
         "data": {
             "source": d.source,
             "train": len(d.y_train),
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             }
             if path:  # after each run: a long run keeps what it has done
                 results.write(path, result)
-    result["load"]["after"] = results.load()
+    result["load"]["after"] = machine.load()
     print(f"\n{'implementation':<15}{'mean':>8}{'min':>8}{'max':>8}{'std':>8}")
     for framework, s in result["frameworks"].items():
         cells = "".join(f"{s[k]:>8.2%}" for k in ("mean", "min", "max", "std"))

@@ -24,9 +24,7 @@ import argparse
 import contextlib
 import dataclasses
 import importlib
-import json
 import os
-import platform
 import statistics
 import time
 import timeit
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from lenet_common.comparison import registry
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine, results
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -245,17 +243,16 @@ def main(argv: list[str] | None = None) -> int:
 
     arms = ARMS
     result = {
-        "machine": platform.platform(),
-        "cpus": os.cpu_count(),
+        "machine": machine.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "load_before": results.load_average(),
+        "load": {"before": machine.load()},
         "rounds": args.rounds,
         "epoch_seconds": {},
         "epoch_cpu_seconds": {},
         "micro": {},
     }
     print(
-        f"{os.cpu_count()} CPUs, load average {results.load_average()}; one epoch of 2,500 "
+        f"{os.cpu_count()} CPUs, load average {machine.load_average()}; one epoch of 2,500 "
         f"images, batch 128; {args.rounds} rounds per arm, alternating"
     )
     rows = []
@@ -283,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append((name, w["with"], w["without"], *overhead))
     result["micro"] = micro()
-    result["load_after"] = results.load_average()
+    result["load"]["after"] = machine.load()
     print(f"\n{'':<10}{'median epoch, s':^23}{'overhead':^18}")
     print(f"{'framework':<10}{'with':>10}{'without':>13}{'wall':>9}{'CPU':>9}")
     for name, w, wo, pct, pct_cpu in rows:
@@ -291,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for key, value in result["micro"].items():
         print(f"{key:<45}{value:>10.2f}")
-    print(f"\nload average after: {result['load_after']}")
+    print(f"\nload average after: {result['load']['after']['load_average']}")
     results.write(args.json, result)
     print(f"wrote {args.json}")
     return 0

@@ -36,7 +36,7 @@ from typing import Any
 import torch
 
 from lenet_common import lenet5
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine, results
 from lenet_common import torch_lenet as tl
 from lenet_common.torch_lenet import gpu_step as torch_steps
 
@@ -170,7 +170,7 @@ def launches(device: torch.device, batch_size: int = 128) -> dict[str, Any]:
 
 
 def device_info(device: torch.device) -> dict[str, Any]:
-    info = results.machine() | {"torch": torch.__version__, "device": device.type}
+    info = machine.machine() | {"torch": torch.__version__, "device": device.type}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
         info["cuda"] = torch.version.cuda

@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine, results
 
 #: (name, TF_ENABLE_ONEDNN_OPTS, jit_compile, steps_per_execution)
 SETTINGS = (
@@ -84,7 +84,7 @@ def one_run(onednn: str, jit: bool, spe: int, images: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    before = results.load_average()
+    before = machine.load()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in SETTINGS}
     for _ in range(args.rounds):
         for name, onednn, jit, spe in SETTINGS:
@@ -104,14 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "keras_cpu",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": results.machine(),
+        "machine": machine.machine(),
         "settings": vars(args) | {"batch_size": 128},
-        "load_average": {"before": before, "after": results.load_average()},
+        "load": machine.load_record(before),
         "variants": table,
     }
-    after = result["load_average"]["after"]
+    after = result["load"]["after"]["load_average"]
     print(f"Keras fit, batch 128, {args.images:,} images, median of {args.rounds} "
-          f"rounds (load before {before}, after {after}):")
+          f"rounds (load before {before['load_average']}, after {after}):")
     print(f"  {'':18s} {'images/s':>10s} {'images/CPU-s':>13s}")
     for name, row in table.items():
         print(f"  {name:18s} {row['images_per_second']:10,.0f} "

@@ -34,7 +34,7 @@ import torch
 
 from lenet_common import data
 from lenet_common.lenet1998 import model as L, train as T
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine, results
 
 
 def _model(memory_format: torch.memory_format = torch.contiguous_format) -> L.LeNet1998:
@@ -126,17 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     n = min(args.images, len(mnist.y_train))
     report: dict = {
         "benchmark": "lenet1998_speed",
-        "machine": results.machine(),
+        "machine": machine.machine(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes"),
         "torch": torch.__version__,
         "threads": args.threads,
         "images": n,
         "rounds": args.rounds,
         "data": mnist.source,
-        "load_before": results.load_average(),
+        "load": {"before": machine.load()},
     }
     print(f"{report['machine']['cpu']}, torch {torch.__version__}, {args.threads} "
-          f"threads, {n:,} {mnist.source} images, load {report['load_before']}")
+          f"threads, {n:,} {mnist.source} images, load {report['load']['before']['load_average']}")
     x = torch.as_tensor(mnist.x_train[:n])
     y = torch.as_tensor(mnist.y_train[:n]).long()
     report["memory_format"] = bench_memory_format(x, y, args.rounds)
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     report["two_runs"] = bench_two_runs(mnist, n, args.rounds)
     _print("One pass of each recipe: one run after the other, or both at once",
            report["two_runs"])
-    report["load_after"] = results.load_average()
+    report["load"]["after"] = machine.load()
     path = results.result_path("lenet1998_speed", report["machine"]) if args.store else args.json
     if path is not None:
         print(f"\nwritten: {results.write(path, report)}")

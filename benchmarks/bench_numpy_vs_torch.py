@@ -44,7 +44,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lenet_common import lenet5
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine, results
 from lenet_common.numpy_lenet import SGD, LeNet5, fast
 
 #: The book recipe's optimiser settings (its rate held constant while timing).
@@ -264,11 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         for _ in range(args.steps)
     ]
-    info = results.machine() | {
+    info = machine.machine() | {
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
     }
-    before = results.load()
+    before = machine.load()
     print(
         f"{info['cpu']}, {info['cores']} cores; NumPy {info['numpy']} "
         f"({info.get('blas')}), torch {info['torch']} "
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         name: step_memory_mib(fresh_steps[name], batches[0])
         for name in ("taught", "batch_last_fresh", "batch_last", "numpy")
     }
-    after = results.load()
+    after = machine.load()
     result = {
         "benchmark": "numpy_vs_torch",
         "date": dt.datetime.now().isoformat(timespec="seconds"),

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common.plumbing.notebooks import leaked, solution_shingles
 
-from lenet_common.exercises.cells import leaked, solution_shingles  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def chapters(toc_path: Path = ROOT / "_toc.yml") -> list[str]:

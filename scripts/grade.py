@@ -42,10 +42,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common.plumbing import notebooks as cells
 
-from lenet_common.exercises import cells  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 COLUMNS = ["file", "chapter", "number", "exercise", "verdict", "detail"]
 

@@ -17,10 +17,10 @@ from tests.conftest import ROOT
 # What, in a test file's text, starts a kernel or reads the quick builds' pages.
 STARTS_KERNELS = re.compile(r"NotebookClient|KernelManager|nbclient|grade\.py|bench_build\.py|ipykernel")
 READS_PAGES = re.compile(r"student-quick|browser_site|_build\" / \"quick")
-TEST_FILES = sorted((ROOT / "tests").glob("test_*.py"))
+TEST_FILES = sorted((ROOT / "tests").rglob("test_*.py"))
 
 
-@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.relative_to(ROOT / "tests").as_posix())
 def test_files_that_start_kernels_or_read_pages_carry_the_mark(path):
     if path.name == "test_lanes.py":
         return

@@ -14,12 +14,12 @@ from lenet_common import runtime
 
 @pytest.mark.parametrize("value, quick", [(None, False), ("", False), ("0", False), ("1", True), ("true", True), (" YES ", True)])
 def test_read_quick(value, quick):
-    assert runtime._read_quick(value) is quick
+    assert runtime._parse_flag("LENET_QUICK", value or None, False) is quick
 
 
 def test_read_quick_rejects_nonsense():
     with pytest.raises(ValueError, match="LENET_QUICK='fast'"):
-        runtime._read_quick("fast")
+        runtime._parse_flag("LENET_QUICK", "fast", False)
 
 
 def test_quick_is_read_from_the_environment():

@@ -28,7 +28,6 @@ import datetime as _dt
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import numpy as np
 
 from lenet_common import lenet5
 from lenet_common.comparison import registry
-from lenet_common.plumbing import results
+from lenet_common.plumbing import machine
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -581,13 +580,8 @@ def measure(
         "benchmark": "bench_frameworks",
         "mode": "quick" if quick else "full",
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "load_average_before": results.load_average(),
+        "machine": machine.machine(),
+        "load": {"before": machine.load()},
         "batch_size": recipe.batch_size,
         "settings": asdict(settings),
         "implementations": {},
@@ -634,7 +628,7 @@ def measure(
         row["inference_images_per_second"] = n_test / statistics.median(infer[name])
         result["implementations"][name] = {key: row[key] for key in FIELDS}
     result["test_images"] = n_test
-    result["load_average_after"] = results.load_average()
+    result["load"]["after"] = machine.load()
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 
@@ -659,10 +653,10 @@ def format_table(result: dict[str, Any]) -> str:
             f"  {layer} ms (fwd+bwd)",
             lambda r, layer=layer: f"{r['layer_ms'][layer]:.2f}",
         )
-    load = result.get("load_average_before")
+    load = result.get("load", {}).get("before", {}).get("load_average")
     lines.append(
         f"batch {result['batch_size']}, {result['mode']} mode, "
-        f"{result['machine']['cpu_count']} CPUs, load average before "
+        f"{result['machine']['cores']} CPUs, load average before "
         f"{load[0] if load else 'unknown'}"
     )
     return "\n".join(lines)

@@ -15,11 +15,7 @@ failure (refused, timed out, cut off mid-transfer, a broken HTTP answer,
 wrong bytes) moves on to the next mirror, and the final error lists every
 mirror's reason.
 
-Why not pooch: it verifies the hash of the bytes downloaded (not of the
-decompressed content), takes one URL per file (no fallback to the next
-mirror), and its timeout is requests' per-socket-read one, with no deadline
-for the whole file; the part it would do for us is the atomic move, which
-:mod:`lenet_common.plumbing.atomic` already does for the model files.
+Why not pooch: docs/decisions.md.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ share). Every function takes the book's NCHW images.
 Importing it imports TensorFlow, so ``lenet_common`` itself never imports it.
 """
 
-from lenet_common import lenet5
 from lenet_common.keras_lenet.io import (
     get_params,
     gradients,
@@ -42,21 +41,31 @@ from lenet_common.keras_lenet.train import (
 )
 
 __all__ = [
-    "INPUT_SHAPE",
-    "keras",
-    "tf",
-    "onednn_enabled",
-    "gpu_visible",
-    "build_lenet5",
-    "to_channels_last",
-    "compile_lenet5",
-    "make_dataset",
-    "EpochLog",
     "DivergenceGuard",
+    "EpochLog",
+    "INPUT_SHAPE",
     "TrainingRun",
+    "build_lenet5",
+    "build_model",
+    "compile_lenet5",
+    "device_name",
     "fit_lenet5",
-    "layer_rows",
+    "get_params",
+    "gpu_visible",
+    "gradients",
+    "keras",
     "layer_outputs",
+    "layer_rows",
+    "load_weights",
+    "make_dataset",
+    "onednn_enabled",
+    "predict",
+    "predict_logits",
+    "save_weights",
+    "set_params",
+    "step_function",
     "summary_text",
-    *lenet5.SURFACE,  # the functions all three implementations share
+    "tf",
+    "to_channels_last",
+    "train",
 ]

@@ -55,13 +55,8 @@ def compile_lenet5(
 
     ``CosineDecay`` computes, inside the compiled step, the same rates as the
     recipe's schedule over ``total_steps`` steps. ``jit_compile`` (XLA) and
-    ``steps_per_execution`` default to what helps on the device: on a GPU,
-    XLA fuses the small layers' steps into few kernels and up to 50 batches
-    per call keep Python out of the way. On the CPU (with oneDNN's kernels on),
-    XLA made training slower when measured for this book, so it stays off
-    there (Keras' own "auto" agrees); ten batches per call gained about a
-    tenth, too little to give up the divergence guard's exact step (see
-    :class:`DivergenceGuard`). ``benchmarks/bench_keras_cpu.py`` measures both.
+    ``steps_per_execution`` default to what helps on the device: XLA and up to
+    50 batches per call on a GPU, neither on the CPU (docs/decisions.md says why).
 
     Given ``steps_per_epoch``, the batches per call divide it (on a GPU: 43
     for full MNIST's 430, not 50). Keras ends a call only when it has run

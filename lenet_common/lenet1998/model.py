@@ -33,7 +33,6 @@ __all__ = [
     "A",
     "S",
     "squash",
-    "Squash",
     "block_sums",
     "Subsampling",
     "TableConv",
@@ -61,13 +60,6 @@ LAYER_NAMES: tuple[str, ...] = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
 def squash(a: torch.Tensor) -> torch.Tensor:
     """The paper's sigmoid: ``f(a) = A tanh(S a)``, so that f(1) = 1 and f(-1) = -1."""
     return A * torch.tanh(S * a)
-
-
-class Squash(nn.Module):
-    """:func:`squash` as a module, so that a network can list it as a layer."""
-
-    def forward(self, a: torch.Tensor) -> torch.Tensor:
-        return squash(a)
 
 
 def block_sums(x: torch.Tensor) -> torch.Tensor:

@@ -4,8 +4,9 @@ The paper trained with stochastic diagonal Levenberg-Marquardt: one image
 per update, and a step size per parameter from an estimate of the loss's
 curvature, scaled by a global factor that its table lowers pass by pass
 (0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for 4, then
-0.00001). Here the updates are mini-batch SGD with momentum, one step size
-for all parameters, and a table of the same shape: the same fractions of
+0.00001). Here the updates are mini-batch Adam by default (SGD with
+momentum and the paper's SDLM are the other choices), one step size for
+all parameters, and a table of the same shape: the same fractions of
 the passes at the same relative rates (1, 0.4, 0.2, 0.1, 0.02), after a
 short warm-up. Mini-batches are what make a CPU fast enough; the chapter
 says what that changes.
@@ -26,7 +27,7 @@ from torch import nn
 
 from lenet_common import runtime
 from lenet_common.lenet1998.distortions import DISTORTIONS, random_grid
-from lenet_common.lenet1998.model import LOSSES, distort, fan_ins
+from lenet_common.lenet1998.model import LOSSES, distort
 from lenet_common.lenet1998.sdlm import SDLM, curvature
 
 __all__ = [
@@ -74,7 +75,6 @@ class Recipe:
     distortion: str = "none"
     optimizer: str = "adam"
     schedule: str = "paper"
-    relative: bool = False
     mu: float = 0.02
     curvature_every: int = 50
 
@@ -152,7 +152,7 @@ def train_one_pass(
         yb = y[idx]
         rate = step_size((first_step + step) / steps, recipe)
         for group in optimizer.param_groups:
-            group["lr"] = rate * group.get("scale", 1.0)
+            group["lr"] = rate
         if (
             isinstance(optimizer, SDLM)
             and (first_step + step) % recipe.curvature_every == 0
@@ -171,27 +171,12 @@ def train_one_pass(
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
-    """The recipe's optimiser: SDLM (the paper's), SGD with momentum, or Adam.
-
-    With ``relative=True`` each parameter's step size is ``lr`` times its
-    initial range ``2.4 / F_in``, so that a step changes every layer's
-    weights by about the same fraction of their size.
-    """
+    """The recipe's optimiser: SDLM (the paper's), SGD with momentum, or Adam."""
     if recipe.optimizer == "sdlm":
         return SDLM(
             model.parameters(), lr=recipe.lr, mu=recipe.mu, momentum=recipe.momentum
         )
-    if recipe.relative:
-        groups = [
-            {
-                "params": [p],
-                "lr": recipe.lr * 2.4 / float(fan.max()),
-                "scale": 2.4 / float(fan.max()),
-            }
-            for p, fan in fan_ins(model).items()
-        ]
-    else:
-        groups = [{"params": list(model.parameters()), "scale": 1.0}]
+    groups = [{"params": list(model.parameters())}]
     if recipe.optimizer == "adam":
         return torch.optim.Adam(groups, lr=recipe.lr, betas=(recipe.momentum, 0.999))
     return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum)

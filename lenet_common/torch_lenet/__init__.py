@@ -6,7 +6,6 @@ the book's layout, predictions: the surface the three implementations share).
 Importing it imports torch, so ``lenet_common`` itself never imports it.
 """
 
-from lenet_common import lenet5
 from lenet_common.torch_lenet.io import (
     get_params, gradients, load_weights, predict, predict_logits, save_weights, set_params,
 )
@@ -20,17 +19,27 @@ from lenet_common.torch_lenet.train import (
 )
 
 __all__ = [
-    "LeNet5",
-    "count_parameters",
     "LayerInfo",
-    "layer_summary",
-    "format_summary",
+    "LeNet5",
+    "build_model",
     "compare_with_table",
-    "layer_outputs",
-    "make_optimizer",
-    "schedule_trace",
-    "train_one_epoch",
+    "count_parameters",
+    "device_name",
     "evaluate",
+    "format_summary",
+    "get_params",
+    "gradients",
+    "layer_outputs",
+    "layer_summary",
+    "load_weights",
+    "make_optimizer",
+    "predict",
+    "predict_logits",
+    "save_weights",
+    "schedule_trace",
+    "set_params",
+    "step_function",
     "time_batch_fetching",
-    *lenet5.SURFACE,  # the functions all three implementations share
+    "train",
+    "train_one_epoch",
 ]

@@ -108,9 +108,7 @@ class CudaGraphs:
             yield
         torch.cuda.current_stream().wait_stream(stream)
 
-    def capture(
-        self, step: Callable[[], None], params: list[nn.Parameter]
-    ) -> Callable[[], None]:
+    def capture(self, step: Callable[[], None]) -> Callable[[], None]:
         """Record ``step``'s kernels (without running them); return the replay."""
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
@@ -181,10 +179,7 @@ class CapturedStep:
             return
         if self.replay is None:  # capture (records, runs nothing), then replay below
             self.optimizer.zero_grad(set_to_none=True)
-            params = [p for p in self.model.parameters() if p.requires_grad]
-            self.replay = self.graphs.capture(
-                lambda: self._forward_backward(self.idx), params
-            )
+            self.replay = self.graphs.capture(lambda: self._forward_backward(self.idx))
         self.replay()
 
     def reset_sums(self) -> None:

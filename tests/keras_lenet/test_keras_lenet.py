@@ -22,7 +22,7 @@ from lenet_common.plumbing import results
 from lenet_common.data import load_lenet_data  # noqa: E402
 from lenet_common.exercises import keras_lenet as checks  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Keras' own callbacks read the learning rate with np.array(variable), which
 # NumPy 2 flags; it is Keras' code, not ours, and harmless.

@@ -1,4 +1,4 @@
-"""Stored benchmark results (lenet_common.plumbing.results) and the figures drawn from them."""
+"""Stored benchmark results (lenet_common.plumbing.results) and their figures."""
 
 from __future__ import annotations
 
@@ -11,23 +11,6 @@ matplotlib.use("Agg")
 
 from lenet_common.plumbing import results  # noqa: E402
 from lenet_common.comparison import speed_plots
-
-
-def test_machine_names_its_cpu_and_cores():
-    info = results.machine()
-    assert info["cores"] >= 1 and info["cpu"] and info["numpy"]
-    slug = results.machine_slug(info)
-    assert (
-        slug.startswith(f"{info['cores']}cpu-")
-        and slug == slug.lower()
-        and " " not in slug
-    )
-    assert (
-        results.machine_slug(
-            {"cpu": "Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz", "cores": 8}
-        )
-        == "8cpu-intel-core-i7"
-    )
 
 
 def test_result_path_holds_benchmark_machine_and_date(tmp_path):

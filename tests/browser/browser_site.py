@@ -1,4 +1,4 @@
-"""Helpers of the browser test (tests/test_browser.py): the built sites, a local
+"""Helpers of the browser test (tests/browser/test_browser.py): the built sites, a local
 server, a headless Chromium, and the page checks that run inside it.
 
 Kept apart from the test so that the JavaScript checks read as one piece.
@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 

@@ -1,4 +1,4 @@
-"""scripts/book_pages.py, the Sphinx extension that trims what every page loads."""
+"""_ext/book_pages.py, the Sphinx extension that trims what every page loads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sphinx.builders.html._assets import _JavaScript
 
 from tests.conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "_ext"))
 import book_pages  # noqa: E402
 
 

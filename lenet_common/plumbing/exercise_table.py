@@ -1,7 +1,7 @@
 """The instructor page's table of every chapter's exercises, read from the chapters.
 
 Numbers, titles and labels come from the notebooks themselves (through
-:mod:`.cells`), and the Colab links from ``_config.yml``, so the table cannot
+:mod:`~lenet_common.plumbing.notebooks`), and the Colab links from ``_config.yml``, so the table cannot
 disagree with the book.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .cells import exercises, writes_code
+from lenet_common.plumbing.notebooks import exercises, writes_code
 
 __all__ = ["exercise_rows", "exercise_table"]
 

@@ -55,7 +55,7 @@ def test_solution_in_student_edition_fails(tmp_path):
 
 def test_student_config_is_the_books_for_student_notebooks(tmp_path):
     out = tmp_path / "student.yml"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "student_config.py"),
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "site_config.py"), "student",
                     str(ROOT / "_config.yml"), str(out)], check=True)
     config = yaml.safe_load(out.read_text())
     original = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -63,5 +63,17 @@ def test_student_config_is_the_books_for_student_notebooks(tmp_path):
     assert config["repository"] == original["repository"]
     assert config["launch_buttons"] == original["launch_buttons"]
     assert config["html"]["use_edit_page_button"] is False
+    for name, path in config["sphinx"]["local_extensions"].items():
+        assert (Path(path) / f"{name}.py").is_file(), (name, path)
+
+
+def test_quick_config_turns_execution_off_and_keeps_the_rest(tmp_path):
+    out = tmp_path / "quick.yml"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "site_config.py"), "quick",
+                    str(ROOT / "_config.yml"), str(out)], check=True)
+    config = yaml.safe_load(out.read_text())
+    original = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["title"] == original["title"]
     for name, path in config["sphinx"]["local_extensions"].items():
         assert (Path(path) / f"{name}.py").is_file(), (name, path)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import browser_site as site
+from tests.browser import browser_site as site
 
 pytestmark = pytest.mark.pages  # opens the built pages
 

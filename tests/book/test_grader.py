@@ -18,7 +18,7 @@ import time
 import nbformat
 import pytest
 
-from lenet_common.exercises import cells
+from lenet_common.plumbing import notebooks as cells
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.kernels  # the grader runs notebooks in kernels

@@ -24,19 +24,20 @@ from lenet_common.torch_lenet import gpu_step as ts  # noqa: E402
 class FakeGraphs:
     """CUDA graphs' interface on the CPU: capture records the step, replay reruns it."""
 
-    def __init__(self) -> None:
+    def __init__(self, model) -> None:
+        self.model = model
         self.captures = 0
         self.replays = 0
 
     def side_stream(self):
         return contextlib.nullcontext()
 
-    def capture(self, step, params):
+    def capture(self, step):
         self.captures += 1  # like a real capture, nothing runs now
 
         def replay():
             self.replays += 1
-            for p in params:  # a replayed backward overwrites the gradients
+            for p in self.model.parameters():  # a replayed backward overwrites them
                 p.grad = None
             step()
 
@@ -137,7 +138,7 @@ def test_captured_steps_train_exactly_like_eager_steps():
         model = tl.LeNet5()
         optimizer, scheduler = tl.make_optimizer(model, config, steps, lr_tensor=True)
         generator = torch.Generator().manual_seed(1)
-        graphs = FakeGraphs()
+        graphs = FakeGraphs(model)
         step = ts.CapturedStep(
             model, optimizer, x, y, config.batch_size, warmup=2, graphs=graphs
         )

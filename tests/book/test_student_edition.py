@@ -17,7 +17,7 @@ import sys
 import pytest
 import yaml
 
-from lenet_common.exercises import cells
+from lenet_common.plumbing import notebooks as cells
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.pages  # reads the built student pages

@@ -14,7 +14,8 @@ import re
 import pytest
 import yaml
 
-from lenet_common.exercises import CHECKS, cells
+from lenet_common.exercises import CHECKS
+from lenet_common.plumbing import notebooks as cells
 from tests.conftest import ROOT
 
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -153,14 +154,14 @@ def test_statements_read_as_text_in_jupyter_and_colab(path):
 
 
 def test_instructor_table_lists_every_exercise_with_its_student_notebook():
-    from lenet_common.exercises import overview
+    from lenet_common.plumbing import exercise_table
 
-    rows = overview.exercise_rows(ROOT)
+    rows = exercise_table.exercise_rows(ROOT)
     labels = [ex.label for path in CHAPTERS for ex in cells.exercises(notebook(path))]
     assert [row["label"] for row in rows] == labels
     kinds = {row["label"]: row["kind"] for row in rows}
     assert kinds["ex-numpy-conv"] == "code" and kinds["ex-shapes-stride"] == "answer"
-    table = overview.exercise_table(ROOT)
+    table = exercise_table.exercise_table(ROOT)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = config["repository"]["url"].replace("https://github.com/", "")
     for path in CHAPTERS:
