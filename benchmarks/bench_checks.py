@@ -119,6 +119,7 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
 
     from lenet_common import lenet5
     from lenet_common import torch_lenet as tl
+    torch_train = importlib.import_module("lenet_common.torch_lenet.train")
 
     config = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
 
@@ -145,9 +146,9 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
         model = tl.LeNet5()
         model._forward_pre_hooks.clear()  # the input-shape check
         off = [
-            (tl, "stop_if_diverged", noop),
-            (tl, "_checked_data", plain_data),
-            (tl, "_check_finite_output", noop),
+            (torch_train, "stop_if_diverged", noop),
+            (torch_train, "_checked_data", plain_data),
+            (torch_train, "_check_finite_output", noop),
         ]
         with patched(off):
             run(model)
@@ -160,6 +161,8 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     import keras
 
     from lenet_common import keras_lenet as kl
+    from lenet_common.keras_lenet import model as keras_model
+    keras_train = importlib.import_module("lenet_common.keras_lenet.train")
     from lenet_common import lenet5
 
     recipe = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
@@ -178,8 +181,8 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     def without() -> None:
         with patched(
             [
-                (kl, "DivergenceGuard", keras.callbacks.Callback),
-                (kl, "check_dataset", noop),
+                (keras_train, "DivergenceGuard", keras.callbacks.Callback),
+                (keras_model, "check_dataset", noop),
             ]
         ):
             run()
@@ -206,6 +209,7 @@ def micro() -> dict[str, float]:
         import torch
 
         from lenet_common import torch_lenet as tl
+        torch_train = importlib.import_module("lenet_common.torch_lenet.train")
     except ImportError:
         return out
     sums, total = torch.zeros(430), torch.tensor(3.0)
@@ -227,7 +231,7 @@ def micro() -> dict[str, float]:
         1e6
         * min(
             timeit.repeat(
-                lambda: tl.first_diverged_step(sums[:50], 128, 55_000),
+                lambda: torch_train.first_diverged_step(sums[:50], 128, 55_000),
                 number=1000,
                 repeat=5,
             )

@@ -199,14 +199,14 @@ class _Bench:
         return {
             "label": _LABELS[self.name],
             "device": self.device,
-            "versions": self.versions(),
+            "versions": registry.get(self.name).versions(),
             "threads": self.threads(),
         }
 
     def device_peak_memory_mib(self) -> float | None:
         return None
 
-    # each implementation has: setup, versions, threads, train_round,
+    # each implementation has: setup, threads, train_round,
     # inference_round, layer_ms
     def sync(self) -> None:
         pass
@@ -229,9 +229,6 @@ class _NumPyBench(_Bench):
             momentum=self.recipe.momentum,
             weight_decay=self.recipe.weight_decay,
         )
-
-    def versions(self) -> dict[str, str]:
-        return {"numpy": np.__version__}
 
     def threads(self) -> str:
         from threadpoolctl import threadpool_info
@@ -312,9 +309,6 @@ class _TorchBench(_Bench):
         self.x = torch.as_tensor(self.data.x_train, device=device)
         self.y = torch.as_tensor(self.data.y_train, device=device)
 
-    def versions(self) -> dict[str, str]:
-        return {"numpy": np.__version__, "torch": self.torch.__version__}
-
     def threads(self) -> str:
         return f"torch threads: {self.torch.get_num_threads()}"
 
@@ -386,15 +380,6 @@ class _KerasBench(_Bench):
         )
         constant = lenet5.Recipe(**{**self.recipe.as_dict(), "schedule": "constant"})
         kl.compile_lenet5(self.model, constant, total_steps=1)
-
-    def versions(self) -> dict[str, str]:
-        import keras
-
-        return {
-            "numpy": np.__version__,
-            "tensorflow": self.tf.__version__,
-            "keras": keras.__version__,
-        }
 
     def threads(self) -> str:
         intra = self.tf.config.threading.get_intra_op_parallelism_threads()

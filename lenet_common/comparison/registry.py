@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +33,13 @@ class Implementation:
     def load(self) -> ModuleType:
         """The implementation's package (this imports its framework)."""
         return importlib.import_module(self.module)
+
+    def versions(self) -> dict[str, str]:
+        """The versions of its libraries, which must be imported already."""
+        missing = [m for m in self.libraries if m not in sys.modules]
+        if missing:
+            raise RuntimeError(f"import {missing} before asking for {self.name}'s versions")
+        return {m: str(sys.modules[m].__version__) for m in self.libraries}
 
 
 IMPLEMENTATIONS: tuple[Implementation, ...] = (

@@ -107,15 +107,6 @@ def _code_digest(implementation: str) -> str:
     return digest.hexdigest()
 
 
-def _versions(implementation: str) -> dict[str, str]:
-    """The versions of the libraries ``implementation`` uses (they must be imported)."""
-    libraries = registry.get(implementation).libraries
-    missing = [m for m in libraries if m not in sys.modules]
-    if missing:
-        raise RuntimeError(f"import {missing} before keying a {implementation} run")
-    return {m: str(sys.modules[m].__version__) for m in libraries}
-
-
 def run_key(implementation: str, recipe: lenet5.Recipe, data: Any, device: str) -> str:
     """The cache key of a run: a hash of everything that decides its result.
 
@@ -128,7 +119,7 @@ def run_key(implementation: str, recipe: lenet5.Recipe, data: Any, device: str) 
         "implementation": implementation,
         "recipe": recipe.as_dict(),
         "device": str(device),
-        "versions": _versions(implementation),
+        "versions": registry.get(implementation).versions(),
         "code": _code_digest(implementation),
         "data": [data.dataset, data.source, data.normalization],
     }

@@ -99,7 +99,7 @@ class SeedSpread:
 def seed_spread(
     implementation: str, result: Mapping[str, Any] | None = None
 ) -> SeedSpread:
-    """The stored spread of ``implementation`` ("numpy", "torch" or "keras").
+    """The stored spread of ``implementation`` (a name in the registry).
 
     ``result`` defaults to the newest stored ``accuracy_spread`` result of
     full MNIST.

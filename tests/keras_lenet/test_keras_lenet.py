@@ -15,6 +15,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 keras_lenet = pytest.importorskip("lenet_common.keras_lenet")
+# the module compile_lenet5 reads gpu_visible from (not the package's train function)
+KERAS_TRAIN = sys.modules["lenet_common.keras_lenet.train"]
 import keras  # noqa: E402
 
 from lenet_common import lenet5, runtime, shapes  # noqa: E402
@@ -82,10 +84,10 @@ def test_variants_keep_the_parameter_count():
 
 def test_gpu_settings_are_chosen_for_a_gpu(monkeypatch):
     recipe = lenet5.book_recipe(quick=True)
-    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: True)
+    monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: True)
     on_gpu = keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=10)
     assert on_gpu.jit_compile is True and on_gpu.steps_per_execution == 50
-    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: False)
+    monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: False)
     on_cpu = keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=10)
     assert on_cpu.jit_compile is False and on_cpu.steps_per_execution == 1
 
@@ -93,11 +95,11 @@ def test_gpu_settings_are_chosen_for_a_gpu(monkeypatch):
 def test_batches_per_call_divide_an_epoch(monkeypatch):
     """A call that crossed an epoch's end would train on the next epoch's batches."""
     recipe = lenet5.book_recipe(quick=True)
-    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: True)
+    monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: True)
     full_mnist = keras_lenet.compile_lenet5(
         keras_lenet.build_lenet5(), recipe, total_steps=4300, steps_per_epoch=430)
     assert full_mnist.steps_per_execution == 43  # 430 = 10 x 43; 50 does not divide it
-    monkeypatch.setattr(keras_lenet, "gpu_visible", lambda: False)
+    monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: False)
     with pytest.raises(ValueError, match=r"does not divide the 10 batches.*such as 2"):
         keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=30,
                                    steps_per_execution=4, steps_per_epoch=10)
@@ -240,7 +242,7 @@ def _code_sources() -> list[tuple[str, str]]:
 
 def test_the_keras_model_lives_in_one_place():
     defines = [f for f, code in _code_sources() if "keras.Sequential(" in code or "keras.Model(" in code]
-    assert defines == ["lenet_common/keras_lenet.py"]
+    assert defines == ["lenet_common/keras_lenet/model.py"]
     for f, code in _code_sources():
         if f.startswith("book/") and ("import keras" in code or "from keras" in code):
             assert "keras_lenet" in code, f"{f} uses Keras without the shared model"

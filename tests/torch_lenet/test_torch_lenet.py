@@ -9,6 +9,10 @@ from torch import nn  # noqa: E402
 
 from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
+import importlib  # noqa: E402
+
+# the module, not the package's train function of the same name
+tl_train = importlib.import_module("lenet_common.torch_lenet.train")
 from lenet_common.exercises import torch_lenet as ex  # noqa: E402
 
 
@@ -234,8 +238,8 @@ def test_torch_device_would_pick_mps(monkeypatch):
 
 
 def test_mixed_precision_is_off_on_the_cpu():
-    assert tl._amp_dtype(torch.device("cpu"), True) is None
-    assert tl._amp_dtype(torch.device("cpu"), False) is None
+    assert tl_train._amp_dtype(torch.device("cpu"), True) is None
+    assert tl_train._amp_dtype(torch.device("cpu"), False) is None
 
 
 def test_one_epoch_with_a_loss_scaler_trains(model, sample_data):

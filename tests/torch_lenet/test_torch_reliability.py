@@ -12,6 +12,10 @@ torch = pytest.importorskip("torch")
 
 from lenet_common import lenet5  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
+import importlib  # noqa: E402
+
+# the module, not the package's train function of the same name
+tl_train = importlib.import_module("lenet_common.torch_lenet.train")
 from lenet_common.plumbing.checks import TrainingDivergedError  # noqa: E402
 from tests.faults import disk_full_after, folder_listing, random_split  # noqa: E402
 
@@ -193,9 +197,9 @@ def test_divergence_names_the_step(data, monkeypatch):
             return out
 
     looks = []
-    real = tl.first_diverged_step
+    real = tl_train.first_diverged_step
     monkeypatch.setattr(
-        tl, "first_diverged_step", lambda *a: looks.append(1) or real(*a)
+        tl_train, "first_diverged_step", lambda *a: looks.append(1) or real(*a)
     )
     x, y, xv, yv = data
     with pytest.raises(
@@ -216,10 +220,10 @@ def test_huge_learning_rate_stops_with_advice(model, data):
 
 def test_first_diverged_step_from_running_sums():
     sums = torch.tensor([2.3, 4.5, 6.6, 6.6 + 500.0, math.inf]) * 16
-    assert tl.first_diverged_step(sums, 16, 80) == 3
-    assert tl.first_diverged_step(sums[:3], 16, 80) is None
+    assert tl_train.first_diverged_step(sums, 16, 80) == 3
+    assert tl_train.first_diverged_step(sums[:3], 16, 80) is None
     last_short = torch.tensor([2.0 * 16, 2.0 * 16 + 150.0 * 2])  # last batch: 2 images
-    assert tl.first_diverged_step(last_short, 16, 18) == 1
+    assert tl_train.first_diverged_step(last_short, 16, 18) == 1
 
 
 def test_nan_weights_and_images_do_not_predict(model, data):
