@@ -11,7 +11,8 @@ with "LeCun et al., 1998" as each entry's label. ``_config.yml`` loads it
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text

@@ -31,7 +31,13 @@ from typing import Any
 # the MathJax files a page can ask for: the combined component, the TeX
 # extensions it loads on demand, its fonts, and the menu's accessibility parts
 _MATHJAX_FILES = ("tex-mml-chtml.js",)
-_MATHJAX_DIRS = ("input/tex/extensions", "input/mml", "output/chtml/fonts/woff-v2", "a11y", "ui")
+_MATHJAX_DIRS = (
+    "input/tex/extensions",
+    "input/mml",
+    "output/chtml/fonts/woff-v2",
+    "a11y",
+    "ui",
+)
 MATHJAX_ENTRY = "mathjax/tex-mml-chtml.js"
 
 _FONTAWESOME_SCRIPT = re.compile(
@@ -68,9 +74,13 @@ def _config_inited(app: Any, config: Any) -> None:
     # no header bar above the page: sphinx-book-theme has its own search in the sidebar,
     # and pydata-sphinx-theme (>= 0.16) adds a second one in a 64 px bar unless told not to
     config.html_theme_options.setdefault("navbar_persistent", [])
-    context = config.html_context  # pydata-sphinx-theme reads the default mode from here
+    context = (
+        config.html_context
+    )  # pydata-sphinx-theme reads the default mode from here
     if not context.get("default_mode"):
-        context["default_mode"] = "auto"  # what the theme falls back to anyway, without the error
+        context["default_mode"] = (
+            "auto"  # what the theme falls back to anyway, without the error
+        )
     if config.book_local_mathjax:
         config.mathjax_path = MATHJAX_ENTRY  # relative: served from _static/
 
@@ -78,7 +88,9 @@ def _config_inited(app: Any, config: Any) -> None:
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
-def _unique_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _unique_scripts(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     """Drop repeated scripts (same file or same inline body), keeping the first,
     and saved widget state, which no script on the page reads."""
     scripts = context.get("script_files")
@@ -91,8 +103,10 @@ def _unique_scripts(app: Any, pagename: str, templatename: str, context: dict, d
             continue
         # an inline script comes once with filename None and once with "" (Sphinx's
         # registry and builder spell it differently): both mean "no file"
-        key = (str(getattr(js, "filename", js) or ""),
-               tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        key = (
+            str(getattr(js, "filename", js) or ""),
+            tuple(sorted((k, str(v)) for k, v in attributes.items())),
+        )
         if key not in seen:
             seen.add(key)
             unique.append(js)

@@ -78,7 +78,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-
 def versions(framework: str) -> dict[str, str]:
     found = {}
     for name in registry.get(framework).libraries:

@@ -28,8 +28,9 @@ import os
 import statistics
 import time
 import timeit
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lenet_common.comparison import registry
 from lenet_common.plumbing import machine, results
@@ -119,6 +120,7 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
 
     from lenet_common import lenet5
     from lenet_common import torch_lenet as tl
+
     torch_train = importlib.import_module("lenet_common.torch_lenet.train")
 
     config = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
@@ -162,6 +164,7 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
 
     from lenet_common import keras_lenet as kl
     from lenet_common.keras_lenet import model as keras_model
+
     keras_train = importlib.import_module("lenet_common.keras_lenet.train")
     from lenet_common import lenet5
 
@@ -209,6 +212,7 @@ def micro() -> dict[str, float]:
         import torch
 
         from lenet_common import torch_lenet as tl
+
         torch_train = importlib.import_module("lenet_common.torch_lenet.train")
     except ImportError:
         return out

@@ -36,8 +36,8 @@ from typing import Any
 import torch
 
 from lenet_common import lenet5
-from lenet_common.plumbing import machine, results
 from lenet_common import torch_lenet as tl
+from lenet_common.plumbing import machine, results
 from lenet_common.torch_lenet import gpu_step as torch_steps
 
 #: The book's training split: MNIST's 60,000 training images less 5,000 for validation.

@@ -75,8 +75,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def one_run(onednn: str, jit: bool, spe: int, images: int) -> dict[str, float]:
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn)
     args = [str(images), str(spe), "1" if jit else "0"]
-    done = subprocess.run([sys.executable, "-c", CHILD, *args],
-                          capture_output=True, text=True, env=env, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the Keras run failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -110,12 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         "variants": table,
     }
     after = result["load"]["after"]["load_average"]
-    print(f"Keras fit, batch 128, {args.images:,} images, median of {args.rounds} "
-          f"rounds (load before {before['load_average']}, after {after}):")
+    print(
+        f"Keras fit, batch 128, {args.images:,} images, median of {args.rounds} "
+        f"rounds (load before {before['load_average']}, after {after}):"
+    )
     print(f"  {'':18s} {'images/s':>10s} {'images/CPU-s':>13s}")
     for name, row in table.items():
-        print(f"  {name:18s} {row['images_per_second']:10,.0f} "
-              f"{row['images_per_cpu_second']:13,.0f}")
+        print(
+            f"  {name:18s} {row['images_per_second']:10,.0f} "
+            f"{row['images_per_cpu_second']:13,.0f}"
+        )
     path = args.json or (results.result_path("keras_cpu") if args.store else None)
     if path:
         print(f"written: {results.write(path, result)}")

@@ -37,7 +37,8 @@ import torch
 import torch.nn.functional as F
 
 from lenet_common import data, shapes
-from lenet_common.lenet1998 import model as L, train as T
+from lenet_common.lenet1998 import model as L
+from lenet_common.lenet1998 import train as T
 from lenet_common.plumbing import machine, results
 
 

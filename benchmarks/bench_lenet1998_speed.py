@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from lenet_common import data
-from lenet_common.lenet1998 import model as L, train as T
+from lenet_common.lenet1998 import model as L
+from lenet_common.lenet1998 import train as T
 from lenet_common.plumbing import machine, results
 
 
@@ -57,7 +58,9 @@ def bench_memory_format(x: torch.Tensor, y: torch.Tensor, rounds: int) -> dict:
     for r in range(rounds):
         for name, (model, optimizer) in runs.items():
             start = time.perf_counter()
-            T.train_one_pass(model, optimizer, x, y, recipe, 0, np.random.default_rng(r))
+            T.train_one_pass(
+                model, optimizer, x, y, recipe, 0, np.random.default_rng(r)
+            )
             seconds[name].append(time.perf_counter() - start)
     return _summary(seconds, "channels-last")
 
@@ -67,8 +70,10 @@ def bench_two_runs(mnist: data.LeNetData, n: int, rounds: int) -> dict:
     args = (mnist.x_train[:n], mnist.y_train[:n], mnist.x_val, mnist.y_val)
 
     def runs() -> dict:
-        recipes = {k: dataclasses.replace(T.recipe(k, quick=False), epochs=1)
-                   for k in ("none", "affine")}
+        recipes = {
+            k: dataclasses.replace(T.recipe(k, quick=False), epochs=1)
+            for k in ("none", "affine")
+        }
         return {k: (_model(), recipe) for k, recipe in recipes.items()}
 
     def one_after_the_other() -> None:
@@ -116,8 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", type=Path, help="write the result to this file")
-    out.add_argument("--store", action="store_true",
-                     help="keep the result in lenet_common/results/ (machine, date)")
+    out.add_argument(
+        "--store",
+        action="store_true",
+        help="keep the result in lenet_common/results/ (machine, date)",
+    )
     args = parser.parse_args(argv)
     if args.images < 128 or args.rounds < 1 or args.threads < 1:
         parser.error("need --images >= 128, --rounds >= 1 and --threads >= 1")
@@ -135,18 +143,28 @@ def main(argv: list[str] | None = None) -> int:
         "data": mnist.source,
         "load": {"before": machine.load()},
     }
-    print(f"{report['machine']['cpu']}, torch {torch.__version__}, {args.threads} "
-          f"threads, {n:,} {mnist.source} images, load {report['load']['before']['load_average']}")
+    print(
+        f"{report['machine']['cpu']}, torch {torch.__version__}, {args.threads} "
+        f"threads, {n:,} {mnist.source} images, load {report['load']['before']['load_average']}"
+    )
     x = torch.as_tensor(mnist.x_train[:n])
     y = torch.as_tensor(mnist.y_train[:n]).long()
     report["memory_format"] = bench_memory_format(x, y, args.rounds)
-    _print("One pass, affine distortions: the maps' order in memory",
-           report["memory_format"])
+    _print(
+        "One pass, affine distortions: the maps' order in memory",
+        report["memory_format"],
+    )
     report["two_runs"] = bench_two_runs(mnist, n, args.rounds)
-    _print("One pass of each recipe: one run after the other, or both at once",
-           report["two_runs"])
+    _print(
+        "One pass of each recipe: one run after the other, or both at once",
+        report["two_runs"],
+    )
     report["load"]["after"] = machine.load()
-    path = results.result_path("lenet1998_speed", report["machine"]) if args.store else args.json
+    path = (
+        results.result_path("lenet1998_speed", report["machine"])
+        if args.store
+        else args.json
+    )
     if path is not None:
         print(f"\nwritten: {results.write(path, report)}")
     return 0

@@ -12,8 +12,8 @@ Importing this module needs NumPy only, never torch or TensorFlow.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Mapping
 
 import numpy as np
 
@@ -223,13 +223,18 @@ class Recipe:
 
     def __post_init__(self) -> None:
         check_hyperparameters(  # the rules and wording all the book's code shares
-            epochs=self.epochs, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, momentum=self.momentum,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
             weight_decay=self.weight_decay,
         )
         problems = []
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) \
-                or self.seed < 0:
+        if (
+            not isinstance(self.seed, (int, np.integer))
+            or isinstance(self.seed, bool)
+            or self.seed < 0
+        ):
             problems.append(f"seed={self.seed!r} (must be a whole number >= 0)")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule={self.schedule!r} (must be one of {SCHEDULES})")

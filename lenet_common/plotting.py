@@ -14,7 +14,7 @@ comes from its data.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -62,22 +62,30 @@ def column_size(height: float, width: float = 1.0) -> tuple[float, float]:
     ``height`` is in inches; ``width`` is a fraction of the column (0 < width <= 1).
     """
     if not 0 < width <= 1:
-        raise ValueError(f"width is a fraction of the column, 0 < width <= 1; got {width}")
+        raise ValueError(
+            f"width is a fraction of the column, 0 < width <= 1; got {width}"
+        )
     if height <= 0:
         raise ValueError(f"height must be positive (inches), got {height}")
     return (FIGURE_INCHES * width, float(height))
 
 
 def column_figure(
-    nrows: int = 1, ncols: int = 1, *, height: float, width: float = 1.0, **subplots_kw: object
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    height: float,
+    width: float = 1.0,
+    **subplots_kw: object,
 ) -> tuple[Figure, np.ndarray | plt.Axes]:
     """``plt.subplots`` under the book's figure rule: column-wide, at the book's dpi.
 
     ``height`` is in inches; ``width`` a fraction of the column. Extra keywords
     go to :func:`matplotlib.pyplot.subplots`.
     """
-    return plt.subplots(nrows, ncols, figsize=column_size(height, width), dpi=FIGURE_DPI,
-                        **subplots_kw)
+    return plt.subplots(
+        nrows, ncols, figsize=column_size(height, width), dpi=FIGURE_DPI, **subplots_kw
+    )
 
 
 def fit_column(fig: Figure) -> Figure:
@@ -116,8 +124,13 @@ def _grid(n: int, ncols: int, cell: float = 1.1) -> tuple[Figure, np.ndarray]:
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
     cell = min(cell, FIGURE_INCHES / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.25 * nrows),
-                             dpi=FIGURE_DPI, squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(cell * ncols, cell * 1.25 * nrows),
+        dpi=FIGURE_DPI,
+        squeeze=False,
+    )
     for ax in axes.flat:
         ax.axis("off")
     return fig, axes
@@ -158,7 +171,9 @@ def show_digits(
     return fig
 
 
-def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None) -> Figure:
+def plot_history(
+    history: Mapping[str, Sequence[float]], *, title: str | None = None
+) -> Figure:
     """Loss and accuracy per epoch, training and (when present) validation.
 
     ``history`` uses Keras' keys: ``loss``, ``accuracy``, ``val_loss``,
@@ -227,7 +242,9 @@ def plot_schedule(
     return fig
 
 
-def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10) -> np.ndarray:
+def confusion_matrix(
+    y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10
+) -> np.ndarray:
     """Counts: row = true class, column = predicted class."""
     t = np.asarray(y_true, dtype=np.int64).ravel()
     p = np.asarray(y_pred, dtype=np.int64).ravel()
@@ -235,7 +252,9 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: in
         raise ValueError(f"{t.size} true labels but {p.size} predictions")
     if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}")
-    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes
+    )
 
 
 def plot_confusion_matrix(
@@ -246,7 +265,9 @@ def plot_confusion_matrix(
     title: str | None = None,
 ) -> Figure:
     """The confusion matrix as a heat map with counts; the diagonal is what went right."""
-    names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    names = (
+        list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    )
     cm = confusion_matrix(y_true, y_pred, len(names))
     fig, ax = column_figure(height=5.4, width=0.9)
     # colour the errors only, so that a handful of mistakes still shows
@@ -257,17 +278,31 @@ def plot_confusion_matrix(
     for i in range(len(names)):
         for j in range(len(names)):
             if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if i != j and cm[i, j] > dark else "black",
-                        fontweight="bold" if i == j else "normal")
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if i != j and cm[i, j] > dark else "black",
+                    fontweight="bold" if i == j else "normal",
+                )
     long_names = max(len(n) for n in names) > 2
-    ax.set_xticks(range(len(names)), names, rotation=45 if long_names else 0,
-                  ha="right" if long_names else "center")
+    ax.set_xticks(
+        range(len(names)),
+        names,
+        rotation=45 if long_names else 0,
+        ha="right" if long_names else "center",
+    )
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     accuracy = np.trace(cm) / max(cm.sum(), 1)
-    ax.set_title(title or f"Confusion matrix ({cm.sum():,} images, accuracy {100 * accuracy:.2f}%)")
+    ax.set_title(
+        title
+        or f"Confusion matrix ({cm.sum():,} images, accuracy {100 * accuracy:.2f}%)"
+    )
     fig.tight_layout()
     return fig
 
@@ -290,7 +325,10 @@ def show_misclassified(
         return fig
     shown = wrong[:max_items]
     return show_digits(
-        _as_images(images)[shown], t[shown], p[shown], class_names=class_names,
+        _as_images(images)[shown],
+        t[shown],
+        p[shown],
+        class_names=class_names,
         title=f"{shown.size} of {wrong.size} misclassified images (true→predicted)",
     )
 
@@ -305,8 +343,13 @@ def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
         raise ValueError(f"expected weights shaped (out, in, kh, kw), got {w.shape}")
     n_out, n_in = w.shape[:2]
     cell = min(1.2, FIGURE_INCHES / n_out)
-    fig, axes = plt.subplots(n_in, n_out, figsize=(cell * n_out, (cell + 0.1) * n_in),
-                             dpi=FIGURE_DPI, squeeze=False)
+    fig, axes = plt.subplots(
+        n_in,
+        n_out,
+        figsize=(cell * n_out, (cell + 0.1) * n_in),
+        dpi=FIGURE_DPI,
+        squeeze=False,
+    )
     for i in range(n_in):
         for o in range(n_out):
             ax = axes[i, o]
@@ -323,7 +366,9 @@ def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
     return fig
 
 
-def show_feature_maps(maps: np.ndarray, *, title: str | None = None, ncols: int = 8) -> Figure:
+def show_feature_maps(
+    maps: np.ndarray, *, title: str | None = None, ncols: int = 8
+) -> Figure:
     """The channels of one layer's output, shaped (C, H, W), side by side."""
     m = np.asarray(maps)
     if m.ndim != 3:

@@ -111,8 +111,10 @@ def mode_name() -> str:
 def print_mode() -> None:
     """Print one line saying which mode runs, so no output hides it."""
     if QUICK:
-        print("Mode: QUICK (LENET_QUICK=1): a small sample and few steps, "
-              "not the book's results.")
+        print(
+            "Mode: QUICK (LENET_QUICK=1): a small sample and few steps, "
+            "not the book's results."
+        )
     else:
         print("Mode: full (full MNIST, all epochs).")
 

@@ -118,8 +118,7 @@ def main() -> int:
             problems.append(f"{page}: still shows a solution")
         elif args.no_solutions and (leaks := solution_leaks(chapter, text)):
             problems.append(
-                f"{page}: shows {len(leaks)} runs of solution words, "
-                f"e.g. {leaks[0]!r}"
+                f"{page}: shows {len(leaks)} runs of solution words, e.g. {leaks[0]!r}"
             )
     for p in problems:
         print("check_book:", p, file=sys.stderr)

@@ -18,9 +18,16 @@ PACKAGE = ROOT / "lenet_common"
 #: Each part of the package (a folder, or a module at the top) and its layer.
 LAYERS = {
     "plumbing": 0,
-    "lenet5": 1, "runtime": 1, "plotting": 1, "display": 1,
-    "data": 2, "shapes": 2,
-    "numpy_lenet": 3, "torch_lenet": 3, "keras_lenet": 3, "lenet1998": 3,
+    "lenet5": 1,
+    "runtime": 1,
+    "plotting": 1,
+    "display": 1,
+    "data": 2,
+    "shapes": 2,
+    "numpy_lenet": 3,
+    "torch_lenet": 3,
+    "keras_lenet": 3,
+    "lenet1998": 3,
     "comparison": 4,
     "exercises": 5,
 }
@@ -76,7 +83,10 @@ def test_no_import_goes_up_a_layer():
         if name == "lenet_common":
             continue
         for target in imports(path, top_level_only=False):
-            if target != "lenet_common" and LAYERS[part_of(target)] > LAYERS[part_of(name)]:
+            if (
+                target != "lenet_common"
+                and LAYERS[part_of(target)] > LAYERS[part_of(name)]
+            ):
                 wrong.append(f"{name} imports {target}")
     assert not wrong, "imports from a lower layer to a higher one:\n" + "\n".join(wrong)
 
@@ -90,7 +100,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()

@@ -32,9 +32,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -234,8 +235,9 @@ class _NumPyBench(_Bench):
         from threadpoolctl import threadpool_info
 
         blas = [f"{i['internal_api']} {i['num_threads']}" for i in threadpool_info()]
-        return (f"training step split across {self.step_threads} threads; BLAS: "
-                + (", ".join(blas) or "none found"))
+        return f"training step split across {self.step_threads} threads; BLAS: " + (
+            ", ".join(blas) or "none found"
+        )
 
     def train_round(self, steps: int) -> float:
         x, y = self.data.x_train, self.data.y_train
@@ -325,7 +327,13 @@ class _TorchBench(_Bench):
         self.sync()
         start = time.perf_counter()
         self.tl.train_one_epoch(
-            self.model, self.optimizer, None, xs, ys, self.recipe.batch_size, order=order
+            self.model,
+            self.optimizer,
+            None,
+            xs,
+            ys,
+            self.recipe.batch_size,
+            order=order,
         )
         self.sync()
         return time.perf_counter() - start
@@ -368,9 +376,9 @@ class _KerasBench(_Bench):
     name = "keras"
 
     def setup(self) -> None:
-        from lenet_common import keras_lenet as kl
-
         import tensorflow as tf
+
+        from lenet_common import keras_lenet as kl
 
         self.kl, self.tf = kl, tf
         self.device = "/GPU:0" if kl.gpu_visible() else "/CPU:0"
@@ -586,7 +594,7 @@ def measure(
                 train[w.name].append(w.ask(do="train", steps=settings.steps)["seconds"])
         log(f"timed {settings.rounds} rounds of {settings.steps} training steps each")
         infer = {w.name: [] for w in workers}
-        for r in range(settings.inference_rounds):
+        for _ in range(settings.inference_rounds):
             for w in workers:
                 infer[w.name].append(w.ask(do="infer")["seconds"])
         for w in workers:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["Implementation", "IMPLEMENTATIONS", "NAMES", "LABELS", "get", "source_files"]
+__all__ = [
+    "Implementation",
+    "IMPLEMENTATIONS",
+    "NAMES",
+    "LABELS",
+    "get",
+    "source_files",
+]
 
 
 @dataclass(frozen=True)
@@ -38,17 +45,32 @@ class Implementation:
         """The versions of its libraries, which must be imported already."""
         missing = [m for m in self.libraries if m not in sys.modules]
         if missing:
-            raise RuntimeError(f"import {missing} before asking for {self.name}'s versions")
+            raise RuntimeError(
+                f"import {missing} before asking for {self.name}'s versions"
+            )
         return {m: str(sys.modules[m].__version__) for m in self.libraries}
 
 
 IMPLEMENTATIONS: tuple[Implementation, ...] = (
-    Implementation("numpy", "NumPy", "tab:blue", ("numpy",),
-                   "lenet_common.numpy_lenet", "NCHW"),
-    Implementation("torch", "PyTorch", "tab:orange", ("numpy", "torch"),
-                   "lenet_common.torch_lenet", "NCHW"),
-    Implementation("keras", "Keras", "tab:green", ("numpy", "tensorflow", "keras"),
-                   "lenet_common.keras_lenet", "NHWC"),
+    Implementation(
+        "numpy", "NumPy", "tab:blue", ("numpy",), "lenet_common.numpy_lenet", "NCHW"
+    ),
+    Implementation(
+        "torch",
+        "PyTorch",
+        "tab:orange",
+        ("numpy", "torch"),
+        "lenet_common.torch_lenet",
+        "NCHW",
+    ),
+    Implementation(
+        "keras",
+        "Keras",
+        "tab:green",
+        ("numpy", "tensorflow", "keras"),
+        "lenet_common.keras_lenet",
+        "NHWC",
+    ),
 )
 NAMES: tuple[str, ...] = tuple(i.name for i in IMPLEMENTATIONS)
 LABELS: dict[str, str] = {i.name: i.label for i in IMPLEMENTATIONS}
@@ -75,6 +97,9 @@ def source_files(module: str) -> list[Path]:
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError(f"{module} is not importable: the registry names it")
     if spec.submodule_search_locations:  # a package: every module in it
-        return sorted(p for folder in spec.submodule_search_locations
-                      for p in Path(folder).rglob("*.py"))
+        return sorted(
+            p
+            for folder in spec.submodule_search_locations
+            for p in Path(folder).rglob("*.py")
+        )
     return [Path(spec.origin)]

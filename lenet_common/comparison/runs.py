@@ -20,11 +20,11 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -152,14 +152,20 @@ def store(run: FinishedRun, key: str) -> Path:
     meta = {k: getattr(run, k) for k in kept}
     path = folder / f"{key}.npz"
     with replacing(path) as part:  # atomic: a run is whole, or the old one stays
-        np.savez(part, __format__=np.array(FORMAT),
-                 __meta__=np.array(json.dumps(meta)), **run.params)
+        np.savez(
+            part,
+            __format__=np.array(FORMAT),
+            __meta__=np.array(json.dumps(meta)),
+            **run.params,
+        )
     _prune(folder)
     return path
 
 
 def _prune(folder: Path) -> None:
-    runs = sorted(folder.glob("[!.]*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    runs = sorted(
+        folder.glob("[!.]*.npz"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
     for old in runs[KEEP:]:
         old.unlink(missing_ok=True)
 

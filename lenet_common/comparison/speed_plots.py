@@ -6,7 +6,8 @@ scripts in ``benchmarks/``, each naming its machine and date.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -7,7 +7,6 @@ holds the small real samples shipped with the package.
 """
 
 from lenet_common.data import preprocess
-from lenet_common.data.preprocess import stratified_split
 from lenet_common.data.mnist import (
     DATASETS,
     FILES,
@@ -22,6 +21,7 @@ from lenet_common.data.mnist import (
     load_mnist,
     locate,
 )
+from lenet_common.data.preprocess import stratified_split
 
 __all__ = [
     "DATASETS",

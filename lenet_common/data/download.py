@@ -33,8 +33,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from lenet_common import runtime
 from lenet_common.plumbing.atomic import remove_stale_parts, replacing

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDXError", "read_idx", "parse_idx", "write_idx", "encode_idx", "decompressed_bytes"]
+__all__ = [
+    "IDXError",
+    "read_idx",
+    "parse_idx",
+    "write_idx",
+    "encode_idx",
+    "decompressed_bytes",
+]
 
 # The third byte of the magic number says the element type.
 _DTYPES = {
@@ -44,7 +51,9 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise IDXError(f"{name}: truncated header ({len(raw)} bytes, need {header})")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(
+        int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
     dtype = _DTYPES[code]
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) != expected:
@@ -82,7 +91,9 @@ def encode_idx(array: np.ndarray) -> bytes:
     """The uncompressed IDX bytes of a uint8 array (header, then the data)."""
     array = np.ascontiguousarray(array)
     if array.dtype != np.uint8:
-        raise TypeError(f"IDX encoding here is for uint8 arrays only, got {array.dtype}")
+        raise TypeError(
+            f"IDX encoding here is for uint8 arrays only, got {array.dtype}"
+        )
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
         int(n).to_bytes(4, "big") for n in array.shape
     )

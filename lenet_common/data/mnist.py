@@ -21,17 +21,27 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from lenet_common import runtime
-from lenet_common.plumbing.atomic import remove_stale_parts
-from lenet_common.data.download import CacheDirError, DownloadError, content_sha256, fetch
+from lenet_common.data.download import (
+    CacheDirError,
+    DownloadError,
+    content_sha256,
+    fetch,
+)
 from lenet_common.data.idx import IDXError, decompressed_bytes, parse_idx
-from lenet_common.data.preprocess import pad_to_32, paper_scale, standardize, stratified_split
+from lenet_common.data.preprocess import (
+    pad_to_32,
+    paper_scale,
+    standardize,
+    stratified_split,
+)
+from lenet_common.plumbing.atomic import remove_stale_parts
 
 __all__ = [
     "DATASETS",
@@ -103,8 +113,18 @@ DATASETS: dict[str, DatasetInfo] = {
             "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         ),
         env_var="LENET_FASHION_DATA_DIR",
-        class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        class_names=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
     ),
 }
@@ -175,14 +195,29 @@ def locate(
     :func:`lenet_common.data.download.fetch`).
     """
     folder, source, _ = _locate(
-        dataset, data_dir, allow_download=allow_download, allow_sample=allow_sample,
-        mirrors=mirrors, connect_timeout=connect_timeout, deadline=deadline,
-        show_progress=show_progress)
+        dataset,
+        data_dir,
+        allow_download=allow_download,
+        allow_sample=allow_sample,
+        mirrors=mirrors,
+        connect_timeout=connect_timeout,
+        deadline=deadline,
+        show_progress=show_progress,
+    )
     return folder, source
 
 
-def _locate(dataset, data_dir, *, allow_download, allow_sample, mirrors=None,
-            connect_timeout=None, deadline=None, show_progress=True):
+def _locate(
+    dataset,
+    data_dir,
+    *,
+    allow_download,
+    allow_sample,
+    mirrors=None,
+    connect_timeout=None,
+    deadline=None,
+    show_progress=True,
+):
     """:func:`locate`, and also where the folder came from (for error advice)."""
     info = _info(dataset)
     if data_dir is not None:
@@ -214,16 +249,22 @@ def _locate(dataset, data_dir, *, allow_download, allow_sample, mirrors=None,
         try:
             for name in FILES.values():
                 if not (cached / name).is_file():
-                    fetch(name, mirrors if mirrors is not None else info.mirrors,
-                          info.sha256[name.removesuffix(".gz")], cached,
-                          connect_timeout=connect_timeout, deadline=deadline,
-                          show_progress=show_progress)
+                    fetch(
+                        name,
+                        mirrors if mirrors is not None else info.mirrors,
+                        info.sha256[name.removesuffix(".gz")],
+                        cached,
+                        connect_timeout=connect_timeout,
+                        deadline=deadline,
+                        show_progress=show_progress,
+                    )
             return cached, "full", "cache"
         except CacheDirError as err:
             raise CacheDirError(
-                err.errno, f"{err.strerror}. Set LENET_CACHE_DIR to a folder you "
+                err.errno,
+                f"{err.strerror}. Set LENET_CACHE_DIR to a folder you "
                 f"may write to (now {str(cache_dir())!r}), or put the four files in a "
-                f"folder and point {info.env_var} at it."
+                f"folder and point {info.env_var} at it.",
             ) from None
         except DownloadError as err:
             problem = str(err)
@@ -237,7 +278,9 @@ def _locate(dataset, data_dir, *, allow_download, allow_sample, mirrors=None,
             stacklevel=3,
         )
         return _sample_folder(dataset), "sample", "sample"
-    raise DataNotFoundError(f"full {info.name} is not available: {problem}\n" + _how_to_get(info))
+    raise DataNotFoundError(
+        f"full {info.name} is not available: {problem}\n" + _how_to_get(info)
+    )
 
 
 @dataclass
@@ -288,13 +331,13 @@ def _repair_advice(origin: str, info: DatasetInfo) -> str:
     """What to do about a damaged file, which depends on where its folder came from."""
     return {
         "cache": "It is in the download cache: delete it and run again to download "
-                 "it afresh.",
+        "it afresh.",
         "data_dir": "Replace it with a good copy (its folder was passed as data_dir).",
         "env": f"Replace it with a good copy, or point {info.env_var} (which names its "
-               "folder) elsewhere.",
+        "folder) elsewhere.",
         "system": "It belongs to a system package: reinstall that package.",
         "sample": "It is part of the sample shipped with lenet_common, which is "
-                  "damaged: reinstall lenet_common.",
+        "damaged: reinstall lenet_common.",
     }[origin]
 
 
@@ -310,7 +353,9 @@ def _read_folder(folder: Path, info: DatasetInfo, source: str, origin: str) -> R
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1:
-            raise IDXError(f"{folder}: {split} images have shape {images.shape}, expected (N, 28, 28)")
+            raise IDXError(
+                f"{folder}: {split} images have shape {images.shape}, expected (N, 28, 28)"
+            )
         if images.shape[0] != labels.shape[0]:
             raise IDXError(
                 f"{folder}: {images.shape[0]} {split} images but {labels.shape[0]} labels: "
@@ -348,8 +393,13 @@ def load_mnist(
         folder, source, origin = _sample_folder(dataset), "sample", "sample"
     else:
         folder, source, origin = _locate(
-            dataset, data_dir, allow_download=True, allow_sample=allow_sample,
-            connect_timeout=connect_timeout, deadline=deadline)
+            dataset,
+            data_dir,
+            allow_download=True,
+            allow_sample=allow_sample,
+            connect_timeout=connect_timeout,
+            deadline=deadline,
+        )
     return _read_folder(folder, info, source, origin)
 
 
@@ -389,7 +439,7 @@ def _pixel_stats(images: np.ndarray, chunk: int = 4096) -> tuple[float, float]:
     """
     total = total_sq = 0
     for start in range(0, len(images), chunk):
-        block = images[start:start + chunk].astype(np.int64)
+        block = images[start : start + chunk].astype(np.int64)
         total += int(block.sum())
         total_sq += int((block * block).sum())
     n = images.size
@@ -422,11 +472,21 @@ def load_lenet_data(
     ``connect_timeout`` and ``deadline`` bound downloads (see :func:`load_mnist`).
     """
     if normalization not in ("standard", "paper"):
-        raise ValueError(f"normalization must be 'standard' or 'paper', got {normalization!r}")
+        raise ValueError(
+            f"normalization must be 'standard' or 'paper', got {normalization!r}"
+        )
     if layout not in ("NCHW", "NHWC"):
-        raise ValueError(f"layout must be 'NCHW' (NumPy, PyTorch) or 'NHWC' (Keras), got {layout!r}")
-    raw = load_mnist(dataset, data_dir, allow_sample=allow_sample, quick=quick,
-                     connect_timeout=connect_timeout, deadline=deadline)
+        raise ValueError(
+            f"layout must be 'NCHW' (NumPy, PyTorch) or 'NHWC' (Keras), got {layout!r}"
+        )
+    raw = load_mnist(
+        dataset,
+        data_dir,
+        allow_sample=allow_sample,
+        quick=quick,
+        connect_timeout=connect_timeout,
+        deadline=deadline,
+    )
     if n_val is None:  # 5,000 of full MNIST's 60,000; a sixth of a sample
         n_val = len(raw.train_labels) // 6 if raw.source == "sample" else 5_000
     train_idx, val_idx = stratified_split(raw.train_labels, n_val, seed=seed)

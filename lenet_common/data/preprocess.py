@@ -91,7 +91,9 @@ def stratified_split(
     labels = np.asarray(labels)
     n = labels.shape[0]
     if not 0 < n_val < n:
-        raise ValueError(f"n_val must be between 1 and {n - 1} for {n} examples, got {n_val}")
+        raise ValueError(
+            f"n_val must be between 1 and {n - 1} for {n} examples, got {n_val}"
+        )
     rng = np.random.default_rng(seed)
     classes, counts = np.unique(labels, return_counts=True)
     # the classes' shares of n_val, rounded so that they add up to n_val exactly
@@ -99,10 +101,12 @@ def stratified_split(
     take = np.floor(quota).astype(int)
     for i in np.argsort(take - quota)[: n_val - take.sum()]:
         take[i] += 1
-    val = np.concatenate([
-        rng.choice(np.flatnonzero(labels == c), size=k, replace=False)
-        for c, k in zip(classes, take)
-    ])
+    val = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(labels == c), size=k, replace=False)
+            for c, k in zip(classes, take)
+        ]
+    )
     val.sort()
     mask = np.ones(n, dtype=bool)
     mask[val] = False

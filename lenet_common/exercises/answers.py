@@ -12,7 +12,7 @@ which the :func:`~.verdicts.check` decorator turns into the verdict.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -146,10 +146,8 @@ def as_array(value: Any, what: str) -> np.ndarray:
     array = numeric_or_none(value)
     if array is None:
         raise Feedback(
-            f"{what} should be a NumPy array of numbers, "
-            f"but it is {describe(value)}.",
-            "return an array of floats (lists of lists must all have the same "
-            "length).",
+            f"{what} should be a NumPy array of numbers, but it is {describe(value)}.",
+            "return an array of floats (lists of lists must all have the same length).",
         )
     return array
 
@@ -173,7 +171,7 @@ def call_student(
         return fn(*copies)
     except NotImplementedError:
         raise NotAttempted(
-            "write the body of your function (it still raises " "NotImplementedError)"
+            "write the body of your function (it still raises NotImplementedError)"
         ) from None
     # any error is feedback for the student, exit() included; Ctrl-C still stops
     except (Exception, SystemExit) as err:  # noqa: BLE001

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,8 +23,7 @@ def _images(train_images: np.ndarray) -> np.ndarray:
         or images.ndim != 3
     ):
         raise Feedback(
-            f"the images should be an array (N, 28, 28), got "
-            f"{describe(train_images)}.",
+            f"the images should be an array (N, 28, 28), got {describe(train_images)}.",
             "pass raw.train_images, as the exercise says.",
         )
     return images
@@ -99,7 +98,7 @@ def check_pad(
     """Exercise: write the 28→32 zero padding yourself."""
     x = _images(train_images)[:16]
     got = call_student(
-        pad, x, hint="it receives an array (N, 28, 28) and returns " "(N, 32, 32)."
+        pad, x, hint="it receives an array (N, 28, 28) and returns (N, 32, 32)."
     )
     if got is None:
         return report(

@@ -6,7 +6,8 @@ Plain NumPy: the expected answers come from :mod:`lenet_common.shapes` and
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,8 @@ the book's reference in :mod:`lenet_common.numpy_lenet.layers`.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -70,8 +71,10 @@ def check_relu_backward(
             True, "ReLU's backward passes dout where x > 0 and blocks it elsewhere."
         )
     got = numeric_or_none(dx)
-    if got is not None and got.shape == ref.shape and np.allclose(
-        got[x != 0], ref[x != 0]
+    if (
+        got is not None
+        and got.shape == ref.shape
+        and np.allclose(got[x != 0], ref[x != 0])
     ):
         return report(
             False,
@@ -475,7 +478,7 @@ def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
     names = ("dx", "dw", "db")
     if not isinstance(wrong, str) or wrong not in names:
         raise Feedback(
-            f'name the wrong gradient as "dx", "dw" or "db", not ' f"{describe(wrong)}."
+            f'name the wrong gradient as "dx", "dw" or "db", not {describe(wrong)}.'
         )
     true = dict(zip(names, L.conv_backward(dout, L.conv_forward(x, w, b)[1])))
     given = dict(zip(names, mystery_conv_backward(dout, x, w, b)))
@@ -544,7 +547,7 @@ def check_conv_forward_im2col(
             x,
             w,
             b,
-            hint="it receives x (N, C, H, W), w (F, C, kh, kw) " "and b (F,).",
+            hint="it receives x (N, C, H, W), w (F, C, kh, kw) and b (F,).",
         )
         try:
             compare_arrays(got, ref, f"the output for x {x.shape} and w {w.shape}")
@@ -553,8 +556,7 @@ def check_conv_forward_im2col(
             candidates = [
                 (
                     ref.transpose(0, 2, 3, 1),
-                    "the output must be channels first, "
-                    "(N, F, OH, OW): transpose it.",
+                    "the output must be channels first, (N, F, OH, OW): transpose it.",
                 ),
                 (
                     ref - b[:, None, None],

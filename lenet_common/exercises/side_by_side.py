@@ -8,7 +8,8 @@ inside the functions that need them, so importing this module stays light.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 

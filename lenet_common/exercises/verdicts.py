@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "ExerciseResult",
@@ -36,7 +37,7 @@ __all__ = [
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 
 #: exercise label -> the check function registered for it
-CHECKS: dict[str, Callable[..., "ExerciseResult"]] = {}
+CHECKS: dict[str, Callable[..., ExerciseResult]] = {}
 
 _log_path: Path | None = None
 

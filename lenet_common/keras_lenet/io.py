@@ -15,10 +15,10 @@ import numpy as np
 
 from lenet_common import lenet5
 from lenet_common.keras_lenet.model import (
+    _check_images,
     build_lenet5,
     keras,
     tf,
-    _check_images,
     to_channels_last,
 )
 from lenet_common.plumbing.atomic import replacing
@@ -48,8 +48,11 @@ def _by_book_name(model: keras.Model, values: list[Any]) -> dict[str, np.ndarray
     """Values of the layers' (kernel, bias) pairs, in the order of ``model.layers``,
     as the book's names and layout (a conv kernel ``(kh, kw, C, F)`` becomes
     ``(F, C, kh, kw)``; dense kernels are ``(in, out)`` in both)."""
-    names = [f"{layer.name}.{kind}" for layer in model.layers
-             for kind, _ in zip(("weight", "bias"), layer.weights)]
+    names = [
+        f"{layer.name}.{kind}"
+        for layer in model.layers
+        for kind, _ in zip(("weight", "bias"), layer.weights)
+    ]
     arrays = {}
     for name, value in zip(names, values, strict=True):
         value = np.asarray(value)
@@ -88,8 +91,9 @@ def set_params(model: keras.Model, params: dict[str, np.ndarray]) -> keras.Model
     return model
 
 
-def predict_logits(model: keras.Model, images: np.ndarray,
-                   batch_size: int = 1024) -> np.ndarray:
+def predict_logits(
+    model: keras.Model, images: np.ndarray, batch_size: int = 1024
+) -> np.ndarray:
     """Logits ``(N, 10)`` of images ``(N, 1, 32, 32)``, as in the other frameworks.
 
     The images are transposed to channels last inside; images already in
@@ -109,18 +113,23 @@ def predict_logits(model: keras.Model, images: np.ndarray,
 
 
 def _named_weights(model: keras.Model) -> dict[str, np.ndarray]:
-    return {f"{layer.name}.{w.name}": np.asarray(w.numpy())
-            for layer in model.layers for w in layer.weights}
+    return {
+        f"{layer.name}.{w.name}": np.asarray(w.numpy())
+        for layer in model.layers
+        for w in layer.weights
+    }
 
 
-def predict(model: keras.Model, images: np.ndarray,
-            batch_size: int = 1024) -> np.ndarray:
+def predict(
+    model: keras.Model, images: np.ndarray, batch_size: int = 1024
+) -> np.ndarray:
     """The predicted class of each image: the index of its largest logit."""
     return predict_logits(model, images, batch_size).argmax(axis=1)
 
 
-def gradients(model: keras.Model, images: np.ndarray,
-              labels: np.ndarray) -> dict[str, np.ndarray]:
+def gradients(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray
+) -> dict[str, np.ndarray]:
     """Gradients of the mean cross-entropy on one batch, by the book's names and layout.
 
     TensorFlow's automatic differentiation computes them (``GradientTape``),
@@ -131,8 +140,11 @@ def gradients(model: keras.Model, images: np.ndarray,
     variables = [w for layer in model.layers for w in layer.weights]
     with tf.GradientTape() as tape:
         logits = model(tf.constant(x), training=True)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-            tf.constant(y, tf.int64), logits, from_logits=True))
+        loss = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(
+                tf.constant(y, tf.int64), logits, from_logits=True
+            )
+        )
     return _by_book_name(model, tape.gradient(loss, variables))
 
 
@@ -165,8 +177,9 @@ def _lenet5_weight_shapes() -> dict[str, list[tuple[int, ...]]]:
 
 
 def _weight_shapes(model: keras.Model) -> dict[str, list[tuple[int, ...]]]:
-    return {layer.name: [tuple(w.shape) for w in layer.weights]
-            for layer in model.layers}
+    return {
+        layer.name: [tuple(w.shape) for w in layer.weights] for layer in model.layers
+    }
 
 
 def _architecture_differences(model: keras.Model) -> list[str]:
@@ -175,9 +188,11 @@ def _architecture_differences(model: keras.Model) -> list[str]:
     found = _weight_shapes(model)
     problems = [f"no layer {name!r}" for name in expected if name not in found]
     problems += [f"an extra layer {name!r}" for name in found if name not in expected]
-    problems += [f"{name} has weights {found[name]}, LeNet-5's are {shapes}"
-                 for name, shapes in expected.items()
-                 if name in found and found[name] != shapes]
+    problems += [
+        f"{name} has weights {found[name]}, LeNet-5's are {shapes}"
+        for name, shapes in expected.items()
+        if name in found and found[name] != shapes
+    ]
     return problems
 
 
@@ -192,7 +207,8 @@ def load_weights(model: keras.Model | None, path: str | Path) -> keras.Model:
     path = _keras_path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path}: no such file; save a model there first with save_weights")
+            f"{path}: no such file; save a model there first with save_weights"
+        )
     expected = "a Keras LeNet-5 saved by keras_lenet.save_weights"
     how = "Pass the file that save_weights(model, path) wrote."
     if not describe_file(path).startswith("a Keras model file"):
@@ -200,8 +216,10 @@ def load_weights(model: keras.Model | None, path: str | Path) -> keras.Model:
     try:
         loaded = keras.saving.load_model(path)
     except Exception as err:  # Keras raises many types for a file it cannot read
-        raise ValueError(f"{path} looks like a Keras model file but cannot be read "
-                         f"({type(err).__name__}: {str(err)[:200]}). {how}") from None
+        raise ValueError(
+            f"{path} looks like a Keras model file but cannot be read "
+            f"({type(err).__name__}: {str(err)[:200]}). {how}"
+        ) from None
     problems = _architecture_differences(loaded)
     if problems:
         raise ValueError(

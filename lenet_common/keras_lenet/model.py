@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ INFO/WARNING/ERROR lines
 if not os.path.exists("/dev/nvidiactl"):  # no NVIDIA GPU: the CPU trains
@@ -104,7 +104,9 @@ def gpu_visible() -> bool:
 
 
 def build_lenet5(
-    recipe: lenet5.Recipe | None = None, *, activation: str = "tanh",
+    recipe: lenet5.Recipe | None = None,
+    *,
+    activation: str = "tanh",
     pooling: str = "average",
 ) -> keras.Sequential:
     """LeNet-5 (61,706 parameters) as a ``keras.Sequential`` that outputs logits.
@@ -144,8 +146,9 @@ def build_lenet5(
     )
 
 
-def _check_images(x: np.ndarray, y: np.ndarray | None = None,
-                  what: str = "the") -> None:
+def _check_images(
+    x: np.ndarray, y: np.ndarray | None = None, what: str = "the"
+) -> None:
     """Fail early, with the fix, on arrays the model cannot take.
 
     With labels, also refuse an empty set, NaN or infinite pixels and labels
@@ -153,7 +156,7 @@ def _check_images(x: np.ndarray, y: np.ndarray | None = None,
     """
     if x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
         hint = (
-            " It looks channels-first: load it with load_lenet_data(layout=\"NHWC\")."
+            ' It looks channels-first: load it with load_lenet_data(layout="NHWC").'
             if x.ndim == 4 and tuple(x.shape[1:]) == lenet5.INPUT_SHAPE
             else ""
         )
@@ -176,7 +179,6 @@ def to_channels_last(images: np.ndarray) -> np.ndarray:
         f"images have shape {images.shape}; LeNet-5 takes (N, 1, 32, 32) (the book's "
         "channels-first layout) or Keras' channels-last (N, 32, 32, 1)."
     )
-
 
 
 def layer_rows(model: keras.Model) -> list[tuple[str, tuple[int, int, int], int]]:
@@ -202,11 +204,14 @@ def layer_outputs(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarra
     A convolution's output is taken after its activation (Keras applies it
     inside the layer), as the NumPy model's ``feature_maps`` gives it.
     """
-    probe = keras.Model(model.inputs,
-                        [model.get_layer(name).output for name in lenet5.LAYER_NAMES])
+    probe = keras.Model(
+        model.inputs, [model.get_layer(name).output for name in lenet5.LAYER_NAMES]
+    )
     outputs = probe.predict(to_channels_last(images), verbose=0)
-    return {name: np.moveaxis(out, -1, 1) if out.ndim == 4 else out
-            for name, out in zip(lenet5.LAYER_NAMES, outputs)}
+    return {
+        name: np.moveaxis(out, -1, 1) if out.ndim == 4 else out
+        for name, out in zip(lenet5.LAYER_NAMES, outputs)
+    }
 
 
 def summary_text(model: keras.Model) -> str:

@@ -8,8 +8,9 @@ which also takes Keras' own channels-last images and reports the timings.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +18,9 @@ from lenet_common import lenet5
 from lenet_common.keras_lenet.model import (
     _check_images,
     gpu_visible,
-    to_channels_last,
     keras,
     tf,
+    to_channels_last,
 )
 from lenet_common.plumbing.checks import (
     diverged_error,
@@ -36,6 +37,7 @@ __all__ = [
     "train",
     "step_function",
 ]
+
 
 def _largest_divisor(n: int, most: int) -> int:
     """The largest divisor of ``n`` that is at most ``most`` (430, 50 -> 43)."""
@@ -89,8 +91,6 @@ def compile_lenet5(
         steps_per_execution=steps_per_execution,
     )
     return model
-
-
 
 
 def make_dataset(
@@ -177,9 +177,13 @@ class DivergenceGuard(keras.callbacks.Callback):
         if has_diverged(mean) or has_diverged(loss):
             steps = self.params.get("steps") or done
             lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            raise diverged_error(self._epoch * steps + done,
-                                 mean if has_diverged(mean) else loss,
-                                 "learning_rate", lr, self._epoch + 1)
+            raise diverged_error(
+                self._epoch * steps + done,
+                mean if has_diverged(mean) else loss,
+                "learning_rate",
+                lr,
+                self._epoch + 1,
+            )
         self._seen, self._mean = done, mean
 
 
@@ -233,19 +237,30 @@ def fit_lenet5(
     _check_images(x_train, y_train, "training")
     _check_images(x_val, y_val, "validation")
     steps = recipe.steps_per_epoch(len(x_train))
-    compile_lenet5(model, recipe, recipe.total_steps(len(x_train)),
-                   steps_per_epoch=steps, **compile_options)
-    orders = [lenet5.batch_order(len(x_train), epoch, recipe.seed)
-              for epoch in range(recipe.epochs)]
-    train_ds = make_dataset(x_train, y_train, batch_size=recipe.batch_size,
-                            orders=orders)
+    compile_lenet5(
+        model,
+        recipe,
+        recipe.total_steps(len(x_train)),
+        steps_per_epoch=steps,
+        **compile_options,
+    )
+    orders = [
+        lenet5.batch_order(len(x_train), epoch, recipe.seed)
+        for epoch in range(recipe.epochs)
+    ]
+    train_ds = make_dataset(
+        x_train, y_train, batch_size=recipe.batch_size, orders=orders
+    )
     val_ds = make_dataset(x_val, y_val, batch_size=1024)
     log = EpochLog(recipe.epochs, verbose=verbose)
     keras_history = model.fit(
-        train_ds, validation_data=val_ds, epochs=recipe.epochs,
+        train_ds,
+        validation_data=val_ds,
+        epochs=recipe.epochs,
         steps_per_epoch=steps,  # one epoch's batches
         shuffle=False,  # the batches already come in the recipe's order
-        callbacks=[log, DivergenceGuard()], verbose=0,
+        callbacks=[log, DivergenceGuard()],
+        verbose=0,
     )
     history = {k: [float(v) for v in vals] for k, vals in keras_history.history.items()}
     return TrainingRun(
@@ -277,13 +292,22 @@ def train(
             "the Keras LeNet-5 trains with a validation split: pass x_val and y_val "
             "(load_lenet_data() gives data.x_val and data.y_val)"
         )
-    run = fit_lenet5(model, x_train, y_train, x_val, y_val, recipe,
-                     verbose=show_progress, **compile_options)
+    run = fit_lenet5(
+        model,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        recipe,
+        verbose=show_progress,
+        **compile_options,
+    )
     return run.history
 
 
-def step_function(model: keras.Model, recipe: lenet5.Recipe, images: np.ndarray,
-                  labels: np.ndarray) -> Callable[[], None]:
+def step_function(
+    model: keras.Model, recipe: lenet5.Recipe, images: np.ndarray, labels: np.ndarray
+) -> Callable[[], None]:
     """One training step on this batch at the recipe's starting rate, as a function.
 
     For timing a step (the side-by-side chapter's exercise); every

@@ -19,7 +19,7 @@ Importing this module imports torch, so ``lenet_common`` itself never does.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

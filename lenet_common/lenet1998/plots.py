@@ -6,13 +6,14 @@ Matplotlib and NumPy only (no torch), under the book's figure rule
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from lenet_common.plotting import column_figure
 from lenet_common.lenet1998.rbf_codes import HEIGHT, WIDTH
+from lenet_common.plotting import column_figure
 
 __all__ = [
     "plot_squash",

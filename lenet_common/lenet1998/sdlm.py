@@ -17,13 +17,20 @@ Importing this module imports torch.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
 from torch.nn.grad import conv2d_input, conv2d_weight
 
-from lenet_common.lenet1998.model import A, S, LeNet1998, Subsampling, block_sums, squash
+from lenet_common.lenet1998.model import (
+    A,
+    LeNet1998,
+    S,
+    Subsampling,
+    block_sums,
+    squash,
+)
 
 __all__ = ["squash_slope", "curvature", "SDLM"]
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -316,8 +317,17 @@ def train_together(
     device = torch.device(device)
     if device.type != "cpu" or len(runs) < 2:
         return {
-            name: train(model, x_train, y_train, x_val, y_val, recipe,
-                        device=device, seed=seed, show_progress=show_progress)
+            name: train(
+                model,
+                x_train,
+                y_train,
+                x_val,
+                y_val,
+                recipe,
+                device=device,
+                seed=seed,
+                show_progress=show_progress,
+            )
             for name, (model, recipe) in runs.items()
         }
     threads = torch.get_num_threads()
@@ -353,9 +363,19 @@ def train_together(
                 raise _Stopped
 
         try:
-            histories[name] = train(model, x_train, y_train, x_val, y_val, recipe,
-                                    device=device, seed=seed, show_progress=False,
-                                    before_pass=before_pass, on_batch=on_batch)
+            histories[name] = train(
+                model,
+                x_train,
+                y_train,
+                x_val,
+                y_val,
+                recipe,
+                device=device,
+                seed=seed,
+                show_progress=False,
+                before_pass=before_pass,
+                on_batch=on_batch,
+            )
         except _Stopped:
             pass
         except BaseException as error:  # handed to the caller's thread below
@@ -365,12 +385,16 @@ def train_together(
             done[name].set()
 
     workers = [
-        threading.Thread(target=work, args=(name,), name=f"train_together {name}", daemon=True)
+        threading.Thread(
+            target=work, args=(name,), name=f"train_together {name}", daemon=True
+        )
         for name in runs
     ]
     bar = runtime.progress(
         total=sum(r.epochs * steps[n] for n, (_, r) in runs.items()),
-        unit="batch", desc=" + ".join(runs), disable=not show_progress,
+        unit="batch",
+        desc=" + ".join(runs),
+        disable=not show_progress,
     )
     try:
         for worker in workers:

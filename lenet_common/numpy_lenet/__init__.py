@@ -15,7 +15,10 @@ three implementations share (:data:`lenet_common.lenet5.SURFACE`).
 """
 
 from .gradcheck import (
-    numerical_gradient, numerical_gradient_of_layer, rel_error, rel_error_norm,
+    numerical_gradient,
+    numerical_gradient_of_layer,
+    rel_error,
+    rel_error_norm,
 )
 from .io import get_params, load_weights, save_weights, set_params
 from .model import LeNet5, build_model, device_name, gradients, predict, predict_logits

@@ -206,7 +206,7 @@ def conv_backward_picture(
         7.5,
         top - 5.4,
         f"dx[{p}, {q}] = Σ padded δ[{p}+a, {q}+b] · flipped w[a, b]\n= "
-        f"{_products(padded[p:p + k, q:q + k], flipped)} = {ex.dx[p, q]:g}",
+        f"{_products(padded[p : p + k, q : q + k], flipped)} = {ex.dx[p, q]:g}",
         ha="center",
         va="top",
         fontsize=9,

@@ -11,8 +11,8 @@ the previous file as it was.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -57,7 +57,8 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a file written by :func:`save_weights`, checked."""
     if not path.is_file():
         raise FileNotFoundError(
-            f"no weights file at {path}: save one with save_weights(model, path)")
+            f"no weights file at {path}: save one with save_weights(model, path)"
+        )
     expected = "LeNet-5 weights written by numpy_lenet.save_weights (.npz)"
     how = "Pass the file that save_weights(model, path) wrote."
     try:
@@ -75,8 +76,10 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
     if tag is None:
         raise wrong_file_error(path, expected, how)
     if str(tag) != FORMAT:
-        raise ValueError(f"{path} holds weights in the format {str(tag)!r}; "
-                         f"this version of lenet_common reads {FORMAT!r}")
+        raise ValueError(
+            f"{path} holds weights in the format {str(tag)!r}; "
+            f"this version of lenet_common reads {FORMAT!r}"
+        )
     lenet5.check_params(arrays, what=f"the weights in {path}")
     return arrays
 

@@ -84,6 +84,8 @@ def machine_slug(info: dict[str, Any] | None = None) -> str:
     return f"{info['cores']}cpu-{name}"
 
 
-def load_record(before: dict[str, Any], after: dict[str, Any] | None = None) -> dict[str, Any]:
+def load_record(
+    before: dict[str, Any], after: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``{"before": ..., "after": ...}``: the machine's :func:`load` around a run."""
     return {"before": before, "after": load() if after is None else after}

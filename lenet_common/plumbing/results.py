@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lenet_common.plumbing.atomic import replacing
 from lenet_common.plumbing.machine import machine_slug

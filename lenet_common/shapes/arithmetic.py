@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import html
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 from lenet_common import lenet5
 
@@ -54,7 +54,7 @@ __all__ = [
     "LayerTable",
 ]
 
-Padding = Union[int, str, tuple[int, int]]
+Padding = int | str | tuple[int, int]
 Shape = tuple[int, int, int]
 
 #: The variants :func:`lenet5_layers` knows.
@@ -77,10 +77,16 @@ def _check_int(value: object, what: str, minimum: int) -> int:
     booleans are not, because a size of 2.5 or True is always a mistake.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ShapeError(f"{what} must be a whole number, got {value!r} ({type(value).__name__}).")
+        raise ShapeError(
+            f"{what} must be a whole number, got {value!r} ({type(value).__name__})."
+        )
     value = int(value)
     if value < minimum:
-        reason = "sizes, kernels, strides and dilations start at 1" if minimum == 1 else "it cannot be negative"
+        reason = (
+            "sizes, kernels, strides and dilations start at 1"
+            if minimum == 1
+            else "it cannot be negative"
+        )
         raise ShapeError(f"{what} must be at least {minimum}, got {value}: {reason}.")
     return value
 
@@ -95,7 +101,9 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+def same_padding(
+    size: int, kernel: int, stride: int = 1, dilation: int = 1
+) -> tuple[int, int]:
     """Padding ``(before, after)`` that ``padding="same"`` adds, as TensorFlow/Keras and PyTorch do.
 
     "same" means: output size = ceil(size / stride). The total padding needed
@@ -126,15 +134,24 @@ def padding_pair(
         )
     if isinstance(padding, tuple):
         if len(padding) != 2:
-            raise ShapeError(f"padding={padding!r}: a tuple must be (before, after), two numbers.")
-        return _check_int(padding[0], "padding before", 0), _check_int(padding[1], "padding after", 0)
+            raise ShapeError(
+                f"padding={padding!r}: a tuple must be (before, after), two numbers."
+            )
+        return _check_int(padding[0], "padding before", 0), _check_int(
+            padding[1], "padding after", 0
+        )
     p = _check_int(padding, "padding", 0)
     return p, p
 
 
 def _sliding_output(
-    size: int, kernel: int, stride: int, padding: Padding, dilation: int,
-    exact: bool, what: str,
+    size: int,
+    kernel: int,
+    stride: int,
+    padding: Padding,
+    dilation: int,
+    exact: bool,
+    what: str,
 ) -> tuple[int, int]:
     """Shared core of conv and pooling sizes.
 
@@ -183,7 +200,9 @@ def conv_output_size(
     With ``exact=True`` a stride that does not land exactly on the last
     position (so that input rows would be silently dropped) is an error.
     """
-    return _sliding_output(size, kernel, stride, padding, dilation, exact, "convolution")[0]
+    return _sliding_output(
+        size, kernel, stride, padding, dilation, exact, "convolution"
+    )[0]
 
 
 def pool_output_size(
@@ -215,8 +234,12 @@ def pool_output_size(
                 "some windows would cover only padding. PyTorch refuses this too; use less padding."
             )
     if not ceil_mode:
-        return _sliding_output(size, kernel, stride, padding, dilation, exact, "pooling")[0]
-    out, leftover = _sliding_output(size, kernel, stride, padding, dilation, False, "pooling")
+        return _sliding_output(
+            size, kernel, stride, padding, dilation, exact, "pooling"
+        )[0]
+    out, leftover = _sliding_output(
+        size, kernel, stride, padding, dilation, False, "pooling"
+    )
     if leftover:
         before, _ = padding_pair(padding, size, kernel, stride, dilation)
         # One more, partial window, but only if it starts inside input + left padding.
@@ -240,7 +263,9 @@ def _normalise(layer: object, **minimums: int) -> None:
         object.__setattr__(layer, field_name, checked)
     padding = getattr(layer, "padding", None)
     if padding is not None and not isinstance(padding, (str, tuple)):
-        object.__setattr__(layer, "padding", _check_int(padding, f"{layer.name} padding", 0))  # type: ignore[attr-defined]
+        object.__setattr__(
+            layer, "padding", _check_int(padding, f"{layer.name} padding", 0)
+        )  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -315,7 +340,7 @@ class RBFOutput:
         _normalise(self, units=1)
 
 
-Layer = Union[Conv, Pool, Dense, RBFOutput]
+Layer = Conv | Pool | Dense | RBFOutput
 
 
 @dataclass(frozen=True)
@@ -357,7 +382,9 @@ class LayerRow:
 
 def _check_shape(shape: Sequence[int]) -> Shape:
     if len(shape) != 3:
-        raise ShapeError(f"input shape {tuple(shape)!r} must be (channels, height, width), three numbers.")
+        raise ShapeError(
+            f"input shape {tuple(shape)!r} must be (channels, height, width), three numbers."
+        )
     c, h, w = shape
     return (
         _check_int(c, "input channels", 1),
@@ -377,10 +404,14 @@ def _check_connections(layer: Conv, in_channels: int) -> list[int]:
             f"column per output map ({layer.filters}); got {len(table)} rows of lengths "
             f"{sorted({len(row) for row in table})}."
         )
-    counts = [sum(bool(table[i][o]) for i in range(in_channels)) for o in range(layer.filters)]
+    counts = [
+        sum(bool(table[i][o]) for i in range(in_channels)) for o in range(layer.filters)
+    ]
     empty = [o for o, n in enumerate(counts) if n == 0]
     if empty:
-        raise ShapeError(f"{layer.name}: output map(s) {empty} are connected to no input map.")
+        raise ShapeError(
+            f"{layer.name}: output map(s) {empty} are connected to no input map."
+        )
     return counts
 
 
@@ -389,7 +420,9 @@ def _spatial(layer: Conv | Pool, h: int, w: int) -> tuple[int, int, tuple[int, i
     try:
         if isinstance(layer, Conv):
             size = conv_output_size
-            kwargs = dict(stride=layer.stride, padding=layer.padding, dilation=layer.dilation)
+            kwargs = dict(
+                stride=layer.stride, padding=layer.padding, dilation=layer.dilation
+            )
             dilation = layer.dilation
             stride = layer.stride
         else:
@@ -435,19 +468,38 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
             if layer.dilation != 1:
                 detail += f", dilation {layer.dilation}"
             if pad != (0, 0):
-                detail += f", pad {layer.padding if isinstance(layer.padding, str) else pad}"
+                detail += (
+                    f", pad {layer.padding if isinstance(layer.padding, str) else pad}"
+                )
             if layer.connections is not None:
                 detail += f", {sum(seen)} of {c * layer.filters} map pairs"
             rows.append(
-                LayerRow(layer.name, "conv", shape, (layer.filters, oh, ow), weights + biases, macs,
-                         macs + oh * ow * biases, rf, detail, 0, pad, layer.kernel, layer.stride)
+                LayerRow(
+                    layer.name,
+                    "conv",
+                    shape,
+                    (layer.filters, oh, ow),
+                    weights + biases,
+                    macs,
+                    macs + oh * ow * biases,
+                    rf,
+                    detail,
+                    0,
+                    pad,
+                    layer.kernel,
+                    layer.stride,
+                )
             )
             shape = (layer.filters, oh, ow)
         elif isinstance(layer, Pool):
             if layer.mode not in ("average", "max"):
-                raise ShapeError(f'{layer.name}: pooling mode {layer.mode!r} is not "average" or "max".')
+                raise ShapeError(
+                    f'{layer.name}: pooling mode {layer.mode!r} is not "average" or "max".'
+                )
             if layer.mode == "max" and layer.trainable:
-                raise ShapeError(f"{layer.name}: trainable subsampling is an average (sum) pooling, not max.")
+                raise ShapeError(
+                    f"{layer.name}: trainable subsampling is an average (sum) pooling, not max."
+                )
             oh, ow, pad = _spatial(layer, h, w)
             stride = layer.kernel if layer.stride is None else layer.stride
             k2 = layer.kernel * layer.kernel
@@ -457,11 +509,28 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
             rf, jump = rf + (layer.kernel - 1) * jump, jump * stride
             detail = f"{layer.mode} {layer.kernel}x{layer.kernel}, stride {stride}"
             if pad != (0, 0):
-                detail += f", pad {layer.padding if isinstance(layer.padding, str) else pad}"
+                detail += (
+                    f", pad {layer.padding if isinstance(layer.padding, str) else pad}"
+                )
             if layer.trainable:
                 detail += ", trainable coefficient + bias"
-            rows.append(LayerRow(layer.name, "pool", shape, (c, oh, ow), params, macs, connections, rf,
-                                 detail, 0, pad, layer.kernel, stride))
+            rows.append(
+                LayerRow(
+                    layer.name,
+                    "pool",
+                    shape,
+                    (c, oh, ow),
+                    params,
+                    macs,
+                    connections,
+                    rf,
+                    detail,
+                    0,
+                    pad,
+                    layer.kernel,
+                    stride,
+                )
+            )
             shape = (c, oh, ow)
         elif isinstance(layer, (Dense, RBFOutput)):
             n_in = c * h * w
@@ -469,13 +538,38 @@ def layer_table(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[Lay
             macs = n_in * layer.units
             if isinstance(layer, Dense):
                 biases = layer.units if layer.bias else 0
-                detail = f"{n_in} -> {layer.units}" + (" (flatten first)" if h * w > 1 else "")
-                rows.append(LayerRow(layer.name, "dense", shape, (layer.units, 1, 1), macs + biases, macs,
-                                     macs + biases, rf, detail))
+                detail = f"{n_in} -> {layer.units}" + (
+                    " (flatten first)" if h * w > 1 else ""
+                )
+                rows.append(
+                    LayerRow(
+                        layer.name,
+                        "dense",
+                        shape,
+                        (layer.units, 1, 1),
+                        macs + biases,
+                        macs,
+                        macs + biases,
+                        rf,
+                        detail,
+                    )
+                )
             else:
                 detail = f"{layer.units} RBF units on {n_in} inputs, fixed centres"
-                rows.append(LayerRow(layer.name, "rbf", shape, (layer.units, 1, 1), 0, macs, macs, rf,
-                                     detail, fixed_params=macs))
+                rows.append(
+                    LayerRow(
+                        layer.name,
+                        "rbf",
+                        shape,
+                        (layer.units, 1, 1),
+                        0,
+                        macs,
+                        macs,
+                        rf,
+                        detail,
+                        fixed_params=macs,
+                    )
+                )
             shape = (layer.units, 1, 1)
         else:
             raise ShapeError(
@@ -518,7 +612,7 @@ def receptive_field_window(
         size = f"{target.out_shape[1]}x{target.out_shape[2]}"
         raise ShapeError(f"unit {unit} is outside {layer}'s {size} maps.")
     offset, jump = 0, 1  # the input pixel of a layer's position 0, and of its step
-    for row in rows[:names.index(layer)]:
+    for row in rows[: names.index(layer)]:
         offset, jump = offset - row.padding[0] * jump, jump * row.stride
     top = offset + (r * target.stride - target.padding[0]) * jump
     left = offset + (c * target.stride - target.padding[0]) * jump
@@ -546,7 +640,9 @@ def c3_connection_table() -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(ch == "X" for ch in row) for row in C3_CONNECTION_TABLE)
 
 
-def lenet5_layers(variant: str = "modern", *, c1_padding: Padding = 0, c5: str = "conv") -> list[Layer]:
+def lenet5_layers(
+    variant: str = "modern", *, c1_padding: Padding = 0, c5: str = "conv"
+) -> list[Layer]:
     """The layer descriptions of LeNet-5.
 
     ``variant="modern"``: the book's network (full C3, plain 2x2 average
@@ -558,9 +654,13 @@ def lenet5_layers(variant: str = "modern", *, c1_padding: Padding = 0, c5: str =
     (``c5="dense"``), which accepts any input size and so hides a wrong one.
     """
     if variant not in LENET5_VARIANTS:
-        raise ShapeError(f"unknown LeNet-5 variant {variant!r}: choose one of {LENET5_VARIANTS}.")
+        raise ShapeError(
+            f"unknown LeNet-5 variant {variant!r}: choose one of {LENET5_VARIANTS}."
+        )
     if c5 not in ("conv", "dense"):
-        raise ShapeError(f'c5={c5!r}: use "conv" (the paper\'s 5x5 convolution) or "dense".')
+        raise ShapeError(
+            f'c5={c5!r}: use "conv" (the paper\'s 5x5 convolution) or "dense".'
+        )
     paper = variant == "1998"
     layers: list[Layer] = []
     for spec in lenet5.LAYERS:  # the book's network, described once
@@ -568,11 +668,17 @@ def lenet5_layers(variant: str = "modern", *, c1_padding: Padding = 0, c5: str =
         if spec.kind == "avg_pool":
             layers.append(Pool(name, spec.size, trainable=paper))
         elif spec.kind == "conv" and not (name == "C5" and c5 == "dense"):
-            layers.append(Conv(
-                name, spec.size, spec.kernel,
-                padding=c1_padding if name == "C1" else 0,
-                connections=c3_connection_table() if paper and name == "C3" else None,
-            ))
+            layers.append(
+                Conv(
+                    name,
+                    spec.size,
+                    spec.kernel,
+                    padding=c1_padding if name == "C1" else 0,
+                    connections=c3_connection_table()
+                    if paper and name == "C3"
+                    else None,
+                )
+            )
         elif paper and name == "Output":
             layers.append(RBFOutput(name, spec.size))
         else:
@@ -593,7 +699,10 @@ def lenet5_table(
     ``variant="1998"`` gives the paper's per-layer counts. See
     :func:`lenet5_layers` for ``c1_padding`` and ``c5``.
     """
-    return layer_table((1, input_size, input_size), lenet5_layers(variant, c1_padding=c1_padding, c5=c5))
+    return layer_table(
+        (1, input_size, input_size),
+        lenet5_layers(variant, c1_padding=c1_padding, c5=c5),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -613,17 +722,34 @@ class LayerTable:
 
     def __init__(self, rows: Sequence[LayerRow], title: str | None = None) -> None:
         if not rows:
-            raise ShapeError("an empty table: pass the rows that layer_table() returned.")
+            raise ShapeError(
+                "an empty table: pass the rows that layer_table() returned."
+            )
         self.rows = list(rows)
         self.title = title
 
     def _cells(self) -> tuple[list[list[str]], list[str]]:
         body = [
-            [r.name, r.detail, _shape_text(r.in_shape), _shape_text(r.out_shape), f"{r.params:,}",
-             f"{r.macs:,}", f"{r.receptive_field}x{r.receptive_field}"]
+            [
+                r.name,
+                r.detail,
+                _shape_text(r.in_shape),
+                _shape_text(r.out_shape),
+                f"{r.params:,}",
+                f"{r.macs:,}",
+                f"{r.receptive_field}x{r.receptive_field}",
+            ]
             for r in self.rows
         ]
-        total = ["total", "", "", "", f"{total_params(self.rows):,}", f"{total_macs(self.rows):,}", ""]
+        total = [
+            "total",
+            "",
+            "",
+            "",
+            f"{total_params(self.rows):,}",
+            f"{total_macs(self.rows):,}",
+            "",
+        ]
         return body, total
 
     def __str__(self) -> str:
@@ -633,15 +759,19 @@ class LayerTable:
         numeric = {4, 5}
 
         def line(row: list[str]) -> str:
-            return "  ".join(cell.rjust(w) if i in numeric else cell.ljust(w)
-                             for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+            return "  ".join(
+                cell.rjust(w) if i in numeric else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths))
+            ).rstrip()
 
         rule = "-" * len(line(table[0]))
         out = ([self.title] if self.title else []) + [line(table[0]), rule]
         out += [line(row) for row in body] + [rule, line(total)]
         fixed = sum(r.fixed_params for r in self.rows)
         if fixed:
-            out.append(f"(plus {fixed:,} fixed, untrained parameters in the RBF output)")
+            out.append(
+                f"(plus {fixed:,} fixed, untrained parameters in the RBF output)"
+            )
         return "\n".join(out)
 
     __repr__ = __str__
@@ -652,9 +782,14 @@ class LayerTable:
         right = ' style="text-align:right"'
 
         def row_html(cells: list[str], tag: str = "td") -> str:
-            return "<tr>" + "".join(
-                f"<{tag}{right if i in (4, 5) else ''}>{esc(c)}</{tag}>" for i, c in enumerate(cells)
-            ) + "</tr>"
+            return (
+                "<tr>"
+                + "".join(
+                    f"<{tag}{right if i in (4, 5) else ''}>{esc(c)}</{tag}>"
+                    for i, c in enumerate(cells)
+                )
+                + "</tr>"
+            )
 
         parts = ["<table>"]
         if self.title:
@@ -664,7 +799,9 @@ class LayerTable:
         parts.append("</tbody><tfoot>" + row_html(total, "th") + "</tfoot></table>")
         fixed = sum(r.fixed_params for r in self.rows)
         if fixed:
-            parts.append(f"<p>(plus {fixed:,} fixed, untrained parameters in the RBF output)</p>")
+            parts.append(
+                f"<p>(plus {fixed:,} fixed, untrained parameters in the RBF output)</p>"
+            )
         return "".join(parts)
 
 

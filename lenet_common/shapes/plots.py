@@ -9,23 +9,37 @@ nothing is left open in pyplot's list of figures.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lenet_common import shapes
-from lenet_common.plotting import FIGURE_INCHES, FIGURE_DPI
+from lenet_common.plotting import FIGURE_DPI, FIGURE_INCHES
 
 __all__ = [
-    "draw_sliding_kernel", "draw_kernel_2d", "draw_network", "draw_receptive_fields",
-    "calculator_view", "output_size_calculator",
+    "draw_sliding_kernel",
+    "draw_kernel_2d",
+    "draw_network",
+    "draw_receptive_fields",
+    "calculator_view",
+    "output_size_calculator",
 ]
 
 _PAD = "#d9d9d9"  # padding cells
 _INPUT = "#ffffff"  # real input cells
-_WINDOWS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+_WINDOWS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+)
 
 
 def draw_sliding_kernel(
@@ -55,38 +69,99 @@ def draw_sliding_kernel(
     n_windows_drawn = min(out, 12)
     next_start = out * stride
     x_range = (-6.5, max(padded, next_start + span) + 9)
-    fig, ax = _figure_for(x_range, n_windows_drawn * 1.1 + 5.5, inches_per_unit=0.3, title_lines=2)
+    fig, ax = _figure_for(
+        x_range, n_windows_drawn * 1.1 + 5.5, inches_per_unit=0.3, title_lines=2
+    )
 
     top = n_windows_drawn * 1.1 + 2.2
     for i in range(padded):
         real = before <= i < before + size
-        ax.add_patch(Rectangle((i, top), 1, 1, facecolor=_INPUT if real else _PAD, edgecolor="0.35", lw=0.8))
+        ax.add_patch(
+            Rectangle(
+                (i, top),
+                1,
+                1,
+                facecolor=_INPUT if real else _PAD,
+                edgecolor="0.35",
+                lw=0.8,
+            )
+        )
         if real:
-            ax.text(i + 0.5, top + 0.5, str(i - before), ha="center", va="center", fontsize=7, color="0.4")
+            ax.text(
+                i + 0.5,
+                top + 0.5,
+                str(i - before),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="0.4",
+            )
     ax.text(-0.4, top + 0.5, "input", ha="right", va="center", fontsize=9)
 
     for w in range(n_windows_drawn):
         color = _WINDOWS[w % len(_WINDOWS)]
         y = top - 1.1 * (w + 1)
         start = w * stride
-        ax.add_patch(Rectangle((start, y + 0.2), span, 0.6, facecolor=color, alpha=0.18, edgecolor=color))
+        ax.add_patch(
+            Rectangle(
+                (start, y + 0.2),
+                span,
+                0.6,
+                facecolor=color,
+                alpha=0.18,
+                edgecolor=color,
+            )
+        )
         for t in range(kernel):
             ax.plot(start + t * dilation + 0.5, y + 0.5, "o", color=color, ms=4)
-        ax.text(-0.4, y + 0.5, f"window {w}", ha="right", va="center", fontsize=8, color=color)
+        ax.text(
+            -0.4,
+            y + 0.5,
+            f"window {w}",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=color,
+        )
     if out > n_windows_drawn:
-        ax.text(padded / 2, top - 1.1 * n_windows_drawn - 0.5, f"... {out - n_windows_drawn} more windows",
-                ha="center", va="center", fontsize=8)
+        ax.text(
+            padded / 2,
+            top - 1.1 * n_windows_drawn - 0.5,
+            f"... {out - n_windows_drawn} more windows",
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
 
     if out <= n_windows_drawn:
         y = top - 1.1 * (out + 1)
-        ax.add_patch(Rectangle((next_start, y + 0.2), span, 0.6, fill=False, edgecolor="#d62728", ls="--"))
-        ax.text(next_start + span + 0.3, y + 0.5, "next window would not fit", va="center", fontsize=8,
-                color="#d62728")
+        ax.add_patch(
+            Rectangle(
+                (next_start, y + 0.2),
+                span,
+                0.6,
+                fill=False,
+                edgecolor="#d62728",
+                ls="--",
+            )
+        )
+        ax.text(
+            next_start + span + 0.3,
+            y + 0.5,
+            "next window would not fit",
+            va="center",
+            fontsize=8,
+            color="#d62728",
+        )
 
     out_y = top - 1.1 * (n_windows_drawn + 1) - 1.6
     for o in range(out):
         color = _WINDOWS[o % len(_WINDOWS)] if o < n_windows_drawn else "0.8"
-        ax.add_patch(Rectangle((o, out_y), 1, 1, facecolor=color, alpha=0.55, edgecolor="0.35", lw=0.8))
+        ax.add_patch(
+            Rectangle(
+                (o, out_y), 1, 1, facecolor=color, alpha=0.55, edgecolor="0.35", lw=0.8
+            )
+        )
     ax.text(-0.4, out_y + 0.5, "output", ha="right", va="center", fontsize=9)
 
     kind = "pooling" if pooling else "convolution"
@@ -122,58 +197,124 @@ def draw_kernel_2d(
         positions = [(0, 0), (0, 1), (1, 0), (out - 1, out - 1)]
     for r, c in positions:
         if not (0 <= r < out and 0 <= c < out):
-            raise shapes.ShapeError(f"position ({r}, {c}) is outside the {out}x{out} output.")
+            raise shapes.ShapeError(
+                f"position ({r}, {c}) is outside the {out}x{out} output."
+            )
     padded = size + 2 * padding
     panel = padded + out + 2.5
-    fig, ax = _figure_for((-0.5, panel * len(positions)), padded + 2.2, inches_per_unit=0.32)
+    fig, ax = _figure_for(
+        (-0.5, panel * len(positions)), padded + 2.2, inches_per_unit=0.32
+    )
     for i, (r, c) in enumerate(positions):
         x0 = i * panel
         for row in range(padded):
             for col in range(padded):
-                real = padding <= row < padding + size and padding <= col < padding + size
+                real = (
+                    padding <= row < padding + size and padding <= col < padding + size
+                )
                 # row 0 is drawn at the top, as in an image
-                ax.add_patch(Rectangle((x0 + col, padded - 1 - row), 1, 1, facecolor=_INPUT if real else _PAD,
-                                       edgecolor="0.45", lw=0.6))
+                ax.add_patch(
+                    Rectangle(
+                        (x0 + col, padded - 1 - row),
+                        1,
+                        1,
+                        facecolor=_INPUT if real else _PAD,
+                        edgecolor="0.45",
+                        lw=0.6,
+                    )
+                )
         color = _WINDOWS[i % len(_WINDOWS)]
         top, left = r * stride, c * stride
-        ax.add_patch(Rectangle((x0 + left, padded - top - kernel), kernel, kernel, facecolor=color, alpha=0.35,
-                               edgecolor=color, lw=2))
+        ax.add_patch(
+            Rectangle(
+                (x0 + left, padded - top - kernel),
+                kernel,
+                kernel,
+                facecolor=color,
+                alpha=0.35,
+                edgecolor=color,
+                lw=2,
+            )
+        )
         ox, oy = x0 + padded + 1.5, (padded - out) / 2
         for row in range(out):
             for col in range(out):
                 here = (row, col) == (r, c)
-                ax.add_patch(Rectangle((ox + col, oy + out - 1 - row), 1, 1, facecolor=color if here else "white",
-                                       alpha=0.6 if here else 1.0, edgecolor="0.45", lw=0.6))
-        ax.text(x0 + padded / 2, padded + 0.4, f"output ({r}, {c})", ha="center", va="bottom", fontsize=9,
-                color=color)
-        ax.annotate("", xy=(ox - 0.2, oy + out / 2), xytext=(x0 + padded + 0.2, oy + out / 2),
-                    arrowprops=dict(arrowstyle="->", color="0.4"))
+                ax.add_patch(
+                    Rectangle(
+                        (ox + col, oy + out - 1 - row),
+                        1,
+                        1,
+                        facecolor=color if here else "white",
+                        alpha=0.6 if here else 1.0,
+                        edgecolor="0.45",
+                        lw=0.6,
+                    )
+                )
+        ax.text(
+            x0 + padded / 2,
+            padded + 0.4,
+            f"output ({r}, {c})",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=color,
+        )
+        ax.annotate(
+            "",
+            xy=(ox - 0.2, oy + out / 2),
+            xytext=(x0 + padded + 0.2, oy + out / 2),
+            arrowprops=dict(arrowstyle="->", color="0.4"),
+        )
     ax.set_xlim(-0.5, panel * len(positions))
     ax.set_ylim(-0.5, padded + 1.7)
-    fig.suptitle(f"{size}x{size} input, padding {padding}, {kernel}x{kernel} kernel, stride {stride} "
-                 f"-> {out}x{out} output", fontsize=10)
+    fig.suptitle(
+        f"{size}x{size} input, padding {padding}, {kernel}x{kernel} kernel, stride {stride} "
+        f"-> {out}x{out} output",
+        fontsize=10,
+    )
     return fig
 
 
 def _figure_for(
-    x_range: tuple[float, float], y_extent: float, *, inches_per_unit: float, title_lines: int = 1
+    x_range: tuple[float, float],
+    y_extent: float,
+    *,
+    inches_per_unit: float,
+    title_lines: int = 1,
 ) -> tuple[Figure, Any]:
     """A figure whose size fits data drawn at equal aspect, so no empty bands are left."""
     width = (x_range[1] - x_range[0]) * inches_per_unit
     scale = min(1.0, FIGURE_INCHES / width)  # the book's figure rule: within the column
-    fig = Figure(figsize=(width * scale, y_extent * inches_per_unit * scale + 0.25 * title_lines + 0.2),
-                 dpi=FIGURE_DPI, layout="constrained")
+    fig = Figure(
+        figsize=(
+            width * scale,
+            y_extent * inches_per_unit * scale + 0.25 * title_lines + 0.2,
+        ),
+        dpi=FIGURE_DPI,
+        layout="constrained",
+    )
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.axis("off")
     return fig, ax
 
 
-def _draw_sheets(ax: Any, x: float, channels: int, side: int, offset: float, base: float) -> float:
+def _draw_sheets(
+    ax: Any, x: float, channels: int, side: int, offset: float, base: float
+) -> float:
     """Stack ``channels`` squares of ``side`` (to scale); return the x where the stack ends."""
     for c in range(channels):
-        ax.add_patch(Rectangle((x + c * offset, base + c * offset), side, side, facecolor="#c6dbef",
-                               edgecolor="#08519c", lw=0.5))
+        ax.add_patch(
+            Rectangle(
+                (x + c * offset, base + c * offset),
+                side,
+                side,
+                facecolor="#c6dbef",
+                edgecolor="#08519c",
+                lw=0.5,
+            )
+        )
     top_x, top_y = x + (channels - 1) * offset, base + (channels - 1) * offset
     for i in range(1, side):  # the cells of the front sheet: one per number
         ax.plot([top_x + i, top_x + i], [top_y, top_y + side], color="#6baed6", lw=0.25)
@@ -187,12 +328,24 @@ def _draw_vector(ax: Any, x: float, n: int, base: float, max_height: int) -> flo
     col_height = -(-n // n_cols)
     for i in range(n):
         col, row = divmod(i, col_height)
-        ax.add_patch(Rectangle((x + col, base + row), 1, 1, facecolor="#fdd0a2", edgecolor="#a63603", lw=0.4))
+        ax.add_patch(
+            Rectangle(
+                (x + col, base + row),
+                1,
+                1,
+                facecolor="#fdd0a2",
+                edgecolor="#a63603",
+                lw=0.4,
+            )
+        )
     return x + n_cols
 
 
 def draw_network(
-    rows: Sequence[shapes.LayerRow] | None = None, *, title: str = "LeNet-5 to scale", gap: float = 7.0
+    rows: Sequence[shapes.LayerRow] | None = None,
+    *,
+    title: str = "LeNet-5 to scale",
+    gap: float = 7.0,
 ) -> Figure:
     """Draw LeNet-5 (or any table from :func:`shapes.layer_table`) to scale.
 
@@ -222,7 +375,10 @@ def draw_network(
 
     total_width = sum(width_of(*shape) for _, shape in layers)
     total_width += sum(gap_after(*shape) for _, shape in layers[:-1])
-    tallest = max(h + (c - 1) * offset_of(c) if h > 1 else min(c, max_height) for _, (c, h, _) in layers)
+    tallest = max(
+        h + (c - 1) * offset_of(c) if h > 1 else min(c, max_height)
+        for _, (c, h, _) in layers
+    )
     x_range = (-1.0, total_width + 1)
     fig, ax = _figure_for(x_range, tallest + 7, inches_per_unit=0.12, title_lines=2)
 
@@ -238,12 +394,24 @@ def draw_network(
         if i < len(rows) and rows[i].kind in ("conv", "pool") and h > 1:
             k = rows[i].kernel
             top_x, top_y = x + (c - 1) * offset_of(c), base + (c - 1) * offset_of(c)
-            ax.add_patch(Rectangle((top_x, top_y + h - k), k, k, fill=False, edgecolor="#d62728", lw=1.4))
+            ax.add_patch(
+                Rectangle(
+                    (top_x, top_y + h - k),
+                    k,
+                    k,
+                    fill=False,
+                    edgecolor="#d62728",
+                    lw=1.4,
+                )
+            )
         x = end + gap_after(c, h, w)
 
     ax.set_xlim(*x_range)
     ax.set_ylim(-6.5, tallest + 0.5)
-    fig.suptitle(f"{title}\none small square = one number; red = the kernel of the next layer", fontsize=10)
+    fig.suptitle(
+        f"{title}\none small square = one number; red = the kernel of the next layer",
+        fontsize=10,
+    )
     return fig
 
 
@@ -278,8 +446,17 @@ def draw_receptive_fields(
         unit = ((row.out_shape[1] - 1) // 2, (row.out_shape[2] - 1) // 2)
         top, left, side = shapes.receptive_field_window(rows, name, unit)
         ax.imshow(picture, cmap="gray_r")
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, facecolor="#d62728",
-                               alpha=0.25, edgecolor="#d62728", lw=1.5))
+        ax.add_patch(
+            Rectangle(
+                (left - 0.5, top - 0.5),
+                side,
+                side,
+                facecolor="#d62728",
+                alpha=0.25,
+                edgecolor="#d62728",
+                lw=1.5,
+            )
+        )
         ax.set_title(f"{name}, unit {unit}\nsees {side}x{side}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -288,11 +465,18 @@ def draw_receptive_fields(
 
 
 def calculator_view(
-    size: int, kernel: int, stride: int, padding: shapes.Padding, dilation: int = 1, pooling: bool = False
+    size: int,
+    kernel: int,
+    stride: int,
+    padding: shapes.Padding,
+    dilation: int = 1,
+    pooling: bool = False,
 ) -> Figure | str:
     """What the calculator shows: the sliding-kernel picture, or why the numbers do not work."""
     try:
-        return draw_sliding_kernel(size, kernel, stride, padding, dilation, pooling=pooling)
+        return draw_sliding_kernel(
+            size, kernel, stride, padding, dilation, pooling=pooling
+        )
     except shapes.ShapeError as err:
         return f"This configuration does not work: {err}"
 
@@ -316,18 +500,34 @@ def output_size_calculator(
 
     style = {"description_width": "90px"}
     controls = {
-        "size": widgets.IntSlider(value=size, min=1, max=32, description="input size", style=style),
-        "kernel": widgets.IntSlider(value=kernel, min=1, max=9, description="kernel", style=style),
-        "stride": widgets.IntSlider(value=stride, min=1, max=5, description="stride", style=style),
-        "padding": widgets.IntSlider(value=padding, min=0, max=5, description="padding", style=style),
-        "dilation": widgets.IntSlider(value=dilation, min=1, max=4, description="dilation", style=style),
-        "pooling": widgets.ToggleButtons(options=[("convolution", False), ("pooling", True)],
-                                         value=False, description="layer", style=style),
+        "size": widgets.IntSlider(
+            value=size, min=1, max=32, description="input size", style=style
+        ),
+        "kernel": widgets.IntSlider(
+            value=kernel, min=1, max=9, description="kernel", style=style
+        ),
+        "stride": widgets.IntSlider(
+            value=stride, min=1, max=5, description="stride", style=style
+        ),
+        "padding": widgets.IntSlider(
+            value=padding, min=0, max=5, description="padding", style=style
+        ),
+        "dilation": widgets.IntSlider(
+            value=dilation, min=1, max=4, description="dilation", style=style
+        ),
+        "pooling": widgets.ToggleButtons(
+            options=[("convolution", False), ("pooling", True)],
+            value=False,
+            description="layer",
+            style=style,
+        ),
     }
     out = widgets.Output()
 
     def redraw(*_: Any) -> None:
-        view = calculator_view(**{name: control.value for name, control in controls.items()})
+        view = calculator_view(
+            **{name: control.value for name, control in controls.items()}
+        )
         out.clear_output(wait=True)
         with out:
             if isinstance(view, Figure):

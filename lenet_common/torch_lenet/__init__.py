@@ -7,14 +7,32 @@ Importing it imports torch, so ``lenet_common`` itself never imports it.
 """
 
 from lenet_common.torch_lenet.io import (
-    get_params, gradients, load_weights, predict, predict_logits, save_weights, set_params,
+    get_params,
+    gradients,
+    load_weights,
+    predict,
+    predict_logits,
+    save_weights,
+    set_params,
 )
 from lenet_common.torch_lenet.model import (
-    LayerInfo, LeNet5, build_model, compare_with_table, count_parameters, device_name,
-    format_summary, layer_outputs, layer_summary,
+    LayerInfo,
+    LeNet5,
+    build_model,
+    compare_with_table,
+    count_parameters,
+    device_name,
+    format_summary,
+    layer_outputs,
+    layer_summary,
 )
 from lenet_common.torch_lenet.train import (
-    evaluate, make_optimizer, schedule_trace, step_function, time_batch_fetching, train,
+    evaluate,
+    make_optimizer,
+    schedule_trace,
+    step_function,
+    time_batch_fetching,
+    train,
     train_one_epoch,
 )
 

@@ -25,7 +25,11 @@ from lenet_common.plumbing.checks import (
 )
 from lenet_common.plumbing.fileformat import describe_file, wrong_file_error
 from lenet_common.torch_lenet.model import (
-    LeNet5, _check_finite_output, _checked_data, _shape_error, _to_device,
+    LeNet5,
+    _check_finite_output,
+    _checked_data,
+    _shape_error,
+    _to_device,
 )
 
 __all__ = [
@@ -56,8 +60,10 @@ def get_params(model: nn.Module) -> dict[str, np.ndarray]:
     ``(in, out)``, so those are transposed. Convolution weights are
     ``(F, C, kh, kw)`` in both.
     """
-    params = {name: _swap_dense(t.detach().cpu().numpy()).copy()
-              for name, t in model.state_dict().items()}
+    params = {
+        name: _swap_dense(t.detach().cpu().numpy()).copy()
+        for name, t in model.state_dict().items()
+    }
     lenet5.check_params(params, what="the model's tensors")
     return {name: params[name] for name in lenet5.PARAM_SHAPES}
 
@@ -79,8 +85,9 @@ def set_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: Any, *,
-                   batch_size: int = 2000) -> np.ndarray:
+def predict_logits(
+    model: nn.Module, images: Any, *, batch_size: int = 2000
+) -> np.ndarray:
     """The logits ``(N, 10)`` of images ``(N, 1, 32, 32)``, as a NumPy array."""
     check_hyperparameters(batch_size=batch_size)
     device = next(model.parameters()).device
@@ -90,8 +97,10 @@ def predict_logits(model: nn.Module, images: Any, *,
     if x.shape[0] and not bool(torch.isfinite(x.amin()) & torch.isfinite(x.amax())):
         check_images(x.cpu().numpy(), "images to predict")  # raises, saying where
     model.eval()
-    chunks = [model(x[i:i + batch_size]).float().cpu()
-              for i in range(0, x.shape[0], batch_size)]
+    chunks = [
+        model(x[i : i + batch_size]).float().cpu()
+        for i in range(0, x.shape[0], batch_size)
+    ]
     logits = torch.cat(chunks) if chunks else torch.zeros(0, model.output.out_features)
     _check_finite_output(model, x, logits.sum())  # NaN weights would answer "class 0"
     return logits.numpy()
@@ -108,12 +117,15 @@ def gradients(model: nn.Module, images: Any, labels: Any) -> dict[str, np.ndarra
     Autograd computes them (no weight decay); the images are taken in the
     model's own float type, so a ``model.double()`` gives float64 gradients.
     """
-    x, y = _checked_data(model, images, labels, next(model.parameters()).device,
-                         "gradients")
+    x, y = _checked_data(
+        model, images, labels, next(model.parameters()).device, "gradients"
+    )
     model.zero_grad(set_to_none=True)
     F.cross_entropy(model(x), y).backward()
-    grads = {name: _swap_dense(p.grad.detach().cpu().numpy())
-             for name, p in model.named_parameters()}
+    grads = {
+        name: _swap_dense(p.grad.detach().cpu().numpy())
+        for name, p in model.named_parameters()
+    }
     model.zero_grad(set_to_none=True)
     lenet5.check_params(grads, what="the model's gradients")
     return {name: grads[name] for name in lenet5.PARAM_SHAPES}
@@ -139,7 +151,8 @@ def _load_state(path: Path, device: torch.device) -> Any:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: no such file; save weights there first with "
-            "save_weights(model, path)")
+            "save_weights(model, path)"
+        )
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch raises many types for a file it cannot read
@@ -153,8 +166,10 @@ def _load_state(path: Path, device: torch.device) -> Any:
                 "it was saved, save it with save_weights(model, path), and load that."
             ) from None
         raise wrong_file_error(
-            path, "PyTorch LeNet-5 weights written by torch_lenet.save_weights",
-            "Pass the file that save_weights(model, path) wrote.") from None
+            path,
+            "PyTorch LeNet-5 weights written by torch_lenet.save_weights",
+            "Pass the file that save_weights(model, path) wrote.",
+        ) from None
 
 
 def load_weights(model: nn.Module | None, path: str | os.PathLike) -> nn.Module:
@@ -168,13 +183,16 @@ def load_weights(model: nn.Module | None, path: str | os.PathLike) -> nn.Module:
     model = LeNet5() if model is None else model
     state = _load_state(Path(path), next(model.parameters()).device)
     if not isinstance(state, dict):
-        raise ValueError(f"{Path(path).name!r} does not hold a state_dict "
-                         f"(got {type(state).__name__}); save it with "
-                         "save_weights(model, path)")
+        raise ValueError(
+            f"{Path(path).name!r} does not hold a state_dict "
+            f"(got {type(state).__name__}); save it with "
+            "save_weights(model, path)"
+        )
     expected = model.state_dict()
     problems = [f"{k} is missing from the file" for k in expected if k not in state]
-    problems += [f"{k} is in the file but not in the model"
-                 for k in state if k not in expected]
+    problems += [
+        f"{k} is in the file but not in the model" for k in state if k not in expected
+    ]
     problems += [
         f"{k} has shape {tuple(state[k].shape)} in the file but {tuple(v.shape)} "
         "in the model"

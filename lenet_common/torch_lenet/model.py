@@ -7,8 +7,9 @@ imports torch, so ``lenet_common`` itself never imports it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -84,14 +85,17 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-
-def _to_device(x: Any, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
+def _to_device(
+    x: Any, device: torch.device, dtype: torch.dtype | None = None
+) -> torch.Tensor:
     """A NumPy array (of numbers) or tensor as a tensor on ``device``."""
     x = x if torch.is_tensor(x) else pixel_array(x, "LeNet5 input")
     return torch.as_tensor(x, dtype=dtype).to(device)
 
-def _checked_data(model: nn.Module, x: Any, y: Any, device: torch.device,
-                  what: str) -> tuple[torch.Tensor, torch.Tensor]:
+
+def _checked_data(
+    model: nn.Module, x: Any, y: Any, device: torch.device, what: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(x, y)`` as tensors on ``device``, once they are fit for LeNet-5.
 
     Shapes, labels (integers 0-9: checked before the conversion to ``long``,
@@ -107,18 +111,18 @@ def _checked_data(model: nn.Module, x: Any, y: Any, device: torch.device,
     if x.shape[0] == 0 or not bool(torch.isfinite(x.amin()) & torch.isfinite(x.amax())):
         check_images(x.cpu().numpy(), f"{what} images")  # raises, saying where
     return x, torch.as_tensor(labels, dtype=torch.long).to(device)
+
+
 def _numpy_params(model: nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
 
 
-
-
-def _check_finite_output(model: nn.Module, x: torch.Tensor, total: torch.Tensor,
-                         action: str = "predict") -> None:
+def _check_finite_output(
+    model: nn.Module, x: torch.Tensor, total: torch.Tensor, action: str = "predict"
+) -> None:
     """Refuse to report a score or logits computed from NaN weights or images."""
     if not math.isfinite(total.item()):
         raise nonfinite_output_error(_numpy_params(model), x.cpu().numpy(), action)
-
 
 
 # --------------------------------------------------------------------------
@@ -157,6 +161,7 @@ def layer_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     outputs: dict[str, torch.Tensor] = {}
     handles = []
     for name, layer in _named_layers(model):
+
         def hook(
             _module: nn.Module, _inp: Any, out: torch.Tensor, name: str = name
         ) -> None:
@@ -204,8 +209,9 @@ def layer_summary(
     ]
 
 
-def format_summary(rows: Sequence[LayerInfo],
-                   input_shape: Sequence[int] = lenet5.INPUT_SHAPE) -> str:
+def format_summary(
+    rows: Sequence[LayerInfo], input_shape: Sequence[int] = lenet5.INPUT_SHAPE
+) -> str:
     """A printable table of :func:`layer_summary` rows, with the total."""
     lines = [f"{'layer':<8}{'type':<12}{'output shape':>16}{'parameters':>12}"]
     lines.append(f"{'input':<8}{'':<12}{str(tuple(input_shape)):>16}{'':>12}")
@@ -228,7 +234,9 @@ def compare_with_table(rows: Sequence[LayerInfo], table: Sequence[Any]) -> str:
     ("C1" ... "Output"), ``.out_shape`` (C, H, W) and ``.params``.
     """
     by_name = {str(t.name).lower(): t for t in table}
-    lines = [f"{'layer':<8}{'torch shape':>14}{'table shape':>14}{'torch params':>14}{'table params':>14}"]
+    lines = [
+        f"{'layer':<8}{'torch shape':>14}{'table shape':>14}{'torch params':>14}{'table params':>14}"
+    ]
     mismatches = []
     for r in rows:
         t = by_name.get(r.name)
@@ -245,10 +253,10 @@ def compare_with_table(rows: Sequence[LayerInfo], table: Sequence[Any]) -> str:
                 f"table {tuple(t.out_shape)}, {t.params} params"
             )
     if mismatches:
-        raise AssertionError("the PyTorch model and the shapes table disagree: " + "; ".join(mismatches))
+        raise AssertionError(
+            "the PyTorch model and the shapes table disagree: " + "; ".join(mismatches)
+        )
     return "\n".join(lines)
-
-
 
 
 def build_model(recipe: lenet5.Recipe | None = None) -> LeNet5:

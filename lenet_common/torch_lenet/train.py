@@ -12,7 +12,8 @@ captured step lives beside this module, in :mod:`~lenet_common.torch_lenet.gpu_s
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,8 @@ from lenet_common.plumbing.checks import (
 )
 from lenet_common.torch_lenet import gpu_step
 from lenet_common.torch_lenet.model import (
-    _check_finite_output, _checked_data,
+    _check_finite_output,
+    _checked_data,
 )
 
 __all__ = [
@@ -49,7 +51,6 @@ def make_optimizer(
     *,
     lr_tensor: bool = False,
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-
     """SGD with momentum and weight decay, the rate scheduled per batch by the recipe.
 
     ``LambdaLR`` multiplies the starting rate by the factor the recipe gives
@@ -61,7 +62,8 @@ def make_optimizer(
     device = next(model.parameters()).device
     optimizer = torch.optim.SGD(
         model.parameters(),
-        lr=torch.tensor(recipe.learning_rate, device=device) if lr_tensor
+        lr=torch.tensor(recipe.learning_rate, device=device)
+        if lr_tensor
         else recipe.learning_rate,
         momentum=recipe.momentum,
         weight_decay=recipe.weight_decay,
@@ -95,12 +97,6 @@ def schedule_trace(recipe: lenet5.Recipe, n_images: int) -> dict[str, np.ndarray
     return {"lr": rates, "momentum": momenta}
 
 
-
-
-
-
-
-
 def first_diverged_step(step_sums: torch.Tensor, batch_size: int, n: int) -> int | None:
     """Index of the first step whose loss diverged, from the running loss sums.
 
@@ -116,8 +112,14 @@ def first_diverged_step(step_sums: torch.Tensor, batch_size: int, n: int) -> int
     return first_bad_step(per_step.cpu().numpy())
 
 
-def stop_if_diverged(step_sums: torch.Tensor, epoch: int, steps_per_epoch: int,
-                     batch_size: int, n: int, learning_rate: float) -> None:
+def stop_if_diverged(
+    step_sums: torch.Tensor,
+    epoch: int,
+    steps_per_epoch: int,
+    batch_size: int,
+    n: int,
+    learning_rate: float,
+) -> None:
     """Raise :class:`~lenet_common.plumbing.checks.TrainingDivergedError` if a step diverged.
 
     ``step_sums`` are this epoch's running loss sums so far (see
@@ -128,8 +130,9 @@ def stop_if_diverged(step_sums: torch.Tensor, epoch: int, steps_per_epoch: int,
         total = step_sums[bad] - (step_sums[bad - 1] if bad else 0)
         size = min(batch_size, n - bad * batch_size)
         step = (epoch - 1) * steps_per_epoch + bad + 1
-        raise diverged_error(step, total.item() / size, "learning_rate", learning_rate,
-                             epoch)
+        raise diverged_error(
+            step, total.item() / size, "learning_rate", learning_rate, epoch
+        )
 
 
 def _amp_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
@@ -176,7 +179,7 @@ def train_one_epoch(
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     for step, start in enumerate(range(0, n, batch_size)):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         xb, yb = x[idx], y[idx]
         autocast = torch.autocast(
             x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None
@@ -212,8 +215,8 @@ def evaluate(
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     for start in range(0, x.shape[0], batch_size):
-        logits = model(x[start:start + batch_size]).float()
-        yb = y[start:start + batch_size]
+        logits = model(x[start : start + batch_size]).float()
+        yb = y[start : start + batch_size]
         loss_sum += F.cross_entropy(logits, yb, reduction="sum")
         correct += (logits.argmax(dim=1) == yb).sum()
     _check_finite_output(model, x, loss_sum, "evaluate")  # NaN weights: no score
@@ -256,8 +259,9 @@ def train(
     amp_dtype = _amp_dtype(device, amp)
     mode = gpu_step.choose_step_mode(step_mode, device.type, amp_dtype is not None)
     graph = mode == "graph"
-    optimizer, scheduler = make_optimizer(model, recipe, recipe.total_steps(x.shape[0]),
-                                          lr_tensor=graph)
+    optimizer, scheduler = make_optimizer(
+        model, recipe, recipe.total_steps(x.shape[0]), lr_tensor=graph
+    )
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     if graph:
         captured = gpu_step.CapturedStep(model, optimizer, x, y, recipe.batch_size)
@@ -266,35 +270,62 @@ def train(
         on_cuda = device.type == "cuda"
         stepped = torch.compile(model, mode="reduce-overhead" if on_cuda else None)
     history: dict[str, list[float]] = {
-        "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []
+        "loss": [],
+        "accuracy": [],
+        "val_loss": [],
+        "val_accuracy": [],
+        "seconds": [],
     }
 
-    bar = runtime.progress(total=recipe.epochs * steps, unit="batch",
-                           disable=not show_progress)
+    bar = runtime.progress(
+        total=recipe.epochs * steps, unit="batch", disable=not show_progress
+    )
     try:
         for epoch in range(recipe.epochs):
             bar.set_description(f"epoch {epoch + 1}/{recipe.epochs}")
             start = time.perf_counter()
             step_sums = torch.zeros(steps, device=device)  # running loss sum per step
 
-            def on_batch(step: int, loss_sum: torch.Tensor, correct: torch.Tensor) -> None:
+            def on_batch(
+                step: int, loss_sum: torch.Tensor, correct: torch.Tensor
+            ) -> None:
                 step_sums[step] = loss_sum  # on the device: no host sync
                 bar.update(1)
-                if step % 50 == 49 or step == steps - 1:  # copy to host now and then only
-                    stop_if_diverged(step_sums[:step + 1], epoch + 1, steps,
-                                     recipe.batch_size, x.shape[0], recipe.learning_rate)
+                if (
+                    step % 50 == 49 or step == steps - 1
+                ):  # copy to host now and then only
+                    stop_if_diverged(
+                        step_sums[: step + 1],
+                        epoch + 1,
+                        steps,
+                        recipe.batch_size,
+                        x.shape[0],
+                        recipe.learning_rate,
+                    )
                     seen = min((step + 1) * recipe.batch_size, x.shape[0])
-                    bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}",
-                                    acc=f"{correct.item() / seen:.4f}", refresh=False)
+                    bar.set_postfix(
+                        loss=f"{loss_sum.item() / seen:.4f}",
+                        acc=f"{correct.item() / seen:.4f}",
+                        refresh=False,
+                    )
 
             order = torch.from_numpy(lenet5.batch_order(x.shape[0], epoch, recipe.seed))
             if graph:
                 loss, acc = gpu_step.train_one_epoch_captured(
-                    captured, scheduler, x.shape[0], order=order, on_batch=on_batch)
+                    captured, scheduler, x.shape[0], order=order, on_batch=on_batch
+                )
             else:
                 loss, acc = train_one_epoch(
-                    stepped, optimizer, scheduler, x, y, recipe.batch_size, order=order,
-                    amp_dtype=amp_dtype, scaler=scaler, on_batch=on_batch,
+                    stepped,
+                    optimizer,
+                    scheduler,
+                    x,
+                    y,
+                    recipe.batch_size,
+                    order=order,
+                    amp_dtype=amp_dtype,
+                    scaler=scaler,
+                    on_batch=on_batch,
                 )
             val_loss, val_acc = evaluate(model, xv, yv)
             if device.type == "cuda":
@@ -302,14 +333,20 @@ def train(
             seconds = time.perf_counter() - start
             for key, value in zip(history, (loss, acc, val_loss, val_acc, seconds)):
                 history[key].append(value)
-            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}",
-                            val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
+            bar.set_postfix(
+                loss=f"{loss:.4f}",
+                acc=f"{acc:.4f}",
+                val_loss=f"{val_loss:.4f}",
+                val_acc=f"{val_acc:.4f}",
+            )
     finally:
         bar.close()
     return history
 
 
-def time_batch_fetching(x: Any, y: Any, batch_size: int = 128, *, device: Any = "cpu") -> dict[str, float]:
+def time_batch_fetching(
+    x: Any, y: Any, batch_size: int = 128, *, device: Any = "cpu"
+) -> dict[str, float]:
     """Seconds to draw one epoch of shuffled batches, two ways, with no model at all.
 
     ``"DataLoader"``: a ``DataLoader`` over a ``TensorDataset`` (it fetches
@@ -327,7 +364,9 @@ def time_batch_fetching(x: Any, y: Any, batch_size: int = 128, *, device: Any = 
             torch.cuda.synchronize()
 
     start = time.perf_counter()
-    for xb, yb in DataLoader(TensorDataset(xt, yt), batch_size=batch_size, shuffle=True):
+    for xb, yb in DataLoader(
+        TensorDataset(xt, yt), batch_size=batch_size, shuffle=True
+    ):
         xb, yb = xb.to(device), yb.to(device)
     synchronize()
     loader_seconds = time.perf_counter() - start
@@ -336,13 +375,14 @@ def time_batch_fetching(x: Any, y: Any, batch_size: int = 128, *, device: Any = 
     xd, yd = xt.to(device), yt.to(device)
     order = torch.randperm(xd.shape[0], device=device)
     for i in range(0, xd.shape[0], batch_size):
-        xb, yb = xd[order[i:i + batch_size]], yd[order[i:i + batch_size]]
+        xb, yb = xd[order[i : i + batch_size]], yd[order[i : i + batch_size]]
     synchronize()
     return {"DataLoader": loader_seconds, "indexing": time.perf_counter() - start}
 
 
-def step_function(model: nn.Module, recipe: lenet5.Recipe, images: np.ndarray,
-                  labels: np.ndarray) -> Callable[[], None]:
+def step_function(
+    model: nn.Module, recipe: lenet5.Recipe, images: np.ndarray, labels: np.ndarray
+) -> Callable[[], None]:
     """One training step on this batch at the recipe's starting rate, as a function.
 
     For timing a step (the side-by-side chapter's exercise); every

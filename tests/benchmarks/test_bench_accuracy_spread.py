@@ -83,8 +83,10 @@ def test_merge_joins_the_seeds_of_several_processes(tmp_path):
     assert [r["seed"] for r in merged["frameworks"]["numpy"]["runs"]] == [0]
     assert [(p["numpy"], p["torch"]) for p in merged["parts"][:1]] == [([0], [0])]
     assert merged["parts"][1]["torch"] == [2, 1] and "numpy" not in merged["parts"][1]
-    assert [p["date"] for p in merged["parts"]] == ["2026-12-01T01:00:00",
-                                                     "2026-12-01T01:05:00"]
+    assert [p["date"] for p in merged["parts"]] == [
+        "2026-12-01T01:00:00",
+        "2026-12-01T01:05:00",
+    ]
 
 
 def test_merge_refuses_a_seed_twice_or_another_machine():

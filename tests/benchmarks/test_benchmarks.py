@@ -122,21 +122,40 @@ def test_build_bench_times_each_cell(tmp_path):
 def test_lenet1998_speed_times_both_ways_of_each_comparison(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "speed.json"
-    printed = _run("bench_lenet1998_speed.py", "--images", "256", "--rounds", "1",
-                   "--json", str(out))
+    printed = _run(
+        "bench_lenet1998_speed.py",
+        "--images",
+        "256",
+        "--rounds",
+        "1",
+        "--json",
+        str(out),
+    )
     result = json.loads(out.read_text())
     assert result["benchmark"] == "lenet1998_speed" and result["images"] == 256
-    for part, ways in (("memory_format", {"default (N, C, H, W)", "channels-last"}),
-                       ("two_runs", {"one after the other", "together"})):
+    for part, ways in (
+        ("memory_format", {"default (N, C, H, W)", "channels-last"}),
+        ("two_runs", {"one after the other", "together"}),
+    ):
         assert set(result[part]["median_seconds"]) == ways
         assert all(s > 0 for s in result[part]["median_seconds"].values())
-        assert result[part]["speedup"] > 0 and len(result[part]["speedup_per_round"]) == 1
+        assert (
+            result[part]["speedup"] > 0 and len(result[part]["speedup_per_round"]) == 1
+        )
     assert "speed-up" in printed
 
 
 def test_lenet1998_speed_refuses_settings_it_cannot_time():
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_lenet1998_speed.py"), "--rounds", "0"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_lenet1998_speed.py"),
+            "--rounds",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert done.returncode == 2 and "--rounds >= 1" in done.stderr

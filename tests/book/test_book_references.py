@@ -100,9 +100,9 @@ def _role_targets(role: str, text: str) -> list[str]:
 
 def test_every_page_of_the_toc_exists():
     for page in _toc_pages():
-        assert any(
-            (ROOT / f"{page}{s}").is_file() for s in (".ipynb", ".md")
-        ), f"_toc.yml lists {page}, but there is no {page}.ipynb or {page}.md"
+        assert any((ROOT / f"{page}{s}").is_file() for s in (".ipynb", ".md")), (
+            f"_toc.yml lists {page}, but there is no {page}.ipynb or {page}.md"
+        )
 
 
 def test_every_link_between_pages_points_at_a_page_of_the_book():
@@ -112,9 +112,9 @@ def test_every_link_between_pages_points_at_a_page_of_the_book():
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue  # a web address or an anchor on the same page
             page = (path.parent / target.split("#")[0]).resolve().relative_to(ROOT)
-            assert (
-                str(page.with_suffix("")) in pages
-            ), f"{path.name} links to {target}: not a page of the book (_toc.yml)"
+            assert str(page.with_suffix("")) in pages, (
+                f"{path.name} links to {target}: not a page of the book (_toc.yml)"
+            )
 
 
 def test_every_citation_is_in_references_bib_and_every_entry_is_cited():
@@ -123,13 +123,13 @@ def test_every_citation_is_in_references_bib_and_every_entry_is_cited():
     for path, text in _pages().items():
         for target in _role_targets("cite", text):
             for key in target.split(","):
-                assert (
-                    key.strip() in keys
-                ), f"{path.name} cites {key.strip()!r}: not in references.bib"
+                assert key.strip() in keys, (
+                    f"{path.name} cites {key.strip()!r}: not in references.bib"
+                )
                 cited.add(key.strip())
-    assert (
-        not keys - cited
-    ), f"entries of references.bib that no page cites: {sorted(keys - cited)}"
+    assert not keys - cited, (
+        f"entries of references.bib that no page cites: {sorted(keys - cited)}"
+    )
 
 
 def test_every_glossary_link_names_a_glossary_term():
@@ -143,9 +143,9 @@ def test_every_glossary_link_names_a_glossary_term():
     } <= terms
     for path, text in _pages().items():
         for target in _role_targets("term", text):
-            assert (
-                target.lower() in terms
-            ), f"{path.name} links to the glossary term {target!r}, which it lacks"
+            assert target.lower() in terms, (
+                f"{path.name} links to the glossary term {target!r}, which it lacks"
+            )
 
 
 def test_every_glossary_term_is_used_by_a_chapter():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-
 from pathlib import Path
 
 import yaml
@@ -15,7 +14,9 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 PAGES = [TOC["root"]] + [c["file"] for c in TOC["chapters"]]
 
 
-def fake_book(tmp_path, text_of=lambda page: "<p>Mode: full (full MNIST, all epochs).</p>"):
+def fake_book(
+    tmp_path, text_of=lambda page: "<p>Mode: full (full MNIST, all epochs).</p>"
+):
     for page in PAGES:
         path = tmp_path / f"{page}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,8 +25,11 @@ def fake_book(tmp_path, text_of=lambda page: "<p>Mode: full (full MNIST, all epo
 
 
 def check(html, *flags):
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "check_book.py"), str(html), *flags],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_book.py"), str(html), *flags],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_full_book_passes(tmp_path):
@@ -35,7 +39,9 @@ def test_full_book_passes(tmp_path):
 
 
 def test_quick_page_in_full_book_fails(tmp_path):
-    html = fake_book(tmp_path, lambda p: "Mode: QUICK (LENET_QUICK=1)" if p == PAGES[-1] else "ok")
+    html = fake_book(
+        tmp_path, lambda p: "Mode: QUICK (LENET_QUICK=1)" if p == PAGES[-1] else "ok"
+    )
     result = check(html, "--mode", "full")
     assert result.returncode == 1 and "shows quick-mode results" in result.stderr
 
@@ -55,8 +61,16 @@ def test_solution_in_student_edition_fails(tmp_path):
 
 def test_student_config_is_the_books_for_student_notebooks(tmp_path):
     out = tmp_path / "student.yml"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "site_config.py"), "student",
-                    str(ROOT / "_config.yml"), str(out)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "site_config.py"),
+            "student",
+            str(ROOT / "_config.yml"),
+            str(out),
+        ],
+        check=True,
+    )
     config = yaml.safe_load(out.read_text())
     original = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["title"].endswith("(student edition)")
@@ -69,8 +83,16 @@ def test_student_config_is_the_books_for_student_notebooks(tmp_path):
 
 def test_quick_config_turns_execution_off_and_keeps_the_rest(tmp_path):
     out = tmp_path / "quick.yml"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "site_config.py"), "quick",
-                    str(ROOT / "_config.yml"), str(out)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "site_config.py"),
+            "quick",
+            str(ROOT / "_config.yml"),
+            str(out),
+        ],
+        check=True,
+    )
     config = yaml.safe_load(out.read_text())
     original = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["execute"]["execute_notebooks"] == "off"

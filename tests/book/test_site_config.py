@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
 from sphinx.util.matching import get_matching_files
 
@@ -14,12 +13,25 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
 NOT_PAGES = [
-    ".pytest_cache/README.md", ".venv/lib/x/README.md", ".hypothesis/examples/a.md",
-    ".ipynb_checkpoints/x.ipynb", "book/.ipynb_checkpoints/01_data-checkpoint.ipynb",
-    ".github/workflows/README.md", ".data-cache/mnist/README.md", "_build/html/_sources/x.md",
-    "student/_build/x.md", "lenet_common.egg-info/README.md", "build/lib/README.md",
-    "dist/README.md", "node_modules/mathjax/README.md", "lenet_common/sample/README.md",
-    "README.md", "CONTRIBUTING.md", "tests/README.md", "scripts/README.md", "benchmarks/x.md",
+    ".pytest_cache/README.md",
+    ".venv/lib/x/README.md",
+    ".hypothesis/examples/a.md",
+    ".ipynb_checkpoints/x.ipynb",
+    "book/.ipynb_checkpoints/01_data-checkpoint.ipynb",
+    ".github/workflows/README.md",
+    ".data-cache/mnist/README.md",
+    "_build/html/_sources/x.md",
+    "student/_build/x.md",
+    "lenet_common.egg-info/README.md",
+    "build/lib/README.md",
+    "dist/README.md",
+    "node_modules/mathjax/README.md",
+    "lenet_common/sample/README.md",
+    "README.md",
+    "CONTRIBUTING.md",
+    "tests/README.md",
+    "scripts/README.md",
+    "benchmarks/x.md",
 ]
 PAGES = ["book/intro.md", "book/01_data.ipynb"]
 
@@ -29,15 +41,21 @@ def test_dot_folders_and_build_artefacts_are_never_page_sources(tmp_path):
     for name in NOT_PAGES + PAGES:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("# a page\n")
-    found = set(get_matching_files(tmp_path, exclude_patterns=CONFIG["exclude_patterns"]))
+    found = set(
+        get_matching_files(tmp_path, exclude_patterns=CONFIG["exclude_patterns"])
+    )
     assert found == set(PAGES), f"read as page sources: {sorted(found - set(PAGES))}"
 
 
 def test_binder_environment_takes_the_cpu_build_of_torch():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    pip = next(
+        d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d
+    )
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in pip
-    assert pip.index("--extra-index-url https://download.pytorch.org/whl/cpu") < pip.index("-r requirements.txt")
+    assert pip.index(
+        "--extra-index-url https://download.pytorch.org/whl/cpu"
+    ) < pip.index("-r requirements.txt")
 
 
 def test_the_pages_workflow_builds_with_the_readmes_commands_and_publishes_both_editions():
@@ -46,8 +64,12 @@ def test_the_pages_workflow_builds_with_the_readmes_commands_and_publishes_both_
     readme = (ROOT / "README.md").read_text()
     for command in ("make book", "make book-student"):
         assert command in runs, f"the workflow does not run {command}"
-        assert re.search(rf"^{command}\b", readme, re.M), f"the README does not give {command}"
-    uses = [step.get("uses", "") for job in flow["jobs"].values() for step in job["steps"]]
+        assert re.search(rf"^{command}\b", readme, re.M), (
+            f"the README does not give {command}"
+        )
+    uses = [
+        step.get("uses", "") for job in flow["jobs"].values() for step in job["steps"]
+    ]
     assert any(u.startswith("actions/upload-pages-artifact") for u in uses)
     assert any(u.startswith("actions/deploy-pages") for u in uses)
     assert "cp -r _build/student/_build/html _build/html/student" in runs

@@ -94,9 +94,9 @@ def test_student_notebook_is_the_chapter_without_its_solutions(chapter):
 def test_no_solution_code_or_text_in_student_notebooks(chapter):
     book, student = notebook(ROOT / f"{chapter}.ipynb"), notebook(student_path(chapter))
     shingles = cells.solution_shingles(book)
-    assert cells.leaked(
-        shingles, all_sources(book)
-    ), "the detector finds nothing to look for"
+    assert cells.leaked(shingles, all_sources(book)), (
+        "the detector finds nothing to look for"
+    )
     text = json.dumps(student, ensure_ascii=False) + all_sources(student)
     assert "solution-start" not in text and "solution-end" not in text
     assert not cells.leaked(shingles, all_sources(student))
@@ -169,9 +169,9 @@ def test_check_mode_of_the_script_passes_on_the_committed_edition():
 def test_the_instructor_page_has_every_chapter_and_is_not_in_the_student_edition():
     page = (ROOT / "book" / "instructors.md").read_text(encoding="utf-8")
     for chapter in CHAPTERS:
-        assert (
-            f"({chapter.split('/')[-1]}.ipynb)" in page
-        ), f"add {chapter} to the learning goals and times of book/instructors.md"
+        assert f"({chapter.split('/')[-1]}.ipynb)" in page, (
+            f"add {chapter} to the learning goals and times of book/instructors.md"
+        )
     assert "book/instructors" in [c["file"] for c in TOC["chapters"]]
     student_toc = (ROOT / "student" / "_toc.yml").read_text()
     assert "instructors" not in student_toc

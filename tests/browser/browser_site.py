@@ -15,9 +15,10 @@ import shutil
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -28,9 +29,16 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 # Flags for a headless Chromium on a machine with no network: no GPU, no
 # sandbox (CI runs as root), and none of the browser's own calls home.
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
 )
 
 
@@ -45,8 +53,11 @@ class Edition:
 
 EDITIONS = (
     Edition("book", ROOT / "_build" / "quick" / "_build" / "html", ROOT / "_toc.yml"),
-    Edition("student", ROOT / "_build" / "student-quick" / "_build" / "html",
-            ROOT / "student" / "_toc.yml"),
+    Edition(
+        "student",
+        ROOT / "_build" / "student-quick" / "_build" / "html",
+        ROOT / "student" / "_toc.yml",
+    ),
 )
 
 
@@ -87,8 +98,15 @@ def repository() -> tuple[str, str]:
 
 # ---------------------------------------------------------------- the server
 
-_COMPRESSED = {"text/html", "text/css", "text/javascript", "application/javascript",
-               "application/json", "image/svg+xml", "text/plain"}
+_COMPRESSED = {
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+    "text/plain",
+}
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -117,7 +135,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mimetypes() -> None:
     mimetypes.add_type("text/javascript", ".js")
     mimetypes.add_type("font/woff2", ".woff2")
@@ -135,6 +153,7 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 # ---------------------------------------------------------------- the browser
+
 
 def browser_missing() -> str | None:
     """Why the browser test cannot run here, or None."""
@@ -160,8 +179,9 @@ def start_chromium() -> Iterator[Any]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or CHROMEDRIVER),
-                              options=options)
+    driver = webdriver.Chrome(
+        service=Service(shutil.which("chromedriver") or CHROMEDRIVER), options=options
+    )
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(60)
     try:
@@ -173,9 +193,15 @@ def start_chromium() -> Iterator[Any]:
 
 def set_width(driver: Any, width: int, height: int = 900) -> None:
     """Lay pages out ``width`` CSS pixels wide (a phone at 390, a laptop at 1280)."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600,
-    })
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 1,
+            "mobile": width < 600,
+        },
+    )
 
 
 def open_page(driver: Any, url: str, first_visit: bool = True) -> None:
@@ -192,11 +218,23 @@ def full_screenshot(driver: Any, path: Path, max_height: int = 16000) -> None:
     import base64
 
     width, height = driver.execute_script(
-        "return [window.innerWidth, document.documentElement.scrollHeight]")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "jpeg", "quality": 80, "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, max_height), "scale": 1},
-    })
+        "return [window.innerWidth, document.documentElement.scrollHeight]"
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "jpeg",
+            "quality": 80,
+            "captureBeyondViewport": True,
+            "clip": {
+                "x": 0,
+                "y": 0,
+                "width": width,
+                "height": min(height, max_height),
+                "scale": 1,
+            },
+        },
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(base64.b64decode(shot["data"]))
 
@@ -208,7 +246,9 @@ def console_errors(driver: Any, origin: str) -> list[str]:
         message = entry.get("message", "")
         if entry.get("level") != "SEVERE" or not message.startswith(origin):
             continue
-        if message.startswith(origin + "favicon.ico"):  # asked for by the browser, not the page
+        if message.startswith(
+            origin + "favicon.ico"
+        ):  # asked for by the browser, not the page
             continue
         errors.append(message)
     return errors
@@ -222,8 +262,10 @@ def page_report(driver: Any, check_figure_scale: bool) -> dict[str, Any]:
 def notebook_sources(data: bytes | str) -> list[str]:
     """The cells' sources of a notebook, to compare two notebooks' content."""
     nb = json.loads(data)
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in nb["cells"]]
+    return [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in nb["cells"]
+    ]
 
 
 # Wait until images have loaded (lazy ones made eager) and MathJax has typeset.

@@ -37,11 +37,17 @@ pytestmark = pytest.mark.pages  # opens the built pages
 
 WIDTHS = (1280, 390)
 NARROWEST = 360  # the narrowest common phone: the page must not be wider than it either
-MAX_CHAPTER_BYTES = 2_000_000  # as transferred (gzip, as GitHub Pages serves it), first visit
+MAX_CHAPTER_BYTES = (
+    2_000_000  # as transferred (gzip, as GitHub Pages serves it), first visit
+)
 SHOTS = site.ROOT / "_build" / "browser"
 # every page of each edition's table of contents (the student edition's is written by make student)
-PAGES = [(edition, page) for edition in site.EDITIONS if edition.toc.is_file()
-         for page in site.toc_pages(edition.toc)]
+PAGES = [
+    (edition, page)
+    for edition in site.EDITIONS
+    if edition.toc.is_file()
+    for page in site.toc_pages(edition.toc)
+]
 REQUIRED = os.environ.get("LENET_REQUIRE_BROWSER", "").strip() == "1"
 
 # log lines of the libraries, which a reader should never see in an output: PyTorch
@@ -49,16 +55,32 @@ REQUIRED = os.environ.get("LENET_REQUIRE_BROWSER", "").strip() == "1"
 LOG_NOISE = re.compile(
     r"^(?:(?:USDT|STAGE|INFO|WARNING|ERROR):\d{4}-\d\d-\d\d \d|[IWEF]\d{4} \d\d:\d\d:\d\d"
     r"|\S+\.py:\d+: \w*Warning: )|oneDNN custom operations are on"
-    r"|This TensorFlow binary is optimized|absl::InitializeLog", re.M)
+    r"|This TensorFlow binary is optimized|absl::InitializeLog",
+    re.M,
+)
 
 # paths that exist only on the machine that built the book
-MACHINE_PATHS = sorted({str(site.ROOT), sys.prefix, str(Path.home()), "/tmp/", "site-packages",
-                        "/work/", "/home/", "/root/"}, key=len, reverse=True)
+MACHINE_PATHS = sorted(
+    {
+        str(site.ROOT),
+        sys.prefix,
+        str(Path.home()),
+        "/tmp/",
+        "site-packages",
+        "/work/",
+        "/home/",
+        "/root/",
+    },
+    key=len,
+    reverse=True,
+)
 
 
 def _unavailable(reason: str) -> None:
     if REQUIRED:
-        pytest.fail(f"the browser test must run here (LENET_REQUIRE_BROWSER=1): {reason}")
+        pytest.fail(
+            f"the browser test must run here (LENET_REQUIRE_BROWSER=1): {reason}"
+        )
     pytest.skip(reason)
 
 
@@ -119,7 +141,9 @@ def check_links(links: list[str], base: str, page_url: str) -> list[str]:
         if anchor and target.endswith(".html"):
             anchor = urllib.parse.unquote(anchor)
             if not re.search(rb'\sid="' + re.escape(anchor.encode()) + rb'"', body):
-                problems.append(f"{link}: no element with id {anchor!r} in {target.removeprefix(base)}")
+                problems.append(
+                    f"{link}: no element with id {anchor!r} in {target.removeprefix(base)}"
+                )
     return problems
 
 
@@ -136,8 +160,10 @@ def check_launch_links(links: list[str], page: str, base: str) -> list[str]:
     binder = [u for u in links if u.startswith("https://mybinder.org/")]
     if not colab or any(f"/github/{repo}/blob/{branch}/{path}" not in u for u in colab):
         problems.append(f"Colab link {colab} does not open {repo}@{branch}:{path}")
-    if not binder or any(f"/v2/gh/{repo}/{branch}" not in u or path not in urllib.parse.unquote(u)
-                         for u in binder):
+    if not binder or any(
+        f"/v2/gh/{repo}/{branch}" not in u or path not in urllib.parse.unquote(u)
+        for u in binder
+    ):
         problems.append(f"Binder link {binder} does not open {repo}@{branch}:{path}")
     downloads = [u for u in links if u.startswith(base) and u.endswith(".ipynb")]
     if not downloads:
@@ -146,12 +172,16 @@ def check_launch_links(links: list[str], page: str, base: str) -> list[str]:
         status, body = fetch(url)
         if status != 200:
             problems.append(f"download {url}: HTTP {status}")
-        elif site.notebook_sources(body) != site.notebook_sources(notebook.read_bytes()):
+        elif site.notebook_sources(body) != site.notebook_sources(
+            notebook.read_bytes()
+        ):
             problems.append(f"download {url} is not {path}")
     return problems
 
 
-@pytest.mark.parametrize("edition, page", PAGES, ids=[f"{e.name}:{p}" for e, p in PAGES])
+@pytest.mark.parametrize(
+    "edition, page", PAGES, ids=[f"{e.name}:{p}" for e, p in PAGES]
+)
 def test_page_reads_well_in_a_browser(driver, servers, edition, page):
     base = servers(edition)
     url = base + page + ".html"
@@ -159,45 +189,69 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
     problems: list[str] = []
     for width in WIDTHS:
         site.set_width(driver, width)
-        site.open_page(driver, url, first_visit=width == WIDTHS[0])  # weighed at the first width
+        site.open_page(
+            driver, url, first_visit=width == WIDTHS[0]
+        )  # weighed at the first width
         report = site.page_report(driver, check_figure_scale=width >= 1200)
-        site.full_screenshot(driver, SHOTS / edition.name / f"{page.replace('/', '_')}-{width}.jpg")
+        site.full_screenshot(
+            driver, SHOTS / edition.name / f"{page.replace('/', '_')}-{width}.jpg"
+        )
         at = f"[{width} px]"
         problems += [f"{at} console: {e}" for e in site.console_errors(driver, base)]
         if report["viewport"] != width:
-            problems.append(f"{at} the window is {report['viewport']} px wide, not {width}")
+            problems.append(
+                f"{at} the window is {report['viewport']} px wide, not {width}"
+            )
         if report["pageWidth"] > width + 1:
-            problems.append(f"{at} the page is {report['pageWidth']} px wide: wider than the screen")
+            problems.append(
+                f"{at} the page is {report['pageWidth']} px wide: wider than the screen"
+            )
         problems += [f"{at} cut off: {c}" for c in report["clipped"]]
         if width >= 1200:  # a laptop: code of <= 88 characters fits, long output wraps
             problems += [f"{at} scrolls sideways: {s}" for s in report["scrolling"]]
         if report["nClipped"] > len(report["clipped"]):
-            problems.append(f"{at} ... and {report['nClipped'] - len(report['clipped'])} more cut off")
+            problems.append(
+                f"{at} ... and {report['nClipped'] - len(report['clipped'])} more cut off"
+            )
         problems += [f"{at} image did not load: {src}" for src in report["broken"]]
-        problems += [f"{at} figure shrunk (text below the figure rule): {s}" for s in report["shrunk"]]
+        problems += [
+            f"{at} figure shrunk (text below the figure rule): {s}"
+            for s in report["shrunk"]
+        ]
         problems += [f"{at} formula not typeset: {m}" for m in report["untypeset"]]
         problems += [f"{at} raw TeX in the text: {t!r}" for t in report["tex"]]
         for needle in site_paths_in(report["text"]):
             problems.append(f"{at} build-machine path in the text: {needle}")
         if width == WIDTHS[0]:
-            problems += [f"log output in a cell's output: {m.group(0)!r}"
-                         for m in map(LOG_NOISE.search, report["outputs"]) if m]
+            problems += [
+                f"log output in a cell's output: {m.group(0)!r}"
+                for m in map(LOG_NOISE.search, report["outputs"])
+                if m
+            ]
             problems += check_links(report["links"], base, url)
             problems += check_launch_links(report["links"], page, base)
             if chapter and report["weight"] > MAX_CHAPTER_BYTES:
-                problems.append(f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
-                                f"heaviest: {report['heaviest']}")
+                problems.append(
+                    f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
+                    f"heaviest: {report['heaviest']}"
+                )
             # uncompressed, without MathJax (1.2 MB, cached after the first page with maths)
             if chapter and report["raw"] - report["mathjax"] > MAX_CHAPTER_BYTES:
-                problems.append(f"page weight {report['raw'] - report['mathjax']:,} bytes "
-                                f"uncompressed, MathJax aside > {MAX_CHAPTER_BYTES:,}")
-            print(f"{edition.name} {page}: {report['weight']:,} bytes transferred "
-                  f"({report['raw']:,} uncompressed, {report['mathjax']:,} of it MathJax), "
-                  f"{report['nImages']} images, {report['nMaths']} formulas")
+                problems.append(
+                    f"page weight {report['raw'] - report['mathjax']:,} bytes "
+                    f"uncompressed, MathJax aside > {MAX_CHAPTER_BYTES:,}"
+                )
+            print(
+                f"{edition.name} {page}: {report['weight']:,} bytes transferred "
+                f"({report['raw']:,} uncompressed, {report['mathjax']:,} of it MathJax), "
+                f"{report['nImages']} images, {report['nMaths']} formulas"
+            )
     site.set_width(driver, NARROWEST)  # laid out again, no reload
     narrow = driver.execute_script("return document.documentElement.scrollWidth")
     if narrow > NARROWEST + 1:
-        problems.append(f"[{NARROWEST} px] the page is {narrow} px wide: wider than the screen")
+        problems.append(
+            f"[{NARROWEST} px] the page is {narrow} px wide: wider than the screen"
+        )
     assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
 
 
@@ -206,7 +260,7 @@ def site_paths_in(text: str) -> list[str]:
     found = []
     for needle in MACHINE_PATHS:
         for m in re.finditer(re.escape(needle), text):
-            found.append(text[max(0, m.start() - 30):m.end() + 30].replace("\n", " "))
+            found.append(text[max(0, m.start() - 30) : m.end() + 30].replace("\n", " "))
             break
     return found
 
@@ -220,14 +274,21 @@ def test_search_finds_lenet(driver, servers, edition):
     driver.get(base + "search.html?q=LeNet")
     # Sphinx adds the hits one by one and writes the summary ("Search finished,
     # found N pages ...") once all are there: count only after the summary
-    hits = WebDriverWait(driver, 60).until(lambda d: d.execute_script(
-        "const r = document.querySelectorAll('#search-results ul.search li');"
-        "const s = document.querySelector("
-        "'#search-results p.search-summary, #search-results .search-summary');"
-        "return (s && /did not match|found/i.test(s.textContent)) ? r.length + 1 : 0;"
-    )) - 1
+    hits = (
+        WebDriverWait(driver, 60).until(
+            lambda d: d.execute_script(
+                "const r = document.querySelectorAll('#search-results ul.search li');"
+                "const s = document.querySelector("
+                "'#search-results p.search-summary, #search-results .search-summary');"
+                "return (s && /did not match|found/i.test(s.textContent)) ? r.length + 1 : 0;"
+            )
+        )
+        - 1
+    )
     pages = site.toc_pages(edition.toc)
-    assert hits >= len(pages) // 2, f"{edition.name}: search for LeNet found {hits} of {len(pages)} pages"
+    assert hits >= len(pages) // 2, (
+        f"{edition.name}: search for LeNet found {hits} of {len(pages)} pages"
+    )
     assert not site.console_errors(driver, base)
 
 
@@ -258,7 +319,9 @@ def test_the_checks_catch_the_defects_they_look_for(driver, tmp_path):
     finally:
         server.shutdown()
     clipped = " ".join(report["clipped"])
-    assert "check_output_size_function" in clipped and "cut by div.admonition" in clipped
+    assert (
+        "check_output_size_function" in clipped and "cut by div.admonition" in clipped
+    )
     assert "SparseCategoricalCrossentropy" in clipped and report["pageWidth"] > 390
     assert "a long line that scrolls" not in clipped
     assert any("a long line that scrolls" in s for s in report["scrolling"])

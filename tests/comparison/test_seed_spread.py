@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from lenet_common.plumbing import results
 from lenet_common.comparison.seed_spread import SeedSpread, gap_limit, seed_spread
+from lenet_common.plumbing import results
 
 RESULT = {
     "date": "2026-12-01T01:07:42",
@@ -15,12 +15,20 @@ RESULT = {
     "machine": {"cpu": "AMD EPYC", "cores": 2},
     "data": {"source": "full", "test": 10_000},
     "frameworks": {
-        "numpy": {"runs": [{"seed": 0, "test_accuracy": 0.9912},
-                           {"seed": 1, "test_accuracy": 0.9868},
-                           {"seed": 2, "test_accuracy": 0.9905}]},
-        "torch": {"runs": [{"seed": 0, "test_accuracy": 0.9910},
-                           {"seed": 1, "test_accuracy": 0.9906},
-                           {"seed": 2, "test_accuracy": 0.9911}]},
+        "numpy": {
+            "runs": [
+                {"seed": 0, "test_accuracy": 0.9912},
+                {"seed": 1, "test_accuracy": 0.9868},
+                {"seed": 2, "test_accuracy": 0.9905},
+            ]
+        },
+        "torch": {
+            "runs": [
+                {"seed": 0, "test_accuracy": 0.9910},
+                {"seed": 1, "test_accuracy": 0.9906},
+                {"seed": 2, "test_accuracy": 0.9911},
+            ]
+        },
     },
 }
 
@@ -74,7 +82,6 @@ def test_an_implementation_not_measured_is_a_clear_error():
 def test_floor_is_rounded_down_to_a_twentieth_of_a_point():
     spread = SeedSpread("x", {0: 0.99, 1: 0.995}, 1_000_000, "here")
     assert spread.floor == pytest.approx(0.985)
-
 
 
 def test_a_single_run_says_it_measured_no_spread():

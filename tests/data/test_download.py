@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from lenet_common.plumbing import atomic
 from lenet_common.data.download import CacheDirError, DownloadError, fetch
+from lenet_common.plumbing import atomic
 
 CONTENT = b"\0\0\x08\x01\0\0\0\x03abc"
 SHA = hashlib.sha256(CONTENT).hexdigest()

@@ -31,7 +31,11 @@ def test_labels_are_one_dimensional(tmp_path):
 
 
 def test_big_endian_int32_is_decoded():
-    raw = bytes([0, 0, 0x0C, 1, 0, 0, 0, 2]) + (7).to_bytes(4, "big") + (-3).to_bytes(4, "big", signed=True)
+    raw = (
+        bytes([0, 0, 0x0C, 1, 0, 0, 0, 2])
+        + (7).to_bytes(4, "big")
+        + (-3).to_bytes(4, "big", signed=True)
+    )
     np.testing.assert_array_equal(parse_idx(raw), [7, -3])
 
 

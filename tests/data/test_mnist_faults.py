@@ -10,12 +10,12 @@ import time
 import pytest
 
 from lenet_common import runtime
-from lenet_common.data import mnist as data
 from lenet_common.data import DataNotFoundError, SampleDataWarning, load_mnist, locate
+from lenet_common.data import mnist as data
 from lenet_common.data.download import CacheDirError
 from lenet_common.data.idx import IDXError
-from tests.data.test_mnist import DEAD, isolated, tiny  # noqa: F401 (fixtures)
 from tests.data.test_download import server  # noqa: F401 (fixture)
+from tests.data.test_mnist import DEAD, isolated, tiny  # noqa: F401 (fixtures)
 
 
 def corrupt(folder, name="train-labels-idx1-ubyte.gz"):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lenet_common.data.preprocess import pad_to_32, paper_scale, resize_bilinear, standardize, stratified_split
+from lenet_common.data.preprocess import (
+    pad_to_32,
+    paper_scale,
+    resize_bilinear,
+    standardize,
+    stratified_split,
+)
 
 
 def test_pad_keeps_the_digit_and_adds_a_blank_border():
@@ -44,7 +50,9 @@ def test_paper_scale_maps_background_and_ink():
 
 
 def test_standardize():
-    np.testing.assert_allclose(standardize(np.array([0, 255], np.uint8), 0.5, 0.5), [-1, 1])
+    np.testing.assert_allclose(
+        standardize(np.array([0, 255], np.uint8), 0.5, 0.5), [-1, 1]
+    )
     with pytest.raises(ValueError, match="positive"):
         standardize(np.zeros(2), 0.0, 0.0)
 

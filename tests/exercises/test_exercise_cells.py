@@ -96,9 +96,9 @@ def test_each_solution_follows_its_exercise(path, registry):
             if c["cell_type"] == "code"
         )
         check_name = CHECKS[label].__name__
-        assert (
-            re.search(rf"\b{check_name}\(", body) and "assert result" in body
-        ), f"{path.name}: {label}'s solution must call {check_name} and assert it"
+        assert re.search(rf"\b{check_name}\(", body) and "assert result" in body, (
+            f"{path.name}: {label}'s solution must call {check_name} and assert it"
+        )
 
 
 def test_labels_are_unique_and_every_check_has_an_exercise(registry):

@@ -159,7 +159,9 @@ def test_a_check_that_breaks_ends_in_a_sentence_not_a_traceback():
         return report(answer["key"] == 1, "never reached.")
 
     result = _breaks(3)
-    assert not result and LAST_RESORT in result.message and "TypeError" in result.message
+    assert (
+        not result and LAST_RESORT in result.message and "TypeError" in result.message
+    )
 
 
 def test_compare_arrays_names_values_that_are_not_finite():

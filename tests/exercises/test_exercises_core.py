@@ -92,7 +92,7 @@ def test_student_code_that_raises_is_reported_without_a_traceback():
     with pytest.raises(Feedback) as caught:
         call_student(broken, 1.0, hint="look at your names.")
     assert caught.value.what == (
-        "your code raised NameError: name 'undefined_name' is " "not defined."
+        "your code raised NameError: name 'undefined_name' is not defined."
     )
     assert caught.value.__suppress_context__  # no chained traceback from the check
 

@@ -67,7 +67,7 @@ def _avg_pool_loops(dout, x_shape, size, stride):
         for j in range(dout.shape[3]):
             dx[
                 :, :, i * stride : i * stride + size, j * stride : j * stride + size
-            ] += (dout[:, :, i : i + 1, j : j + 1] / size**2)
+            ] += dout[:, :, i : i + 1, j : j + 1] / size**2
     return dx
 
 

@@ -63,9 +63,7 @@ def test_the_state_dict_conversion_survives_a_student_who_changes_the_input():
 
 
 def test_the_state_dict_conversion_with_values_that_are_not_arrays():
-    ragged = E.check_state_dict_conversion(
-        lambda sd: {k: [[1, 2], [3]] for k in sd}
-    )
+    ragged = E.check_state_dict_conversion(lambda sd: {k: [[1, 2], [3]] for k in sd})
     assert not ragged and "not an array of numbers" in ragged.message
     nan = E.check_state_dict_conversion(
         lambda sd: {k: v * float("nan") for k, v in _convert(sd).items()}

@@ -20,9 +20,9 @@ KERAS_TRAIN = sys.modules["lenet_common.keras_lenet.train"]
 import keras  # noqa: E402
 
 from lenet_common import lenet5, runtime, shapes  # noqa: E402
-from lenet_common.plumbing import results
 from lenet_common.data import load_lenet_data  # noqa: E402
 from lenet_common.exercises import keras_lenet as checks  # noqa: E402
+from lenet_common.plumbing import results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,9 @@ def test_parameter_count_is_the_books(model):
 
 
 def test_each_layer_matches_the_shapes_table(model):
-    table = [(r.name.lower(), tuple(r.out_shape), r.params) for r in shapes.lenet5_table()]
+    table = [
+        (r.name.lower(), tuple(r.out_shape), r.params) for r in shapes.lenet5_table()
+    ]
     assert keras_lenet.layer_rows(model) == table
     assert [name for name, _, _ in table] == list(lenet5.LAYER_NAMES)
 
@@ -73,7 +75,10 @@ def test_uses_the_book_activation_and_pooling(model):
     kinds = {layer.name: type(layer).__name__ for layer in model.layers}
     assert kinds["s2"] == kinds["s4"] == "AveragePooling2D"
     assert kinds["c5"] == "Conv2D"  # a convolution, as in the paper
-    assert all(model.get_layer(n).activation.__name__ == "tanh" for n in ("c1", "c3", "c5", "f6"))
+    assert all(
+        model.get_layer(n).activation.__name__ == "tanh"
+        for n in ("c1", "c3", "c5", "f6")
+    )
 
 
 def test_variants_keep_the_parameter_count():
@@ -85,10 +90,14 @@ def test_variants_keep_the_parameter_count():
 def test_gpu_settings_are_chosen_for_a_gpu(monkeypatch):
     recipe = lenet5.book_recipe(quick=True)
     monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: True)
-    on_gpu = keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=10)
+    on_gpu = keras_lenet.compile_lenet5(
+        keras_lenet.build_lenet5(), recipe, total_steps=10
+    )
     assert on_gpu.jit_compile is True and on_gpu.steps_per_execution == 50
     monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: False)
-    on_cpu = keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=10)
+    on_cpu = keras_lenet.compile_lenet5(
+        keras_lenet.build_lenet5(), recipe, total_steps=10
+    )
     assert on_cpu.jit_compile is False and on_cpu.steps_per_execution == 1
 
 
@@ -97,12 +106,18 @@ def test_batches_per_call_divide_an_epoch(monkeypatch):
     recipe = lenet5.book_recipe(quick=True)
     monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: True)
     full_mnist = keras_lenet.compile_lenet5(
-        keras_lenet.build_lenet5(), recipe, total_steps=4300, steps_per_epoch=430)
+        keras_lenet.build_lenet5(), recipe, total_steps=4300, steps_per_epoch=430
+    )
     assert full_mnist.steps_per_execution == 43  # 430 = 10 x 43; 50 does not divide it
     monkeypatch.setattr(KERAS_TRAIN, "gpu_visible", lambda: False)
     with pytest.raises(ValueError, match=r"does not divide the 10 batches.*such as 2"):
-        keras_lenet.compile_lenet5(keras_lenet.build_lenet5(), recipe, total_steps=30,
-                                   steps_per_execution=4, steps_per_epoch=10)
+        keras_lenet.compile_lenet5(
+            keras_lenet.build_lenet5(),
+            recipe,
+            total_steps=30,
+            steps_per_execution=4,
+            steps_per_epoch=10,
+        )
 
 
 def test_gpu_settings_train_correctly_here_too(sample_data):
@@ -113,9 +128,15 @@ def test_gpu_settings_train_correctly_here_too(sample_data):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run = keras_lenet.fit_lenet5(
-            model, sample_data.x_train[:640], sample_data.y_train[:640],
-            sample_data.x_val, sample_data.y_val, recipe, verbose=False,
-            jit_compile=True, steps_per_execution=5,  # 2 calls per epoch of 10 batches
+            model,
+            sample_data.x_train[:640],
+            sample_data.y_train[:640],
+            sample_data.x_val,
+            sample_data.y_val,
+            recipe,
+            verbose=False,
+            jit_compile=True,
+            steps_per_execution=5,  # 2 calls per epoch of 10 batches
         )
     # each epoch ends where its batches end: no call ran on into the next epoch's
     assert not [w for w in caught if "ran out of data" in str(w.message)]
@@ -136,16 +157,27 @@ def test_one_training_step_lowers_the_loss(model, sample_data):
 def test_a_short_fit_beats_chance_on_held_out_data(sample_data):
     runtime.seed_everything(0)
     recipe = lenet5.book_recipe(quick=True)
-    model = keras_lenet.set_params(keras_lenet.build_lenet5(recipe), lenet5.initial_params(0))
+    model = keras_lenet.set_params(
+        keras_lenet.build_lenet5(recipe), lenet5.initial_params(0)
+    )
     run = keras_lenet.fit_lenet5(
-        model, sample_data.x_train, sample_data.y_train, sample_data.x_val, sample_data.y_val,
-        recipe, verbose=False,
+        model,
+        sample_data.x_train,
+        sample_data.y_train,
+        sample_data.x_val,
+        sample_data.y_val,
+        recipe,
+        verbose=False,
     )
     assert run.epochs_run == recipe.epochs
     assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
-    accuracy = np.mean(keras_lenet.predict(model, sample_data.x_test) == sample_data.y_test)
+    accuracy = np.mean(
+        keras_lenet.predict(model, sample_data.x_test) == sample_data.y_test
+    )
     assert accuracy > 0.8  # chance is 0.1
-    assert checks.check_fashion_model(model, sample_data).ok is False  # MNIST is not Fashion
+    assert (
+        checks.check_fashion_model(model, sample_data).ok is False
+    )  # MNIST is not Fashion
 
 
 def test_the_schedule_ends_where_the_recipe_says(sample_data):
@@ -164,7 +196,12 @@ def test_dataset_follows_the_given_orders(sample_data):
     orders = [lenet5.batch_order(100, epoch, seed=1) for epoch in range(2)]
     ds = keras_lenet.make_dataset(x, y, batch_size=32, orders=orders)
     batches = list(ds.as_numpy_iterator())
-    assert [len(b[1]) for b in batches] == [32, 32, 32, 4] * 2  # no batch spans two epochs
+    assert [len(b[1]) for b in batches] == [
+        32,
+        32,
+        32,
+        4,
+    ] * 2  # no batch spans two epochs
     seen = np.concatenate([b[1] for b in batches])
     np.testing.assert_array_equal(seen, y[np.concatenate(orders)])
     np.testing.assert_array_equal(batches[4][0], x[orders[1][:32]])
@@ -179,10 +216,14 @@ def test_save_and_load_give_identical_predictions(model, sample_data, tmp_path):
     path = keras_lenet.save_weights(model, tmp_path / "nested" / "lenet5.keras")
     loaded = keras_lenet.load_weights(None, path)
     x = sample_data.x_test[:200]
-    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        model.predict(x, verbose=0), loaded.predict(x, verbose=0)
+    )
     assert keras_lenet.layer_rows(loaded) == keras_lenet.layer_rows(model)
     into = keras_lenet.load_weights(keras_lenet.build_lenet5(), path)
-    np.testing.assert_array_equal(model.predict(x, verbose=0), into.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        model.predict(x, verbose=0), into.predict(x, verbose=0)
+    )
 
 
 def test_summary_text_is_keras_summary_in_one_block(model):
@@ -193,7 +234,9 @@ def test_summary_text_is_keras_summary_in_one_block(model):
 
 def test_clear_errors_for_wrong_input(model, tmp_path):
     with pytest.raises(ValueError, match="NHWC"):
-        keras_lenet.make_dataset(np.zeros((2, 1, 32, 32), np.float32), np.zeros(2), batch_size=2)
+        keras_lenet.make_dataset(
+            np.zeros((2, 1, 32, 32), np.float32), np.zeros(2), batch_size=2
+        )
     with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
         keras_lenet.predict(model, np.zeros((2, 28, 28, 1), np.float32))
     with pytest.raises(ValueError, match=r"\.keras"):
@@ -221,11 +264,20 @@ def test_importing_tensorflow_prints_nothing_and_turns_onednn_on():
         "assert k.onednn_enabled() in (True, None) or not cpu_trains, 'oneDNN is off'"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "" and done.stdout.strip() == ""
     bench = results.latest("keras_cpu")["variants"]
-    assert bench["onednn_on"]["images_per_second"] > 1.5 * bench["onednn_off"]["images_per_second"]
+    assert (
+        bench["onednn_on"]["images_per_second"]
+        > 1.5 * bench["onednn_off"]["images_per_second"]
+    )
 
 
 def _code_sources() -> list[tuple[str, str]]:
@@ -235,13 +287,19 @@ def _code_sources() -> list[tuple[str, str]]:
         found.append((str(path.relative_to(ROOT)), path.read_text()))
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
-        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        code = "\n".join(
+            "".join(c["source"]) for c in cells if c["cell_type"] == "code"
+        )
         found.append((str(path.relative_to(ROOT)), code))
     return found
 
 
 def test_the_keras_model_lives_in_one_place():
-    defines = [f for f, code in _code_sources() if "keras.Sequential(" in code or "keras.Model(" in code]
+    defines = [
+        f
+        for f, code in _code_sources()
+        if "keras.Sequential(" in code or "keras.Model(" in code
+    ]
     assert defines == ["lenet_common/keras_lenet/model.py"]
     for f, code in _code_sources():
         if f.startswith("book/") and ("import keras" in code or "from keras" in code):

@@ -111,8 +111,9 @@ def test_bad_hyperparameters_are_named():
     ):
         lenet5.Recipe(epochs=3, batch_size=16, learning_rate=NAN)
     with pytest.raises(ValueError, match=r"weight_decay=inf"):
-        lenet5.Recipe(epochs=3, batch_size=16, learning_rate=0.05,
-                      weight_decay=float("inf"))
+        lenet5.Recipe(
+            epochs=3, batch_size=16, learning_rate=0.05, weight_decay=float("inf")
+        )
 
 
 def test_bad_inputs_change_no_weight(model, data):
@@ -178,9 +179,14 @@ def test_divergence_names_the_step(data):
         r"with learning_rate=0.05",
     ):
         kl.fit_lenet5(
-            model, x, y, xv, yv,
-            lenet5.Recipe(epochs=3, batch_size=16, learning_rate=0.05,
-                          schedule="constant"),
+            model,
+            x,
+            y,
+            xv,
+            yv,
+            lenet5.Recipe(
+                epochs=3, batch_size=16, learning_rate=0.05, schedule="constant"
+            ),
             verbose=False,
         )
 

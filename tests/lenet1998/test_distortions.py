@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lenet_common import data
-from lenet_common.lenet1998 import distortions as D
 from lenet_common.data.preprocess import pad_to_32, paper_scale
+from lenet_common.lenet1998 import distortions as D
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,11 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from lenet_common import shapes  # noqa: E402
-from lenet_common.lenet1998 import rbf_codes
 from lenet_common.lenet1998 import model as L  # noqa: E402
-from lenet_common.lenet1998 import sdlm  # noqa: E402
+from lenet_common.lenet1998 import (  # noqa: E402
+    rbf_codes,
+    sdlm,  # noqa: E402
+)
 from lenet_common.numpy_lenet.layers import conv_forward  # noqa: E402
 
 
@@ -236,9 +238,9 @@ def test_paper_initialisation_is_uniform_within_2_4_over_the_fan_in(model):
     params = dict(model.named_parameters())
     for name, bound in bounds.items():
         p = params[name]
-        assert (
-            p.abs().max().item() <= bound and p.abs().max().item() > 0.5 * bound
-        ), name
+        assert p.abs().max().item() <= bound and p.abs().max().item() > 0.5 * bound, (
+            name
+        )
     fan = model.c3.fan_in()[model.c3.pairs // 6].view(-1, 1, 1)
     ratio = model.c3.weight.abs() / (2.4 / fan)
     assert ratio.max().item() <= 1 and ratio.max().item() > 0.9
@@ -295,5 +297,6 @@ def test_c5_as_a_matrix_product_equals_the_convolution(model):
     direct = F.conv2d(x, model.c5.weight, model.c5.bias)
     torch.testing.assert_close(model.c5(x), direct, rtol=1e-5, atol=1e-5)
     bigger = torch.randn(2, 16, 7, 7)  # not whole-input: the ordinary convolution
-    torch.testing.assert_close(model.c5(bigger), F.conv2d(bigger, model.c5.weight,
-                                                          model.c5.bias))
+    torch.testing.assert_close(
+        model.c5(bigger), F.conv2d(bigger, model.c5.weight, model.c5.bias)
+    )

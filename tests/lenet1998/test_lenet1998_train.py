@@ -13,9 +13,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lenet_common import data  # noqa: E402
+from lenet_common.data.preprocess import pad_to_32, paper_scale  # noqa: E402
 from lenet_common.lenet1998 import model as L  # noqa: E402
 from lenet_common.lenet1998 import train as T  # noqa: E402
-from lenet_common.data.preprocess import pad_to_32, paper_scale  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,9 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def test_runs_together_compute_what_runs_one_after_the_other_compute(digits, one_thread):
+def test_runs_together_compute_what_runs_one_after_the_other_compute(
+    digits, one_thread
+):
     # With one torch thread in all, every run has one thread at every pass in
     # both ways, so the numbers must agree exactly, weights included.
     epochs = {"none": 1, "affine": 2}
@@ -66,8 +68,12 @@ def test_runs_together_compute_what_runs_one_after_the_other_compute(digits, one
 
 def test_a_rerun_together_gives_the_same_numbers_and_restores_the_threads(digits):
     threads = torch.get_num_threads()
-    first = T.train_together(_runs({"none": 1, "affine": 2}), *digits, show_progress=False)
-    again = T.train_together(_runs({"none": 1, "affine": 2}), *digits, show_progress=False)
+    first = T.train_together(
+        _runs({"none": 1, "affine": 2}), *digits, show_progress=False
+    )
+    again = T.train_together(
+        _runs({"none": 1, "affine": 2}), *digits, show_progress=False
+    )
     assert first["affine"]["val_loss"] == again["affine"]["val_loss"]
     assert first["none"]["loss"] == again["none"]["loss"]
     assert torch.get_num_threads() == threads
@@ -75,8 +81,11 @@ def test_a_rerun_together_gives_the_same_numbers_and_restores_the_threads(digits
 
 def _runs_alive() -> list[threading.Thread]:
     """train_together's threads still running."""
-    return [t for t in threading.enumerate()
-            if t.name.startswith("train_together") and t.is_alive()]
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("train_together") and t.is_alive()
+    ]
 
 
 class _Broken(L.LeNet1998):

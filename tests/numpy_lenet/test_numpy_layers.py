@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 
 from lenet_common.numpy_lenet import layers as L
 from lenet_common.numpy_lenet import naive
-from lenet_common.numpy_lenet.gradcheck import (numerical_gradient, numerical_gradient_of_layer,
-                                                rel_error)
+from lenet_common.numpy_lenet.gradcheck import (
+    numerical_gradient,
+    numerical_gradient_of_layer,
+    rel_error,
+)
 from lenet_common.numpy_lenet.im2col import col2im, im2col
 
 TOL = 1e-7  # element-wise relative error, float64
@@ -22,12 +25,12 @@ LINEAR_STEP = 1e-3
 
 # (x shape, w shape, stride, pad): LeNet's C1/C3/C5 plus odd ones
 CONV_CASES = [
-    ((2, 1, 12, 12), (3, 1, 5, 5), 1, 0),      # C1-like, small
-    ((1, 3, 7, 9), (4, 3, 3, 2), 1, 0),        # batch 1, non-square input and kernel
-    ((2, 8, 6, 5), (10, 8, 3, 3), 1, 1),       # more channels than LeNet, padding
-    ((2, 3, 9, 8), (2, 3, 3, 3), 2, 1),        # stride 2
-    ((2, 16, 5, 5), (7, 16, 5, 5), 1, 0),      # C5-like: 1x1 output
-    ((2, 2, 6, 7), (3, 2, 5, 5), 2, 0),        # 1x1 output with a window that misses pixels
+    ((2, 1, 12, 12), (3, 1, 5, 5), 1, 0),  # C1-like, small
+    ((1, 3, 7, 9), (4, 3, 3, 2), 1, 0),  # batch 1, non-square input and kernel
+    ((2, 8, 6, 5), (10, 8, 3, 3), 1, 1),  # more channels than LeNet, padding
+    ((2, 3, 9, 8), (2, 3, 3, 3), 2, 1),  # stride 2
+    ((2, 16, 5, 5), (7, 16, 5, 5), 1, 0),  # C5-like: 1x1 output
+    ((2, 2, 6, 7), (3, 2, 5, 5), 2, 0),  # 1x1 output with a window that misses pixels
 ]
 
 
@@ -38,7 +41,11 @@ def _rng(seed: int = 0) -> np.random.Generator:
 def _conv_case(case, seed=0):
     xs, ws, stride, pad = case
     rng = _rng(seed)
-    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    x, w, b = (
+        rng.standard_normal(xs),
+        rng.standard_normal(ws),
+        rng.standard_normal(ws[0]),
+    )
     out, cache = L.conv_forward(x, w, b, stride, pad)
     dout = rng.standard_normal(out.shape)
     return x, w, b, stride, pad, out, cache, dout
@@ -54,12 +61,19 @@ def test_conv_gradients_match_finite_differences(case):
         assert rel_error(analytic, numeric) < TOL
 
 
-@pytest.mark.parametrize("case", CONV_CASES + [((3, 6, 14, 14), (16, 6, 5, 5), 1, 0),
-                                               ((2, 1, 32, 32), (6, 1, 5, 5), 1, 0)])
+@pytest.mark.parametrize(
+    "case",
+    CONV_CASES
+    + [((3, 6, 14, 14), (16, 6, 5, 5), 1, 0), ((2, 1, 32, 32), (6, 1, 5, 5), 1, 0)],
+)
 def test_fast_conv_equals_naive_loops(case):
     x, w, b, stride, pad, out, cache, dout = _conv_case(case, seed=1)
-    np.testing.assert_allclose(out, naive.naive_conv_forward(x, w, b, stride, pad), rtol=1e-10, atol=1e-10)
-    for fast, slow in zip(L.conv_backward(dout, cache), naive.naive_conv_backward(dout, x, w, stride, pad)):
+    np.testing.assert_allclose(
+        out, naive.naive_conv_forward(x, w, b, stride, pad), rtol=1e-10, atol=1e-10
+    )
+    for fast, slow in zip(
+        L.conv_backward(dout, cache), naive.naive_conv_backward(dout, x, w, stride, pad)
+    ):
         np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
 
 
@@ -72,15 +86,19 @@ def test_conv_without_input_gradient():
     np.testing.assert_array_equal(db, db_full)
 
 
-@pytest.mark.parametrize("shape, k, stride, pad", [((2, 3, 7, 9), 3, 1, 0), ((1, 2, 8, 8), 5, 1, 2),
-                                                    ((2, 2, 9, 7), 3, 2, 1)])
+@pytest.mark.parametrize(
+    "shape, k, stride, pad",
+    [((2, 3, 7, 9), 3, 1, 0), ((1, 2, 8, 8), 5, 1, 2), ((2, 2, 9, 7), 3, 2, 1)],
+)
 def test_col2im_is_the_adjoint_of_im2col(shape, k, stride, pad):
     """<im2col(x), c> == <x, col2im(c)> for every x and c: the backward of a copy is a sum."""
     rng = _rng(2)
     x = rng.standard_normal(shape)
     cols, g = im2col(x, k, k, stride, pad)
     c = rng.standard_normal(cols.shape)  # (N, K, P)
-    c_batch_last = c.transpose(1, 2, 0).reshape(cols.shape[1], -1)  # (K, P*N), as col2im takes it
+    c_batch_last = c.transpose(1, 2, 0).reshape(
+        cols.shape[1], -1
+    )  # (K, P*N), as col2im takes it
     assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c_batch_last, g)), rtol=1e-12)
 
 
@@ -101,13 +119,25 @@ def test_conv_keeps_float32():
 
 # ------------------------------------------------------------------ pooling
 
-POOL_CASES = [((2, 3, 8, 6), 2, None), ((1, 2, 7, 9), 3, 1), ((2, 2, 9, 7), 3, 2), ((1, 1, 5, 5), 2, 1)]
+POOL_CASES = [
+    ((2, 3, 8, 6), 2, None),
+    ((1, 2, 7, 9), 3, 1),
+    ((2, 2, 9, 7), 3, 2),
+    ((1, 1, 5, 5), 2, 1),
+]
 
 
-@pytest.mark.parametrize("forward, backward", [(L.avg_pool_forward, L.avg_pool_backward),
-                                               (L.max_pool_forward, L.max_pool_backward)])
+@pytest.mark.parametrize(
+    "forward, backward",
+    [
+        (L.avg_pool_forward, L.avg_pool_backward),
+        (L.max_pool_forward, L.max_pool_backward),
+    ],
+)
 @pytest.mark.parametrize("shape, size, stride", POOL_CASES)
-def test_pool_gradients_match_finite_differences(forward, backward, shape, size, stride):
+def test_pool_gradients_match_finite_differences(
+    forward, backward, shape, size, stride
+):
     rng = _rng(4)
     x = rng.standard_normal(shape)  # continuous values: no ties, max is differentiable
     out, cache = forward(x, size, stride)
@@ -119,8 +149,10 @@ def test_pool_gradients_match_finite_differences(forward, backward, shape, size,
 @pytest.mark.parametrize("shape, size, stride", POOL_CASES)
 def test_max_pool_forward_equals_naive(shape, size, stride):
     x = _rng(5).standard_normal(shape)
-    np.testing.assert_array_equal(L.max_pool_forward(x, size, stride)[0],
-                                  naive.naive_max_pool_forward(x, size, stride))
+    np.testing.assert_array_equal(
+        L.max_pool_forward(x, size, stride)[0],
+        naive.naive_max_pool_forward(x, size, stride),
+    )
 
 
 @pytest.mark.parametrize("shape, size, stride", POOL_CASES)
@@ -136,7 +168,9 @@ def test_max_pool_ties_go_to_the_first_maximum_only(shape, size, stride):
     out, cache = L.max_pool_forward(x, size, stride)
     dout = rng.standard_normal(out.shape)
     dx = L.max_pool_backward(dout, cache)
-    np.testing.assert_allclose(dx, naive.naive_max_pool_backward(dout, x, size, stride), atol=1e-12)
+    np.testing.assert_allclose(
+        dx, naive.naive_max_pool_backward(dout, x, size, stride), atol=1e-12
+    )
     # total gradient is conserved: nothing counted twice, nothing lost
     assert np.isclose(dx.sum(), dout.sum())
 
@@ -146,20 +180,25 @@ def test_max_pool_tie_in_one_window():
     out, cache = L.max_pool_forward(x, 2)
     dx = L.max_pool_backward(np.array([[[[1.0]]]]), cache)
     assert out.item() == 3.0
-    np.testing.assert_array_equal(dx, [[[[1.0, 0.0], [0.0, 0.0]]]])  # the first 3, row-major
+    np.testing.assert_array_equal(
+        dx, [[[[1.0, 0.0], [0.0, 0.0]]]]
+    )  # the first 3, row-major
 
 
 def test_avg_pool_tiling_and_general_paths_agree():
     """The reshape fast path (2x2, stride 2) against the sliding-window path."""
     x = _rng(7).standard_normal((2, 3, 8, 8))
     fast, cache = L.avg_pool_forward(x, 2)
-    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))[:, :, ::2, ::2]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))[
+        :, :, ::2, ::2
+    ]
     np.testing.assert_allclose(fast, windows.mean(axis=(4, 5)), rtol=1e-12)
     dout = np.ones_like(fast)
     np.testing.assert_allclose(L.avg_pool_backward(dout, cache), np.full(x.shape, 0.25))
 
 
 # ------------------------------------------------------------------ activations, dense, loss
+
 
 def test_tanh_gradient():
     rng = _rng(8)
@@ -185,7 +224,11 @@ def test_relu_gradient_away_from_the_kink():
 @pytest.mark.parametrize("n, d, m", [(1, 7, 3), (5, 120, 84), (4, 3, 10)])
 def test_dense_gradients(n, d, m):
     rng = _rng(10)
-    x, w, b = rng.standard_normal((n, d)), rng.standard_normal((d, m)), rng.standard_normal(m)
+    x, w, b = (
+        rng.standard_normal((n, d)),
+        rng.standard_normal((d, m)),
+        rng.standard_normal(m),
+    )
     out, cache = L.dense_forward(x, w, b)
     dout = rng.standard_normal(out.shape)
     forward = lambda: L.dense_forward(x, w, b)[0]  # noqa: E731
@@ -198,7 +241,10 @@ def test_softmax_cross_entropy_gradient_and_value():
     rng = _rng(11)
     z, y = rng.standard_normal((6, 10)), rng.integers(0, 10, 6)
     loss, dz = L.softmax_cross_entropy(z, y)
-    assert rel_error(dz, numerical_gradient(lambda: L.softmax_cross_entropy(z, y)[0], z)) < TOL
+    assert (
+        rel_error(dz, numerical_gradient(lambda: L.softmax_cross_entropy(z, y)[0], z))
+        < TOL
+    )
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     assert np.isclose(loss, -np.mean(np.log(p[np.arange(6), y])), rtol=1e-12)
 
@@ -212,33 +258,89 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 
 # ------------------------------------------------------------------ clear errors
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: L.conv_forward(np.zeros((1, 3, 8)), np.zeros((2, 3, 3, 3)), np.zeros(2)), r"\(N, C, H, W\)"),
-    (lambda: L.conv_forward(np.zeros((1, 2, 8, 8)), np.zeros((2, 3, 3, 3)), np.zeros(2)), "channels"),
-    (lambda: L.conv_forward(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), np.zeros(3)), "bias"),
-    (lambda: L.conv_forward(np.zeros((1, 3, 2, 2)), np.zeros((2, 3, 3, 3)), np.zeros(2)), "does not fit"),
-    (lambda: L.dense_forward(np.zeros((2, 5)), np.zeros((4, 3)), np.zeros(3)), "flatten"),
-    (lambda: L.dense_forward(np.zeros((2, 4, 1)), np.zeros((4, 3)), np.zeros(3)), r"\(N, D\)"),
-    (lambda: L.avg_pool_forward(np.zeros((2, 8, 8)), 2), r"\(N, C, H, W\)"),
-    (lambda: L.max_pool_forward(np.zeros((1, 1, 1, 8)), 2), "does not fit"),
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 10)), np.array([1, 10])), r"\[0, 10\)"),
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 10)), np.array([1])), "one per row"),
-])
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: L.conv_forward(
+                np.zeros((1, 3, 8)), np.zeros((2, 3, 3, 3)), np.zeros(2)
+            ),
+            r"\(N, C, H, W\)",
+        ),
+        (
+            lambda: L.conv_forward(
+                np.zeros((1, 2, 8, 8)), np.zeros((2, 3, 3, 3)), np.zeros(2)
+            ),
+            "channels",
+        ),
+        (
+            lambda: L.conv_forward(
+                np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), np.zeros(3)
+            ),
+            "bias",
+        ),
+        (
+            lambda: L.conv_forward(
+                np.zeros((1, 3, 2, 2)), np.zeros((2, 3, 3, 3)), np.zeros(2)
+            ),
+            "does not fit",
+        ),
+        (
+            lambda: L.dense_forward(np.zeros((2, 5)), np.zeros((4, 3)), np.zeros(3)),
+            "flatten",
+        ),
+        (
+            lambda: L.dense_forward(np.zeros((2, 4, 1)), np.zeros((4, 3)), np.zeros(3)),
+            r"\(N, D\)",
+        ),
+        (lambda: L.avg_pool_forward(np.zeros((2, 8, 8)), 2), r"\(N, C, H, W\)"),
+        (lambda: L.max_pool_forward(np.zeros((1, 1, 1, 8)), 2), "does not fit"),
+        (
+            lambda: L.softmax_cross_entropy(np.zeros((2, 10)), np.array([1, 10])),
+            r"\[0, 10\)",
+        ),
+        (
+            lambda: L.softmax_cross_entropy(np.zeros((2, 10)), np.array([1])),
+            "one per row",
+        ),
+    ],
+)
 def test_wrong_shapes_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 3), c=st.integers(1, 4), f=st.integers(1, 4), h=st.integers(1, 9),
-       w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4), stride=st.integers(1, 3),
-       pad=st.integers(0, 2), seed=st.integers(0, 2**16))
-def test_fast_conv_equals_naive_for_any_geometry(n, c, f, h, w, kh, kw, stride, pad, seed):
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 4),
+    f=st.integers(1, 4),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    pad=st.integers(0, 2),
+    seed=st.integers(0, 2**16),
+)
+def test_fast_conv_equals_naive_for_any_geometry(
+    n, c, f, h, w, kh, kw, stride, pad, seed
+):
     assume(h + 2 * pad >= kh and w + 2 * pad >= kw)
     rng = _rng(seed)
-    x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kw)), rng.standard_normal(f)
+    x, wt, b = (
+        rng.standard_normal((n, c, h, w)),
+        rng.standard_normal((f, c, kh, kw)),
+        rng.standard_normal(f),
+    )
     out, cache = L.conv_forward(x, wt, b, stride, pad)
-    np.testing.assert_allclose(out, naive.naive_conv_forward(x, wt, b, stride, pad), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        out, naive.naive_conv_forward(x, wt, b, stride, pad), rtol=1e-10, atol=1e-10
+    )
     dout = rng.standard_normal(out.shape)
-    for fast, slow in zip(L.conv_backward(dout, cache), naive.naive_conv_backward(dout, x, wt, stride, pad)):
+    for fast, slow in zip(
+        L.conv_backward(dout, cache),
+        naive.naive_conv_backward(dout, x, wt, stride, pad),
+    ):
         np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)

@@ -8,10 +8,21 @@ import pytest
 
 from lenet_common import lenet5, shapes
 from lenet_common.lenet5 import PARAM_SHAPES
-from lenet_common.numpy_lenet import SGD, LeNet5, evaluate, load_weights, save_weights, train
+from lenet_common.numpy_lenet import (
+    SGD,
+    LeNet5,
+    evaluate,
+    load_weights,
+    save_weights,
+    train,
+)
 from lenet_common.numpy_lenet.gradcheck import check_network_gradients, rel_error_norm
 from lenet_common.numpy_lenet.hooks import around_layers
-from lenet_common.numpy_lenet.profiling import layer_timer, median_round, time_training_rounds
+from lenet_common.numpy_lenet.profiling import (
+    layer_timer,
+    median_round,
+    time_training_rounds,
+)
 
 TOL = 1e-7  # norm-wise relative error per parameter tensor, float64
 
@@ -56,7 +67,9 @@ def test_batch_of_one_and_float32_agree_with_float64():
     x, y = _batch(n=1)
     loss64, grads64, logits64 = model64.loss_and_grads(x, y)
     loss32, grads32, logits32 = model32.loss_and_grads(x.astype(np.float32), y)
-    assert logits32.dtype == np.float32 and all(g.dtype == np.float32 for g in grads32.values())
+    assert logits32.dtype == np.float32 and all(
+        g.dtype == np.float32 for g in grads32.values()
+    )
     np.testing.assert_allclose(logits32, logits64, rtol=1e-4, atol=1e-5)
     for name in PARAM_SHAPES:
         assert rel_error_norm(grads32[name], grads64[name]) < 1e-4, name
@@ -68,7 +81,10 @@ def test_shapes_and_parameters_match_the_shapes_table():
     assert model.num_params == sum(row.params for row in rows.values()) == 61_706
     for layer in ("c1", "c3", "c5", "f6", "output"):
         own = model.params[f"{layer}.weight"].size + model.params[f"{layer}.bias"].size
-        assert own == rows[layer.capitalize() if layer == "output" else layer.upper()].params
+        assert (
+            own
+            == rows[layer.capitalize() if layer == "output" else layer.upper()].params
+        )
     maps = model.feature_maps(_batch(n=3, dtype=np.float32)[0])
     for layer, out in maps.items():
         row = rows["Output" if layer == "output" else layer.upper()]
@@ -81,7 +97,9 @@ def test_glorot_init_and_zero_biases():
     limit = np.sqrt(6 / (6 * 25 + 16 * 25))
     assert np.abs(w).max() <= limit and np.abs(w).max() > 0.9 * limit
     assert not model.params["c3.bias"].any()
-    np.testing.assert_array_equal(LeNet5(seed=0).params["c1.weight"], model.params["c1.weight"])
+    np.testing.assert_array_equal(
+        LeNet5(seed=0).params["c1.weight"], model.params["c1.weight"]
+    )
 
 
 def test_float32_training_steps_lower_the_loss():
@@ -112,12 +130,22 @@ def test_sgd_matches_the_momentum_formula():
 def test_train_returns_a_keras_style_history_and_learns():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((96, 1, 32, 32)).astype(np.float32)
-    y = (x[:, 0, 10:22, 10:22].mean(axis=(1, 2)) > 0).astype(np.int64)  # a learnable rule
+    y = (x[:, 0, 10:22, 10:22].mean(axis=(1, 2)) > 0).astype(
+        np.int64
+    )  # a learnable rule
     model = LeNet5(seed=0)
     logged = []
     recipe = lenet5.Recipe(epochs=4, batch_size=16, learning_rate=0.05)
-    history = train(model, x[:64], y[:64], x[64:], y[64:], recipe,
-                    show_progress=False, on_epoch_end=lambda epoch, h: logged.append(epoch))
+    history = train(
+        model,
+        x[:64],
+        y[:64],
+        x[64:],
+        y[64:],
+        recipe,
+        show_progress=False,
+        on_epoch_end=lambda epoch, h: logged.append(epoch),
+    )
     assert logged == [1, 2, 3, 4]
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 4 for v in history.values())
@@ -153,8 +181,11 @@ def test_load_rejects_wrong_files(tmp_path):
         load_weights(None, text)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
-    with pytest.raises(ValueError, match=r"other.npz is a NumPy .npz archive of other "
-                                         r"arrays \(a\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"other.npz is a NumPy .npz archive of other "
+        r"arrays \(a\)",
+    ):
         load_weights(None, other)
     bad = tmp_path / "bad.npz"
     params = dict(LeNet5().params, **{"c1.weight": np.zeros((6, 1, 3, 3), np.float32)})
@@ -168,8 +199,14 @@ def test_load_rejects_wrong_files(tmp_path):
 def test_time_training_rounds_times_every_layer_and_picks_the_median():
     model = LeNet5(seed=0)
     x, y = _batch(n=8, dtype=np.float32)
-    rounds = time_training_rounds(model, SGD(model.params, lr=0.01), [(x, y), (x, y)], rounds=3)
-    assert len(rounds) == 3 and not model.__dict__.keys() - {"dtype", "params", "_caches"}
+    rounds = time_training_rounds(
+        model, SGD(model.params, lr=0.01), [(x, y), (x, y)], rounds=3
+    )
+    assert len(rounds) == 3 and not model.__dict__.keys() - {
+        "dtype",
+        "params",
+        "_caches",
+    }
     for r in rounds:
         assert r.steps == 2 and r.images == 16 and r.wall > 0
         assert set(r.layers) == set(lenet5.LAYER_NAMES)
@@ -191,7 +228,9 @@ def test_layer_timer_wraps_from_outside_and_puts_everything_back():
         loss, grads, _ = model.loss_and_grads(x, y)
     assert set(forward_only) == set(seconds) == set(lenet5.LAYER_NAMES)
     assert all(seconds[name] > forward_only[name] > 0 for name in lenet5.LAYER_NAMES)
-    assert loss == expected[0] and all(np.array_equal(grads[k], expected[1][k]) for k in grads)
+    assert loss == expected[0] and all(
+        np.array_equal(grads[k], expected[1][k]) for k in grads
+    )
     assert set(model.__dict__) == {"dtype", "params", "_caches"}
     assert "_timed" not in LeNet5.__dict__ and "timings" not in model.__dict__
 

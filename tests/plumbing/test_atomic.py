@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from lenet_common.plumbing import atomic
 from lenet_common.numpy_lenet import LeNet5, load_weights, save_weights
+from lenet_common.plumbing import atomic
 from tests.faults import disk_full_after, folder_listing
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from lenet_common import lenet5
-from lenet_common.plumbing import checks
-from lenet_common.plumbing.checks import TrainingDivergedError
 from lenet_common.numpy_lenet import SGD, LeNet5, evaluate, save_weights, train
 from lenet_common.numpy_lenet.io import load_weights
+from lenet_common.plumbing import checks
+from lenet_common.plumbing.checks import TrainingDivergedError
 
 NAN, INF = float("nan"), float("inf")
 

@@ -34,7 +34,9 @@ def test_saved_notebook_holds_the_finished_bars_as_text():
     texts = [o.data["text/plain"] for o in outputs]
     assert texts[0].startswith("epoch 1/1: 100%") and "7/7" in texts[0], texts[0]
     assert texts[1].startswith("manual: 100%") and "4/4" in texts[1], texts[1]
-    assert texts[1].splitlines()[1].strip() == "loss=0.1234", texts[1]  # figures on their own line
+    assert texts[1].splitlines()[1].strip() == "loss=0.1234", texts[
+        1
+    ]  # figures on their own line
     # a live notebook still gets the widget
     assert all("application/vnd.jupyter.widget-view+json" in o.data for o in outputs)
 

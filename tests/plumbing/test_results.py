@@ -9,8 +9,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lenet_common.plumbing import results  # noqa: E402
 from lenet_common.comparison import speed_plots
+from lenet_common.plumbing import results  # noqa: E402
 
 
 def test_result_path_holds_benchmark_machine_and_date(tmp_path):
@@ -49,7 +49,9 @@ def test_no_stored_result_names_the_package_folder_not_this_machines_path():
     with pytest.raises(FileNotFoundError) as missing:
         results.latest("no-such-benchmark", where=lambda r: True)
     message = str(missing.value)
-    assert "in lenet_common/results/: run benchmarks/bench_no-such-benchmark.py" in message
+    assert (
+        "in lenet_common/results/: run benchmarks/bench_no-such-benchmark.py" in message
+    )
     assert str(results.RESULTS_DIR) not in message
 
 

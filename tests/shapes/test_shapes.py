@@ -18,7 +18,12 @@ from lenet_common.shapes import Conv, Dense, Pool, RBFOutput, ShapeError
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Derandomized: the same examples on every run, so CI results are reproducible.
-FEW = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 sizes = st.integers(1, 40)
 kernels = st.integers(1, 7)
@@ -47,9 +52,18 @@ def keras():
 
 
 @FEW
-@given(h=sizes, w=sizes, kernel=kernels, stride=strides, padding=paddings, dilation=dilations)
+@given(
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    stride=strides,
+    padding=paddings,
+    dilation=dilations,
+)
 def test_conv_matches_torch(torch, h, w, kernel, stride, padding, dilation):
-    conv = torch.nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, device="meta")
+    conv = torch.nn.Conv2d(
+        1, 1, kernel, stride=stride, padding=padding, dilation=dilation, device="meta"
+    )
     x = torch.empty(1, 1, h, w, device="meta")
     if _fits(h, kernel, padding, dilation) and _fits(w, kernel, padding, dilation):
         expected = tuple(conv(x).shape[2:])
@@ -66,13 +80,24 @@ def test_conv_matches_torch(torch, h, w, kernel, stride, padding, dilation):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 @FEW
-@given(h=sizes, w=sizes, kernel=kernels, dilation=dilations, mode=st.sampled_from(["same", "valid"]))
+@given(
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    dilation=dilations,
+    mode=st.sampled_from(["same", "valid"]),
+)
 def test_conv_string_padding_matches_torch(torch, h, w, kernel, dilation, mode):
-    assume(mode == "same" or (_fits(h, kernel, 0, dilation) and _fits(w, kernel, 0, dilation)))
+    assume(
+        mode == "same"
+        or (_fits(h, kernel, 0, dilation) and _fits(w, kernel, 0, dilation))
+    )
     conv = torch.nn.Conv2d(1, 1, kernel, padding=mode, dilation=dilation)
     got = tuple(conv(torch.zeros(1, 1, h, w)).shape[2:])
-    assert got == (shapes.conv_output_size(h, kernel, 1, mode, dilation),
-                   shapes.conv_output_size(w, kernel, 1, mode, dilation))
+    assert got == (
+        shapes.conv_output_size(h, kernel, 1, mode, dilation),
+        shapes.conv_output_size(w, kernel, 1, mode, dilation),
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -91,27 +116,48 @@ def test_same_padding_is_where_torch_puts_it(torch, size, kernel, dilation):
 
 
 @FEW
-@given(h=sizes, w=sizes, kernel=kernels, stride=st.one_of(st.none(), strides), data=st.data(),
-       dilation=dilations, ceil_mode=st.booleans())
+@given(
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    stride=st.one_of(st.none(), strides),
+    data=st.data(),
+    dilation=dilations,
+    ceil_mode=st.booleans(),
+)
 def test_max_pool_matches_torch(torch, h, w, kernel, stride, data, dilation, ceil_mode):
     padding = data.draw(st.integers(0, kernel // 2))
     assume(_fits(h, kernel, padding, dilation) and _fits(w, kernel, padding, dilation))
-    pool = torch.nn.MaxPool2d(kernel, stride, padding, dilation=dilation, ceil_mode=ceil_mode)
+    pool = torch.nn.MaxPool2d(
+        kernel, stride, padding, dilation=dilation, ceil_mode=ceil_mode
+    )
     got = tuple(pool(torch.zeros(1, 1, h, w)).shape[2:])
     assert got == tuple(
-        shapes.pool_output_size(n, kernel, stride, padding, dilation, ceil_mode=ceil_mode) for n in (h, w)
+        shapes.pool_output_size(
+            n, kernel, stride, padding, dilation, ceil_mode=ceil_mode
+        )
+        for n in (h, w)
     )
 
 
 @FEW
-@given(h=sizes, w=sizes, kernel=kernels, stride=st.one_of(st.none(), strides), data=st.data(),
-       ceil_mode=st.booleans())
+@given(
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    stride=st.one_of(st.none(), strides),
+    data=st.data(),
+    ceil_mode=st.booleans(),
+)
 def test_avg_pool_matches_torch(torch, h, w, kernel, stride, data, ceil_mode):
     padding = data.draw(st.integers(0, kernel // 2))
     assume(_fits(h, kernel, padding) and _fits(w, kernel, padding))
     pool = torch.nn.AvgPool2d(kernel, stride, padding, ceil_mode=ceil_mode)
     got = tuple(pool(torch.zeros(1, 1, h, w)).shape[2:])
-    assert got == tuple(shapes.pool_output_size(n, kernel, stride, padding, ceil_mode=ceil_mode) for n in (h, w))
+    assert got == tuple(
+        shapes.pool_output_size(n, kernel, stride, padding, ceil_mode=ceil_mode)
+        for n in (h, w)
+    )
 
 
 @FEW
@@ -120,7 +166,9 @@ def test_pool_padding_over_half_kernel_refused_like_torch(torch, kernel, extra):
     padding = kernel // 2 + extra
     with pytest.raises(RuntimeError, match="pad should be"):
         torch.nn.MaxPool2d(kernel, padding=padding)(torch.zeros(1, 1, 20, 20))
-    with pytest.raises(ShapeError, match=f"pooling padding {padding} is more than half the kernel"):
+    with pytest.raises(
+        ShapeError, match=f"pooling padding {padding} is more than half the kernel"
+    ):
         shapes.pool_output_size(20, kernel, padding=padding)
 
 
@@ -130,21 +178,39 @@ def test_pool_padding_over_half_kernel_refused_like_torch(torch, kernel, extra):
 
 
 @FEW
-@given(h=sizes, w=sizes, kernel=kernels, stride=strides, dilation=dilations,
-       mode=st.sampled_from(["valid", "same"]))
+@given(
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    stride=strides,
+    dilation=dilations,
+    mode=st.sampled_from(["valid", "same"]),
+)
 def test_conv_matches_keras(keras, h, w, kernel, stride, dilation, mode):
     import numpy as np
 
     assume(stride == 1 or dilation == 1)  # Keras refuses strides and dilation together
-    assume(mode == "same" or (_fits(h, kernel, 0, dilation) and _fits(w, kernel, 0, dilation)))
-    layer = keras.layers.Conv2D(1, kernel, strides=stride, padding=mode, dilation_rate=dilation)
+    assume(
+        mode == "same"
+        or (_fits(h, kernel, 0, dilation) and _fits(w, kernel, 0, dilation))
+    )
+    layer = keras.layers.Conv2D(
+        1, kernel, strides=stride, padding=mode, dilation_rate=dilation
+    )
     got = tuple(layer(np.zeros((1, h, w, 1), "float32")).shape[1:3])
-    assert got == tuple(shapes.conv_output_size(n, kernel, stride, mode, dilation) for n in (h, w))
+    assert got == tuple(
+        shapes.conv_output_size(n, kernel, stride, mode, dilation) for n in (h, w)
+    )
 
 
 @FEW
-@given(h=sizes, w=sizes, kernel=kernels, stride=st.one_of(st.none(), strides),
-       mode=st.sampled_from(["valid", "same"]))
+@given(
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    stride=st.one_of(st.none(), strides),
+    mode=st.sampled_from(["valid", "same"]),
+)
 def test_avg_pool_matches_keras(keras, h, w, kernel, stride, mode):
     import numpy as np
 
@@ -152,7 +218,9 @@ def test_avg_pool_matches_keras(keras, h, w, kernel, stride, mode):
     x = np.zeros((1, h, w, 1), "float32")
     if mode == "same" or (_fits(h, kernel, 0) and _fits(w, kernel, 0)):
         got = tuple(layer(x).shape[1:3])
-        assert got == tuple(shapes.pool_output_size(n, kernel, stride, mode) for n in (h, w))
+        assert got == tuple(
+            shapes.pool_output_size(n, kernel, stride, mode) for n in (h, w)
+        )
     else:
         # Keras either fails deep inside TensorFlow or silently returns an
         # empty map; shapes says which number is wrong.
@@ -173,7 +241,9 @@ def test_avg_pool_matches_keras(keras, h, w, kernel, stride, mode):
 @FEW
 @given(size=sizes, kernel=kernels, stride=strides, dilation=dilations)
 def test_same_gives_ceil_of_size_over_stride(size, kernel, stride, dilation):
-    assert shapes.conv_output_size(size, kernel, stride, "same", dilation) == math.ceil(size / stride)
+    assert shapes.conv_output_size(size, kernel, stride, "same", dilation) == math.ceil(
+        size / stride
+    )
     before, after = shapes.same_padding(size, kernel, stride, dilation)
     assert 0 <= after - before <= 1
 
@@ -187,8 +257,9 @@ def test_exact_accepts_only_exact_fits(size, kernel, stride, padding):
         with pytest.raises(ShapeError, match=f"stride {stride} does not divide"):
             shapes.conv_output_size(size, kernel, stride, padding, exact=True)
     else:
-        assert shapes.conv_output_size(size, kernel, stride, padding, exact=True) == \
-            shapes.conv_output_size(size, kernel, stride, padding)
+        assert shapes.conv_output_size(
+            size, kernel, stride, padding, exact=True
+        ) == shapes.conv_output_size(size, kernel, stride, padding)
 
 
 def test_worked_examples():
@@ -207,7 +278,11 @@ def test_numpy_integers_are_accepted():
     assert out == 28 and type(out) is int
     assert shapes.lenet5_table(input_size=np.int64(32))[4].out_shape == (120, 1, 1)
     layer = Conv("c", np.int64(6), np.int64(5), padding=np.int64(1))
-    assert (type(layer.filters), type(layer.kernel), type(layer.padding)) == (int, int, int)
+    assert (type(layer.filters), type(layer.kernel), type(layer.padding)) == (
+        int,
+        int,
+        int,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -220,8 +295,15 @@ NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "Output")
 def test_modern_table_shapes_and_params():
     rows = shapes.lenet5_table()
     assert tuple(r.name for r in rows) == NAMES
-    assert [r.out_shape for r in rows] == [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5),
-                                           (120, 1, 1), (84, 1, 1), (10, 1, 1)]
+    assert [r.out_shape for r in rows] == [
+        (6, 28, 28),
+        (6, 14, 14),
+        (16, 10, 10),
+        (16, 5, 5),
+        (120, 1, 1),
+        (84, 1, 1),
+        (10, 1, 1),
+    ]
     assert rows[0].in_shape == (1, 32, 32)
     assert all(a.out_shape == b.in_shape for a, b in zip(rows, rows[1:]))
     assert [r.params for r in rows] == [156, 0, 2416, 0, 48120, 10164, 850]
@@ -250,10 +332,17 @@ def test_c3_connection_table_has_the_papers_structure():
 
 def test_params_match_a_torch_model(torch):
     nn = torch.nn
-    model = nn.ModuleDict({
-        "C1": nn.Conv2d(1, 6, 5), "S2": nn.AvgPool2d(2), "C3": nn.Conv2d(6, 16, 5), "S4": nn.AvgPool2d(2),
-        "C5": nn.Conv2d(16, 120, 5), "F6": nn.Linear(120, 84), "Output": nn.Linear(84, 10),
-    })
+    model = nn.ModuleDict(
+        {
+            "C1": nn.Conv2d(1, 6, 5),
+            "S2": nn.AvgPool2d(2),
+            "C3": nn.Conv2d(6, 16, 5),
+            "S4": nn.AvgPool2d(2),
+            "C5": nn.Conv2d(16, 120, 5),
+            "F6": nn.Linear(120, 84),
+            "Output": nn.Linear(84, 10),
+        }
+    )
     rows = shapes.lenet5_table()
     x = torch.zeros(1, 1, 32, 32)
     for row in rows:
@@ -270,9 +359,13 @@ def test_macs_match_torch_flop_counter(torch):
     from torch.utils.flop_counter import FlopCounterMode
 
     nn = torch.nn
-    layers = {"C1": (nn.Conv2d(1, 6, 5), (1, 1, 32, 32)), "C3": (nn.Conv2d(6, 16, 5), (1, 6, 14, 14)),
-              "C5": (nn.Conv2d(16, 120, 5), (1, 16, 5, 5)), "F6": (nn.Linear(120, 84), (1, 120)),
-              "Output": (nn.Linear(84, 10), (1, 84))}
+    layers = {
+        "C1": (nn.Conv2d(1, 6, 5), (1, 1, 32, 32)),
+        "C3": (nn.Conv2d(6, 16, 5), (1, 6, 14, 14)),
+        "C5": (nn.Conv2d(16, 120, 5), (1, 16, 5, 5)),
+        "F6": (nn.Linear(120, 84), (1, 120)),
+        "Output": (nn.Linear(84, 10), (1, 84)),
+    }
     rows = {r.name: r for r in shapes.lenet5_table()}
     for name, (layer, shape) in layers.items():
         with FlopCounterMode(display=False) as counter:
@@ -283,7 +376,11 @@ def test_macs_match_torch_flop_counter(torch):
 def test_receptive_fields_match_torch_gradients(torch):
     """The input pixels that move the top-left unit of each layer span the computed field."""
     nn = torch.nn
-    convs = {"C1": nn.Conv2d(1, 6, 5), "C3": nn.Conv2d(6, 16, 5), "C5": nn.Conv2d(16, 120, 5)}
+    convs = {
+        "C1": nn.Conv2d(1, 6, 5),
+        "C3": nn.Conv2d(6, 16, 5),
+        "C5": nn.Conv2d(16, 120, 5),
+    }
     for conv in convs.values():
         nn.init.constant_(conv.weight, 1.0)  # positive weights: no cancellation
     stack = [convs["C1"], nn.AvgPool2d(2), convs["C3"], nn.AvgPool2d(2), convs["C5"]]
@@ -297,8 +394,12 @@ def test_receptive_fields_match_torch_gradients(torch):
         touched = x.grad[0, 0].abs() > 0
         rows_touched = touched.any(dim=1).nonzero()
         cols_touched = touched.any(dim=0).nonzero()
-        assert int(rows_touched.max() - rows_touched.min()) + 1 == row.receptive_field, row.name
-        assert int(cols_touched.max() - cols_touched.min()) + 1 == row.receptive_field, row.name
+        assert (
+            int(rows_touched.max() - rows_touched.min()) + 1 == row.receptive_field
+        ), row.name
+        assert (
+            int(cols_touched.max() - cols_touched.min()) + 1 == row.receptive_field
+        ), row.name
 
 
 def test_tutorial_pitfalls_are_reproduced():
@@ -307,14 +408,24 @@ def test_tutorial_pitfalls_are_reproduced():
     unpadded = shapes.lenet5_table(input_size=28, c5="dense")
     assert shapes.total_params(unpadded) == 44_426  # "LeNet-5" with 256 inputs to C5
     padded_28 = shapes.lenet5_table(input_size=28, c1_padding=2)
-    assert [r.out_shape for r in padded_28] == [r.out_shape for r in shapes.lenet5_table()]
-    with pytest.raises(ShapeError, match=r"C5 \(input 4x4\).*spans 5 positions.*only 4 wide"):
+    assert [r.out_shape for r in padded_28] == [
+        r.out_shape for r in shapes.lenet5_table()
+    ]
+    with pytest.raises(
+        ShapeError, match=r"C5 \(input 4x4\).*spans 5 positions.*only 4 wide"
+    ):
         shapes.lenet5_table(input_size=28)
 
 
 def test_custom_layers_and_max_pool_macs():
-    rows = shapes.layer_table((3, 8, 8), [Conv("a", 4, 3, stride=2, padding=1, dilation=1, bias=False),
-                                          Pool("b", 2, mode="max"), Dense("c", 5, bias=False)])
+    rows = shapes.layer_table(
+        (3, 8, 8),
+        [
+            Conv("a", 4, 3, stride=2, padding=1, dilation=1, bias=False),
+            Pool("b", 2, mode="max"),
+            Dense("c", 5, bias=False),
+        ],
+    )
     assert [r.out_shape for r in rows] == [(4, 4, 4), (4, 2, 2), (5, 1, 1)]
     assert [r.params for r in rows] == [4 * 3 * 9, 0, 16 * 5]
     assert rows[1].macs == 0  # max pooling compares, it does not multiply
@@ -327,7 +438,11 @@ def test_format_table_text_and_html():
     assert text.splitlines()[0] == "modern"
     assert "61,706" in text and "C3" in text and "16x10x10" in text
     html = shapes.format_table(rows)._repr_html_()
-    assert html.startswith("<table>") and "61,706" in html and html.count("<tr>") == len(rows) + 2
+    assert (
+        html.startswith("<table>")
+        and "61,706" in html
+        and html.count("<tr>") == len(rows) + 2
+    )
     paper = shapes.format_table(shapes.lenet5_table("1998"))
     assert "840 fixed" in str(paper) and "840 fixed" in paper._repr_html_()
 
@@ -341,39 +456,115 @@ def test_format_table_text_and_html():
     "call, message",
     [
         (lambda: shapes.conv_output_size(0, 3), "input size must be at least 1, got 0"),
-        (lambda: shapes.conv_output_size(-4, 3), "input size must be at least 1, got -4"),
-        (lambda: shapes.conv_output_size(2.5, 3), "input size must be a whole number, got 2.5"),
-        (lambda: shapes.conv_output_size(True, 3), "input size must be a whole number, got True"),
+        (
+            lambda: shapes.conv_output_size(-4, 3),
+            "input size must be at least 1, got -4",
+        ),
+        (
+            lambda: shapes.conv_output_size(2.5, 3),
+            "input size must be a whole number, got 2.5",
+        ),
+        (
+            lambda: shapes.conv_output_size(True, 3),
+            "input size must be a whole number, got True",
+        ),
         (lambda: shapes.conv_output_size(8, 0), "kernel must be at least 1, got 0"),
         (lambda: shapes.conv_output_size(8, 3, 0), "stride must be at least 1, got 0"),
-        (lambda: shapes.conv_output_size(8, 3, 1, -1), "padding must be at least 0, got -1"),
-        (lambda: shapes.conv_output_size(8, 3, 1, 0, 0), "dilation must be at least 1, got 0"),
-        (lambda: shapes.conv_output_size(4, 5), "spans 5 positions but the padded input is only 4 wide"),
-        (lambda: shapes.conv_output_size(5, 3, 1, 0, 3), r"spans 7 positions \(kernel 3 with dilation 3\)"),
-        (lambda: shapes.conv_output_size(8, 3, 2, exact=True), "stride 2 does not divide 8 - 3 = 5 evenly"),
-        (lambda: shapes.conv_output_size(8, 3, 1, "full"), "padding='full' is not understood"),
-        (lambda: shapes.conv_output_size(8, 3, 1, (1, 2, 3)), "must be \\(before, after\\)"),
-        (lambda: shapes.conv_output_size(8, 3, 1, (1, -2)), "padding after must be at least 0, got -2"),
+        (
+            lambda: shapes.conv_output_size(8, 3, 1, -1),
+            "padding must be at least 0, got -1",
+        ),
+        (
+            lambda: shapes.conv_output_size(8, 3, 1, 0, 0),
+            "dilation must be at least 1, got 0",
+        ),
+        (
+            lambda: shapes.conv_output_size(4, 5),
+            "spans 5 positions but the padded input is only 4 wide",
+        ),
+        (
+            lambda: shapes.conv_output_size(5, 3, 1, 0, 3),
+            r"spans 7 positions \(kernel 3 with dilation 3\)",
+        ),
+        (
+            lambda: shapes.conv_output_size(8, 3, 2, exact=True),
+            "stride 2 does not divide 8 - 3 = 5 evenly",
+        ),
+        (
+            lambda: shapes.conv_output_size(8, 3, 1, "full"),
+            "padding='full' is not understood",
+        ),
+        (
+            lambda: shapes.conv_output_size(8, 3, 1, (1, 2, 3)),
+            "must be \\(before, after\\)",
+        ),
+        (
+            lambda: shapes.conv_output_size(8, 3, 1, (1, -2)),
+            "padding after must be at least 0, got -2",
+        ),
         (lambda: shapes.pool_output_size(8, 0), "kernel must be at least 1, got 0"),
-        (lambda: shapes.pool_output_size(8, 2, padding=2), "pooling padding 2 is more than half the kernel"),
+        (
+            lambda: shapes.pool_output_size(8, 2, padding=2),
+            "pooling padding 2 is more than half the kernel",
+        ),
         (lambda: shapes.pool_output_size(1, 2), "pooling kernel spans 2 positions"),
         (lambda: shapes.lenet5_table("1989"), "unknown LeNet-5 variant '1989'"),
         (lambda: shapes.lenet5_table(c5="rbf"), "c5='rbf'"),
-        (lambda: shapes.lenet5_table(input_size=0), "input height must be at least 1, got 0"),
-        (lambda: shapes.layer_table((1, 32), [Dense("d", 2)]), "must be \\(channels, height, width\\)"),
-        (lambda: shapes.layer_table((0, 4, 4), [Dense("d", 2)]), "input channels must be at least 1, got 0"),
+        (
+            lambda: shapes.lenet5_table(input_size=0),
+            "input height must be at least 1, got 0",
+        ),
+        (
+            lambda: shapes.layer_table((1, 32), [Dense("d", 2)]),
+            "must be \\(channels, height, width\\)",
+        ),
+        (
+            lambda: shapes.layer_table((0, 4, 4), [Dense("d", 2)]),
+            "input channels must be at least 1, got 0",
+        ),
         (lambda: shapes.layer_table((1, 4, 4), []), "no layers given"),
-        (lambda: shapes.layer_table((1, 4, 4), ["conv"]), "'conv' is not a layer description"),
-        (lambda: shapes.layer_table((1, 4, 4), [Conv("k", 0, 3)]), "k filters must be at least 1, got 0"),
-        (lambda: shapes.layer_table((1, 4, 4), [Dense("d", 0)]), "d units must be at least 1, got 0"),
-        (lambda: shapes.layer_table((1, 4, 4), [RBFOutput("r", -1)]), "r units must be at least 1, got -1"),
-        (lambda: shapes.layer_table((1, 4, 4), [Pool("p", 2, mode="median")]), "'median' is not"),
-        (lambda: shapes.layer_table((1, 4, 4), [Pool("p", 2, mode="max", trainable=True)]), "not max"),
-        (lambda: shapes.layer_table((2, 8, 8), [Conv("t", 3, 3, connections=((True,) * 3,))]),
-         "one row per input map \\(2\\)"),
-        (lambda: shapes.layer_table((1, 8, 8), [Conv("t", 2, 3, connections=((True, False),))]),
-         "output map\\(s\\) \\[1\\] are connected to no input map"),
-        (lambda: shapes.layer_table((1, 3, 3), [Conv("big", 1, 5)]), "big \\(input 3x3\\)"),
+        (
+            lambda: shapes.layer_table((1, 4, 4), ["conv"]),
+            "'conv' is not a layer description",
+        ),
+        (
+            lambda: shapes.layer_table((1, 4, 4), [Conv("k", 0, 3)]),
+            "k filters must be at least 1, got 0",
+        ),
+        (
+            lambda: shapes.layer_table((1, 4, 4), [Dense("d", 0)]),
+            "d units must be at least 1, got 0",
+        ),
+        (
+            lambda: shapes.layer_table((1, 4, 4), [RBFOutput("r", -1)]),
+            "r units must be at least 1, got -1",
+        ),
+        (
+            lambda: shapes.layer_table((1, 4, 4), [Pool("p", 2, mode="median")]),
+            "'median' is not",
+        ),
+        (
+            lambda: shapes.layer_table(
+                (1, 4, 4), [Pool("p", 2, mode="max", trainable=True)]
+            ),
+            "not max",
+        ),
+        (
+            lambda: shapes.layer_table(
+                (2, 8, 8), [Conv("t", 3, 3, connections=((True,) * 3,))]
+            ),
+            "one row per input map \\(2\\)",
+        ),
+        (
+            lambda: shapes.layer_table(
+                (1, 8, 8), [Conv("t", 2, 3, connections=((True, False),))]
+            ),
+            "output map\\(s\\) \\[1\\] are connected to no input map",
+        ),
+        (
+            lambda: shapes.layer_table((1, 3, 3), [Conv("big", 1, 5)]),
+            "big \\(input 3x3\\)",
+        ),
         (lambda: shapes.format_table([]), "an empty table"),
         (lambda: Conv("c", 6, 2.5), "c kernel must be a whole number, got 2.5"),
         (lambda: Pool("p", 2, stride=0), "p stride must be at least 1, got 0"),
@@ -420,9 +611,18 @@ def test_kernel_2d_figure_marks_one_output_per_panel():
     (ax,) = fig.axes
     out, padded = shapes.conv_output_size(5, 3, 2, 1), 5 + 2
     # per panel: the padded input, one window, the output grid
-    assert sum(isinstance(p, Rectangle) for p in ax.patches) == 4 * (padded**2 + 1 + out**2)
-    assert [t.get_text() for t in ax.texts if t.get_text()] == ["output (0, 0)", "output (0, 1)", "output (1, 0)", "output (2, 2)"]
-    with pytest.raises(ShapeError, match=r"position \(3, 0\) is outside the 3x3 output"):
+    assert sum(isinstance(p, Rectangle) for p in ax.patches) == 4 * (
+        padded**2 + 1 + out**2
+    )
+    assert [t.get_text() for t in ax.texts if t.get_text()] == [
+        "output (0, 0)",
+        "output (0, 1)",
+        "output (1, 0)",
+        "output (2, 2)",
+    ]
+    with pytest.raises(
+        ShapeError, match=r"position \(3, 0\) is outside the 3x3 output"
+    ):
         shapes_plots.draw_kernel_2d(5, 3, 2, 1, positions=[(3, 0)])
 
 
@@ -432,9 +632,11 @@ def test_network_figure_is_drawn_from_the_table():
     fig = shapes_plots.draw_network()
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert labels[0] == "input\n1@32x32"
-    assert labels[1:] == [f"{r.name}\n{r.out_shape[0]}" + (f"@{r.out_shape[1]}x{r.out_shape[2]}"
-                                                          if r.out_shape[1] > 1 else "")
-                          for r in shapes.lenet5_table()]
+    assert labels[1:] == [
+        f"{r.name}\n{r.out_shape[0]}"
+        + (f"@{r.out_shape[1]}x{r.out_shape[2]}" if r.out_shape[1] > 1 else "")
+        for r in shapes.lenet5_table()
+    ]
     shapes_plots.draw_network(shapes.lenet5_table(c1_padding="same"))
 
 
@@ -446,8 +648,13 @@ def test_calculator_view_shows_the_picture_or_the_reason():
     assert isinstance(shapes_plots.calculator_view(7, 3, 2, 1), Figure)
     assert isinstance(shapes_plots.calculator_view(9, 3, 1, 1, 2, pooling=True), Figure)
     message = shapes_plots.calculator_view(2, 9, 1, 1)
-    assert message.startswith("This configuration does not work") and "spans 9 positions" in message
-    assert "more than half the kernel" in shapes_plots.calculator_view(8, 2, 2, 2, pooling=True)
+    assert (
+        message.startswith("This configuration does not work")
+        and "spans 9 positions" in message
+    )
+    assert "more than half the kernel" in shapes_plots.calculator_view(
+        8, 2, 2, 2, pooling=True
+    )
 
 
 def test_calculator_widget_builds_and_follows_its_sliders():
@@ -477,7 +684,11 @@ def _input_gradient_box(layer: str, unit: tuple[int, int]) -> tuple[int, int, in
     x = rng.standard_normal((1, 1, 32, 32))
     steps = []  # (backward, cache) pairs, in forward order
     network = (
-        ("C1", (6, 1)), ("S2", None), ("C3", (16, 6)), ("S4", None), ("C5", (120, 16)),
+        ("C1", (6, 1)),
+        ("S2", None),
+        ("C3", (16, 6)),
+        ("S4", None),
+        ("C5", (120, 16)),
     )
     for name, channels in network:
         if channels is None:

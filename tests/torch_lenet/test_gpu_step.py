@@ -99,8 +99,10 @@ def test_a_captured_step_needs_a_tensor_learning_rate_and_the_fused_kernel():
     with pytest.raises(ValueError, match="fused=True"):
         ts.graph_ready(unfused)
     optimizer, _ = tl.make_optimizer(
-        model, lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05), 10,
-        lr_tensor=True
+        model,
+        lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05),
+        10,
+        lr_tensor=True,
     )
     ts.graph_ready(optimizer)  # no error
 
@@ -208,10 +210,17 @@ def test_counting_launches_prints_nothing_of_the_profilers_own():
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
-    code = ("import torch; from lenet_common import torch_steps as ts; "
-            "print(ts.count_launches(lambda: torch.ones(3) * 2))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=300)
+    code = (
+        "import torch; from lenet_common import torch_steps as ts; "
+        "print(ts.count_launches(lambda: torch.ones(3) * 2))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "'operations': " in done.stdout
     assert "profiler_st" not in done.stderr and "Stage" not in done.stderr, done.stderr

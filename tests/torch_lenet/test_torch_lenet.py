@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
+import importlib  # noqa: E402
+
 from torch import nn  # noqa: E402
 
 from lenet_common import lenet5, runtime  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
-import importlib  # noqa: E402
 
 # the module, not the package's train function of the same name
 tl_train = importlib.import_module("lenet_common.torch_lenet.train")
@@ -63,8 +64,14 @@ def test_compare_with_table_raises_on_a_difference(model):
             self.name, self.out_shape, self.params = name, out_shape, params
 
     rows = tl.layer_summary(model)
-    table = [Row(r.name.upper(), r.out_shape if len(r.out_shape) == 3 else (r.out_shape[0], 1, 1), r.params)
-             for r in rows]
+    table = [
+        Row(
+            r.name.upper(),
+            r.out_shape if len(r.out_shape) == 3 else (r.out_shape[0], 1, 1),
+            r.params,
+        )
+        for r in rows
+    ]
     tl.compare_with_table(rows, table)  # identical: no error
     table[0] = Row("C1", (6, 28, 28), 157)
     with pytest.raises(AssertionError, match="c1"):
@@ -116,8 +123,15 @@ def test_a_short_quick_mode_run_beats_chance_clearly(sample_data):
     torch.manual_seed(0)
     model = tl.LeNet5()
     config = lenet5.Recipe(epochs=3, batch_size=64, learning_rate=0.05)
-    history = tl.train(model, sample_data.x_train, sample_data.y_train,
-                       sample_data.x_val, sample_data.y_val, config, show_progress=False)
+    history = tl.train(
+        model,
+        sample_data.x_train,
+        sample_data.y_train,
+        sample_data.x_val,
+        sample_data.y_val,
+        config,
+        show_progress=False,
+    )
     assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 3 for v in history.values())
     assert history["loss"][-1] < history["loss"][0]
@@ -135,15 +149,24 @@ def test_training_is_reproducible_with_a_seed(sample_data):
     for _ in range(2):
         torch.manual_seed(0)
         m = tl.LeNet5()
-        runs.append(tl.train(m, x, y, x[:64], y[:64], config, show_progress=False)["loss"])
+        runs.append(
+            tl.train(m, x, y, x[:64], y[:64], config, show_progress=False)["loss"]
+        )
     assert runs[0] == runs[1]
 
 
 def test_train_refuses_images_in_the_wrong_layout(model, sample_data):
     nhwc = sample_data.x_train[:8].transpose(0, 2, 3, 1)
     with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
-        tl.train(model, nhwc, sample_data.y_train[:8], nhwc, sample_data.y_train[:8],
-                 lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05), show_progress=False)
+        tl.train(
+            model,
+            nhwc,
+            sample_data.y_train[:8],
+            nhwc,
+            sample_data.y_train[:8],
+            lenet5.Recipe(epochs=1, batch_size=8, learning_rate=0.05),
+            show_progress=False,
+        )
     with pytest.raises(ValueError, match="one label per image"):
         tl.evaluate(model, sample_data.x_train[:8], sample_data.y_train[:7])
 
@@ -156,10 +179,15 @@ def test_the_optimizer_follows_the_recipe_schedule(model):
         rates.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
-    assert rates == pytest.approx([recipe.learning_rate_at(s, 20) for s in range(20)], rel=1e-12)
+    assert rates == pytest.approx(
+        [recipe.learning_rate_at(s, 20) for s in range(20)], rel=1e-12
+    )
     group = optimizer.param_groups[0]
     assert (group["momentum"], group["weight_decay"], group["nesterov"]) == (
-        recipe.momentum, recipe.weight_decay, False)
+        recipe.momentum,
+        recipe.weight_decay,
+        False,
+    )
 
 
 # ---------------------------------------------------------------- saving
@@ -180,7 +208,10 @@ def test_state_dict_round_trip_gives_identical_outputs(model, tmp_path):
 def test_loading_weights_of_the_wrong_shape_says_what_differs(tmp_path):
     path = tmp_path / "wide.pt"
     tl.save_weights(ex.wide_c1_model(8), path)
-    with pytest.raises(ValueError, match=r"c1\.weight has shape \(8, 1, 5, 5\) in the file but \(6, 1, 5, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"c1\.weight has shape \(8, 1, 5, 5\) in the file but \(6, 1, 5, 5\)",
+    ):
         tl.load_weights(tl.LeNet5(), path)
 
 
@@ -196,7 +227,9 @@ def test_load_errors_name_the_file_not_the_machines_folders(tmp_path):
 def test_loading_a_file_with_other_layers_names_them(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"conv.weight": torch.zeros(3)}, path)
-    with pytest.raises(ValueError, match="c1.weight is missing.*conv.weight is in the file"):
+    with pytest.raises(
+        ValueError, match="c1.weight is missing.*conv.weight is in the file"
+    ):
         tl.load_weights(tl.LeNet5(), path)
     torch.save([1, 2, 3], path)
     with pytest.raises(ValueError, match="does not hold a state_dict"):
@@ -208,7 +241,12 @@ def test_loading_a_file_with_other_layers_names_them(tmp_path):
 
 @pytest.mark.parametrize(
     "cuda, mps, expected",
-    [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")],
+    [
+        (True, True, "cuda"),
+        (True, False, "cuda"),
+        (False, True, "mps"),
+        (False, False, "cpu"),
+    ],
 )
 def test_device_choice_prefers_cuda_then_mps(cuda, mps, expected):
     assert runtime.choose_torch_device(cuda, mps) == expected
@@ -246,13 +284,22 @@ def test_one_epoch_with_a_loss_scaler_trains(model, sample_data):
     x = torch.as_tensor(sample_data.x_train[:256])
     y = torch.as_tensor(sample_data.y_train[:256])
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss, accuracy = tl.train_one_epoch(model, optimizer, None, x, y, 64,
-                                        order=torch.randperm(256),
-                                        scaler=torch.amp.GradScaler("cpu"))
+    loss, accuracy = tl.train_one_epoch(
+        model,
+        optimizer,
+        None,
+        x,
+        y,
+        64,
+        order=torch.randperm(256),
+        scaler=torch.amp.GradScaler("cpu"),
+    )
     assert 0 < loss < 10 and 0 <= accuracy <= 1
 
 
 def test_time_batch_fetching_times_both_ways(sample_data):
-    times = tl.time_batch_fetching(sample_data.x_train[:512], sample_data.y_train[:512], 128)
+    times = tl.time_batch_fetching(
+        sample_data.x_train[:512], sample_data.y_train[:512], 128
+    )
     assert set(times) == {"DataLoader", "indexing"}
     assert all(t > 0 for t in times.values())

@@ -10,9 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import importlib  # noqa: E402
+
 from lenet_common import lenet5  # noqa: E402
 from lenet_common import torch_lenet as tl  # noqa: E402
-import importlib  # noqa: E402
 
 # the module, not the package's train function of the same name
 tl_train = importlib.import_module("lenet_common.torch_lenet.train")
@@ -35,8 +36,9 @@ def data():
 
 def run(model, data, **config):
     x, y, xv, yv = data
-    config = lenet5.Recipe(**{"epochs": 2, "batch_size": 16, "learning_rate": 0.05,
-                              **config})
+    config = lenet5.Recipe(
+        **{"epochs": 2, "batch_size": 16, "learning_rate": 0.05, **config}
+    )
     return tl.train(model, x, y, xv, yv, config, show_progress=False)
 
 
