@@ -11,7 +11,7 @@ training images:
 ``memory format``  one pass of the distorted recipe with the network's maps in
                    PyTorch's default order (N, C, H, W) against channels-last;
 ``two runs``       one pass of each recipe (no distortions, affine), one run
-                   after the other against ``lenet1998_train.train_together``.
+                   after the other against ``lenet1998.train.train_together``.
                    Both ways store the maps channels-last, as ``train`` does.
 
 Prints a table and writes JSON (``--json PATH``; ``--store`` keeps it in

@@ -47,4 +47,4 @@ def test_wheel_has_the_samples(wheel_files):
             "train-images-idx3-ubyte.gz",
             "t10k-labels-idx1-ubyte.gz",
         ):
-            assert f"lenet_common/sample/{dataset}/{name}" in wheel_files
+            assert f"lenet_common/data/sample/{dataset}/{name}" in wheel_files

@@ -57,7 +57,7 @@ def make_optimizer(
     for each step, so the rates are those of the NumPy and Keras versions.
     ``lr_tensor=True`` keeps the learning rate in a tensor on the model's
     device, read by SGD's fused kernel: what a captured CUDA graph needs so
-    that the schedule keeps working (see ``torch_steps``).
+    that the schedule keeps working (see ``gpu_step``).
     """
     device = next(model.parameters()).device
     optimizer = torch.optim.SGD(

@@ -211,7 +211,7 @@ def test_counting_launches_prints_nothing_of_the_profilers_own():
 
     env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
     code = (
-        "import torch; from lenet_common import torch_steps as ts; "
+        "import torch; from lenet_common.torch_lenet import gpu_step as ts; "
         "print(ts.count_launches(lambda: torch.ones(3) * 2))"
     )
     done = subprocess.run(
