@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lenet_common.data import DATASETS, FILES, SAMPLE_DIR, _read_folder
+from lenet_common.data.mnist import DATASETS, FILES, SAMPLE_DIR, _read_folder
 from lenet_common.data.idx import encode_idx, write_idx
 
 # images per class: (train, test). MNIST's sample is what quick mode trains on;
