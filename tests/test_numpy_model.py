@@ -170,6 +170,21 @@ def test_load_rejects_wrong_files(tmp_path):
         load_weights(LeNet5(), tmp_path / "missing.npz")
 
 
+@pytest.mark.parametrize("tagged", [True, False])
+def test_load_refuses_pickled_objects_and_says_why(tmp_path, tagged):
+    path = tmp_path / "pickled.npz"
+    params = dict(LeNet5().params, **{"c3.bias": np.array([{"run": "code"}], dtype=object)})
+    tag = {"__format__": np.array("lenet5-numpy-v1")} if tagged else {}
+    np.savez(path, **tag, **params)
+    with pytest.raises(ValueError) as caught:
+        load_weights(None, path)
+    message = str(caught.value)
+    assert "'c3.bias' holds Python objects (a pickle)" in message
+    assert "can run any code" in message and "save_weights(model, path)" in message
+    assert ("format tag" in message) == tagged
+    assert "not LeNet-5 weights" not in message  # it does not contradict itself
+
+
 def test_time_training_rounds_times_every_layer_and_picks_the_median():
     model = LeNet5(seed=0)
     x, y = _batch(n=8, dtype=np.float32)
