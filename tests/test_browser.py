@@ -127,7 +127,8 @@ def check_launch_links(links: list[str], page: str, base: str) -> list[str]:
     """Colab, Binder and download lead to this page's notebook in the configured
     repository (in the student edition, the student notebook: its pages are built from it).
     A page that is not a notebook (markdown, even one that runs a cell) has no Colab or
-    Binder button: neither can open a .md file."""
+    Binder button: neither can open a .md file. ``links`` are those of the page's
+    buttons, outside its text (the instructors' page links chapters to Colab)."""
     notebook = site.source_of(page)
     colab = [u for u in links if u.startswith("https://colab.research.google.com/")]
     binder = [u for u in links if u.startswith("https://mybinder.org/")]
@@ -186,7 +187,7 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
             problems += [f"log output in a cell's output: {m.group(0)!r}"
                          for m in map(LOG_NOISE.search, report["outputs"]) if m]
             problems += check_links(report["links"], base, url)
-            problems += check_launch_links(report["links"], page, base)
+            problems += check_launch_links(report["buttonLinks"], page, base)
             if chapter and report["weight"] > MAX_CHAPTER_BYTES:
                 problems.append(f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
                                 f"heaviest: {report['heaviest']}")
