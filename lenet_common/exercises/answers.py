@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..numerics import tolerance
 from .verdicts import Feedback, NotAttempted
 
 __all__ = [
@@ -239,12 +240,21 @@ def compare_arrays(
     hint: str = "",
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    *,
+    terms: int = 1,
+    magnitude: Any = None,
 ) -> None:
     """Raise :class:`Feedback` unless ``mine`` equals ``ref`` to rounding.
 
+    ``rtol``/``atol`` suit an answer computed in float64. An answer in a less
+    precise type (float32) gets the rounding of its type on top:
+    :func:`lenet_common.numerics.tolerance` of ``magnitude`` (``sum|terms|``
+    behind each value; ``|ref|`` by default) and ``terms`` (the length of the
+    longest sum), so a right answer near zero is not refused for its type.
     The sentence gives the relative error ``|mine - ref| / (|mine| + |ref|)``
     (norms of the whole arrays) and the first element that differs.
     """
+    dtype = getattr(mine, "dtype", None)  # before as_array makes it float64
     got = as_array(mine, name)
     if got.shape != ref.shape:
         raise Feedback(
@@ -258,6 +268,9 @@ def compare_arrays(
             f"the first at index {first}: {got[first]}.",
             "look for a division by zero, or numbers that grow without bound.",
         )
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        rounding = tolerance(np.abs(ref) if magnitude is None else magnitude, terms, dtype)
+        atol = np.maximum(atol, rounding)
     close = np.isclose(got, ref, rtol=rtol, atol=atol)
     if close.all():
         return
