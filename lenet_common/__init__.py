@@ -2,8 +2,8 @@
 
 One folder per part of the book (``data``, ``shapes``, ``numpy_lenet``,
 ``keras_lenet``, ``torch_lenet``, ``comparison``, ``lenet1998``,
-``exercises``) around the modules every chapter shares (``lenet5``,
-``runtime``, ``plotting``, ``display``), and ``plumbing`` that no reader
+``exercises``) around the modules the chapters share (``lenet5``,
+``runtime``, ``plotting``, ``display``, ``numerics``), and ``plumbing`` that no reader
 needs to open. Importing it is cheap and never imports torch or TensorFlow:
 only ``torch_lenet``, ``keras_lenet`` and parts of ``lenet1998`` do, when a
 chapter imports them.

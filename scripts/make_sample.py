@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lenet_common.data.mnist import DATASETS, FILES, SAMPLE_DIR, _read_folder
 from lenet_common.data.idx import encode_idx, write_idx
+from lenet_common.data.mnist import DATASETS, FILES, SAMPLE_DIR, _read_folder
 
 # images per class: (train, test). MNIST's sample is what quick mode trains on;
 # Fashion-MNIST's, for the exercises, is smaller (its images compress less).

@@ -22,6 +22,7 @@ LAYERS = {
     "runtime": 1,
     "plotting": 1,
     "display": 1,
+    "numerics": 1,
     "data": 2,
     "shapes": 2,
     "numpy_lenet": 3,
