@@ -92,7 +92,7 @@ def set_params(model: keras.Model, params: dict[str, np.ndarray]) -> keras.Model
 
 
 def predict_logits(
-    model: keras.Model, images: np.ndarray, batch_size: int = 1024
+    model: keras.Model, images: np.ndarray, *, batch_size: int = 1024
 ) -> np.ndarray:
     """Logits ``(N, 10)`` of images ``(N, 1, 32, 32)``, as in the other frameworks.
 
@@ -121,10 +121,10 @@ def _named_weights(model: keras.Model) -> dict[str, np.ndarray]:
 
 
 def predict(
-    model: keras.Model, images: np.ndarray, batch_size: int = 1024
+    model: keras.Model, images: np.ndarray, *, batch_size: int = 1024
 ) -> np.ndarray:
     """The predicted class of each image: the index of its largest logit."""
-    return predict_logits(model, images, batch_size).argmax(axis=1)
+    return predict_logits(model, images, batch_size=batch_size).argmax(axis=1)
 
 
 def gradients(

@@ -214,13 +214,13 @@ class LeNet5:
 
 
 def predict_logits(
-    model: LeNet5, images: np.ndarray, batch_size: int = 256
+    model: LeNet5, images: np.ndarray, *, batch_size: int = 256
 ) -> np.ndarray:
     """Logits ``(N, 10)`` of images ``(N, 1, 32, 32)``: one call in each framework."""
     return model.predict_logits(images, batch_size)
 
 
-def predict(model: LeNet5, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict(model: LeNet5, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """The predicted class of each image."""
     return model.predict(images, batch_size)
 
