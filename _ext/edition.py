@@ -39,10 +39,14 @@ def _git(root: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def head_tag(root: Path) -> str | None:
+    """The tag of HEAD, or None when HEAD is not tagged (or this is no git checkout)."""
+    return _git(root, "describe", "--tags", "--exact-match", "HEAD")
+
+
 def book_version(root: Path) -> str:
     """The tag of HEAD if it has one, else its short commit; ``unknown`` outside git."""
-    version = _git(root, "describe", "--tags", "--exact-match", "HEAD") or _git(
-        root, "rev-parse", "--short", "HEAD")
+    version = head_tag(root) or _git(root, "rev-parse", "--short", "HEAD")
     if not version:
         return "unknown (not built from a git checkout)"
     if _git(root, "status", "--porcelain", "--untracked-files=no"):
@@ -88,7 +92,8 @@ def _config_inited(app: Any, config: Any) -> None:
     options["extra_footer"] = footer(options.get("extra_footer", ""), version, pdf)
     substitutions = dict(config.myst_substitutions or {})
     substitutions.setdefault("book_version", f"`{version}`")
-    substitutions.setdefault("pdf_link", f"[the whole {'student edition' if edition == 'student' else 'book'} as one PDF]({pdf})")
+    what = "student edition" if edition == "student" else "book"
+    substitutions.setdefault("pdf_link", f"[the whole {what} as one PDF]({pdf})")
     config.myst_substitutions = substitutions
 
 
