@@ -33,9 +33,10 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -253,12 +254,12 @@ def assemble(front: bytes, printed: list[Printed], title: str, version: str) -> 
         writer.append(PdfReader(io.BytesIO(item.pdf)), import_outline=False)
         chapter = writer.add_outline_item(title=item.title, page_number=first)
         parent = chapter
-        for level, title, page in item.sections:
+        for level, heading, page in item.sections:
             if level == 2:
-                parent = writer.add_outline_item(title=title, page_number=first + page,
+                parent = writer.add_outline_item(title=heading, page_number=first + page,
                                                  parent=chapter)
             else:  # a subsection goes under the section before it
-                writer.add_outline_item(title=title, page_number=first + page, parent=parent)
+                writer.add_outline_item(title=heading, page_number=first + page, parent=parent)
     writer.add_metadata({"/Title": title, "/Author": "The LeNet-5 book team",
                          "/Subject": f"Version {version}"})
     writer.page_mode = "/UseOutlines"

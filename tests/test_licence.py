@@ -16,10 +16,10 @@ import datetime
 import re
 import subprocess
 import sys
-import tomllib
 
 import pybtex.database
 import pytest
+import tomllib
 import yaml
 
 from tests.conftest import ROOT

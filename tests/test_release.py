@@ -16,11 +16,11 @@ import io
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 from pypdf import PdfReader, PdfWriter
 
@@ -96,7 +96,7 @@ def test_the_checksums_verify(bundle):
         assert hashlib.sha256((bundle / name).read_bytes()).hexdigest() == digest, name
     if shutil.which("sha256sum"):  # the README's own check
         done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=bundle,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
