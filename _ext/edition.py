@@ -98,5 +98,6 @@ def _config_inited(app: Any, config: Any) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
-    app.connect("config-inited", _config_inited, priority=800)
+    # after sphinx-external-toc (900), which sets root_doc from the table of contents
+    app.connect("config-inited", _config_inited, priority=950)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
