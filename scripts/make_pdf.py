@@ -131,11 +131,17 @@ def _chromium() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-# Load every image, wait for MathJax and the fonts, then report what is not ready.
+# Wrap long lines, load every image, wait for MathJax and the fonts, then report
+# what is not ready.
 _SETTLE_JS = r"""
 const done = arguments[arguments.length - 1];
 document.documentElement.dataset.theme = 'light';
 document.documentElement.dataset.mode = 'light';
+// on paper nothing scrolls: long code and output lines wrap instead of being cut off
+const paper = document.createElement('style');
+paper.textContent = '@media print { pre { white-space: pre-wrap !important; '
+  + 'overflow-wrap: anywhere; overflow: visible !important; } }';
+document.head.appendChild(paper);
 document.querySelectorAll('img[loading="lazy"]').forEach(i => { i.loading = 'eager'; });
 const images = [...document.images].map(i => i.complete ? null :
   new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); }));
