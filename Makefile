@@ -74,7 +74,7 @@ book-student: $(STAMP)  ## the student edition: the full book built from student
 
 # make pdf: each edition as one PDF, printed page by page by headless Chromium (the
 # browser test's), into the site's folder, where the footer's link finds it once
-# published. Not part of make book: it adds 1-2 minutes (scripts/make_pdf.py).
+# published. Not part of make book: a minute or more per edition (README, The PDF).
 pdf: $(STAMP)  ## both editions as PDFs, after make book and make book-student
 	$(PY) scripts/make_pdf.py _build/html --toc _toc.yml
 	$(PY) scripts/make_pdf.py _build/student/_build/html --toc student/_toc.yml
