@@ -63,11 +63,12 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def zip_folder(folder: Path, target: Path, top: str) -> None:
-    """Zip ``folder``'s files under the folder name ``top``, in a stable order."""
+def zip_folder(folder: Path, target: Path, top: str, leave_out: tuple[str, ...] = ()) -> None:
+    """Zip ``folder``'s files under the folder name ``top``, in a stable order,
+    leaving out the files named in ``leave_out`` (relative to ``folder``)."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            if "__pycache__" in path.parts:
+            if "__pycache__" in path.parts or path.relative_to(folder).as_posix() in leave_out:
                 continue
             archive.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
 
@@ -161,10 +162,13 @@ def make_bundle(out: Path, site: Path = SITE, student_site: Path = STUDENT_SITE,
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     part = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    part.chmod(0o755)  # mkdtemp makes it private; the bundle is for sharing
     try:
-        zip_folder(site, part / f"lenet5-book-site-{tag}.zip", f"lenet5-book-site-{tag}")
+        # the PDFs lie in the sites' folders (make pdf); the bundle has them once, beside
+        zip_folder(site, part / f"lenet5-book-site-{tag}.zip", f"lenet5-book-site-{tag}",
+                   leave_out=(pdfs["book"].name,))
         zip_folder(student_site, part / f"lenet5-book-student-site-{tag}.zip",
-                   f"lenet5-book-student-site-{tag}")
+                   f"lenet5-book-student-site-{tag}", leave_out=(pdfs["student"].name,))
         with tempfile.TemporaryDirectory() as tmp:
             notebooks = Path(tmp)
             for nb in sorted((ROOT / "student").glob("*.ipynb")):
