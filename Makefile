@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book test book-quick book-student student grade install clean
+.PHONY: book test book-quick book-student student grade install clean pdf release
 
 # make test: torch's OpenMP threads spin while they wait for work, and on a shared
 # machine (CI) they spin against other processes for the same cores: at load 10 on
@@ -71,6 +71,17 @@ book-student: $(STAMP)  ## the student edition: the full book built from student
 	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --config _build/student/_config.yml --toc student/_toc.yml --path-output _build/student --keep-going
 	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions --toc student/_toc.yml
 	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"
+
+# make pdf: each edition as one PDF, printed page by page by headless Chromium (the
+# browser test's), into the site's folder, where the footer's link finds it once
+# published. Not part of make book: a minute or more per edition (README, The PDF).
+pdf: $(STAMP)  ## both editions as PDFs, after make book and make book-student
+	$(PY) scripts/make_pdf.py _build/html --toc _toc.yml
+	$(PY) scripts/make_pdf.py _build/student/_build/html --toc student/_toc.yml
+
+release: book book-student  ## the offline classroom bundle in dist/ (README: Releasing)
+	@$(MAKE) --no-print-directory pdf
+	$(PY) scripts/release.py
 
 SUBMISSIONS ?=
 GRADES ?= grades
