@@ -1,0 +1,104 @@
+"""Start a student's kernel with limits: ``python -m lenet_common.grading.launch``.
+
+    python -m lenet_common.grading.launch [--uid N] [--memory-mb M] [--cpu-s S]
+        [--file-mb F] [--nproc P] -- KERNEL COMMAND ...
+
+Sets the resource limits (address space, CPU seconds, size of any file
+written, processes), then, when started as root with ``--uid``, takes a user
+id of its own (no groups) so that the kernel can write nothing the grader,
+the other submissions or the output folder own; then replaces itself with
+the kernel. The kernel's connection file is copied into the working folder
+first, since the new user cannot read the grader's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import resource
+import shutil
+import sys
+import tempfile
+
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+
+
+def _limit(which: int, soft: int, hard: int | None = None) -> None:
+    resource.setrlimit(which, (soft, soft if hard is None else hard))
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    encode = (lambda v: None if v is None else v.encode())  # noqa: E731
+    if libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
+        raise OSError(ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}")
+
+
+def hide(paths: list[str], keep: list[str]) -> None:
+    """In a mount namespace of this process's own: put an empty read-only folder over
+    each of ``paths``, except the ``keep`` folders under them (read-only)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare: " + os.strerror(ctypes.get_errno()))
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    staged = []
+    for folder in keep:  # set aside before what holds them is hidden
+        stage = tempfile.mkdtemp(prefix="lenet-keep-")
+        _mount(folder, stage, None, _MS_BIND | _MS_REC)
+        staged.append((folder, stage))
+    for path in paths:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", 0, "size=1m,mode=0755")
+    for folder, stage in staged:
+        os.makedirs(folder, exist_ok=True)
+        _mount(stage, folder, None, _MS_BIND | _MS_REC)
+        _mount(None, folder, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
+    for path in paths:
+        if os.path.isdir(path):
+            _mount(None, path, None, _MS_REMOUNT | _MS_RDONLY, "size=1m,mode=0755")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--memory-mb", type=int)
+    parser.add_argument("--cpu-s", type=int)
+    parser.add_argument("--file-mb", type=int)
+    parser.add_argument("--nproc", type=int)
+    parser.add_argument("--hide", action="append", default=[], help="a folder the kernel must not see")
+    parser.add_argument("--keep", action="append", default=[], help="a folder under a hidden one it needs")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the kernel's command after --")
+    if args.uid is not None and os.geteuid() == 0 and "-f" in command:
+        at = command.index("-f") + 1
+        copy = os.path.join(os.getcwd(), "kernel-connection.json")
+        shutil.copyfile(command[at], copy)
+        os.chown(copy, args.uid, args.uid)
+        os.chmod(copy, 0o600)
+        command[at] = copy
+    if os.geteuid() == 0 and args.hide:
+        hide(args.hide, args.keep)
+    _limit(resource.RLIMIT_CORE, 0)
+    if args.memory_mb:
+        _limit(resource.RLIMIT_AS, args.memory_mb * 2**20)
+    if args.cpu_s:
+        _limit(resource.RLIMIT_CPU, args.cpu_s, args.cpu_s + 5)
+    if args.file_mb:
+        _limit(resource.RLIMIT_FSIZE, args.file_mb * 2**20)
+    if args.uid is not None and os.geteuid() == 0:
+        if args.nproc:
+            _limit(resource.RLIMIT_NPROC, args.nproc)
+        os.setgroups([])
+        os.setgid(args.uid)
+        os.setuid(args.uid)
+    sys.stdout.flush()
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main()
