@@ -108,18 +108,19 @@ def identify(
     return next((chapter for chapter in chapters if chapter in name), None)
 
 
-def check_calls(book: Path) -> dict[str, list[str]]:
+def check_calls(book: Path, chapter: str) -> dict[str, list[str]]:
     """label -> the expressions of the answers the book's starter cell passes to its
-    check (``["mean", "std"]``), read from the instructor notebooks, never from a
-    submission. Arguments the judge supplies itself are left out."""
-    found = {}
-    for path in sorted(book.glob("*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for exercise in cells.exercises(nb):
-            found[exercise.label] = _call_arguments(
-                cells.source(nb["cells"][exercise.starter]), exercise.label
-            )
-    return found
+    check (``["mean", "std"]``), read from the instructor notebook of ``chapter``,
+    never from a submission. Arguments the judge supplies itself are left out.
+    Imports the chapter's checks first."""
+    judge.import_checks([chapter])
+    nb = json.loads((book / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    return {
+        exercise.label: _call_arguments(
+            cells.source(nb["cells"][exercise.starter]), exercise.label
+        )
+        for exercise in cells.exercises(nb)
+    }
 
 
 def _call_arguments(code: str, label: str) -> list[str]:
@@ -235,7 +236,7 @@ def grade(
     limits: sandbox.Limits,
     executed_dir: Path | None = None,
     *,
-    calls: dict[str, list[str]] | None = None,
+    book: Path = ROOT / "book",
     work: Path | None = None,
     number: int = 0,
     max_notebook_mb: float = 20.0,
@@ -256,7 +257,7 @@ def grade(
     chapter = identify(nb, path, chapters)
     if chapter is None:
         return _not_graded(name, student, "unknown chapter", "no chapter's exercises in it")
-    calls = calls if calls is not None else check_calls(ROOT / "book")
+    calls = check_calls(book, chapter)  # imports the checks before any kernel starts
     exercises = chapters[chapter]
     run_nb, origin, captures = _for_run(nb, exercises, calls)
     own = work is None
@@ -402,8 +403,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ["LENET_QUICK"] = "0" if args.full else "1"  # the kernels and the judge
     chapters = reference_exercises(args.book)
-    judge.import_checks([c for c in chapters if c in judge.CHAPTER_CHECKS])
-    calls = check_calls(args.book)
     limits = sandbox.Limits(seconds=args.limit, memory_mb=args.memory_mb, output_mb=args.output_mb)
     out.mkdir(parents=True, exist_ok=True)
     work = sandbox.working_root()
@@ -411,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             results = list(pool.map(
                 lambda item: grade(item[1], args.submissions, chapters, limits, out / "executed",
-                                   calls=calls, work=work, number=item[0],
+                                   book=args.book, work=work, number=item[0],
                                    max_notebook_mb=args.max_notebook_mb,
                                    hidden=(args.submissions, out)),
                 enumerate(notebooks),

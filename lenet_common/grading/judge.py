@@ -309,4 +309,5 @@ def import_checks(chapters: list[str]) -> None:
     import importlib
 
     for chapter in chapters:
-        importlib.import_module(f"lenet_common.exercises.{CHAPTER_CHECKS[chapter]}")
+        if chapter in CHAPTER_CHECKS:
+            importlib.import_module(f"lenet_common.exercises.{CHAPTER_CHECKS[chapter]}")

@@ -15,6 +15,7 @@ back is the data of one display output (:data:`.kernel_side.MIME`).
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import sys
@@ -26,6 +27,7 @@ from typing import Any, Callable
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -99,16 +101,10 @@ class _Client(NotebookClient):
     def __init__(self, *args: Any, cap: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cap, self.total, self.too_large = cap, 0, False
-        self.asking = False  # the judge's own cells: a limit per answer instead
 
     def output(self, outs: list, msg: dict, display_id: Any, cell_index: int) -> Any:
-        size = _size(msg.get("content", {}))
-        if not self.asking:
-            self.total += size
-            if self.total > self.cap:
-                self.too_large = True
-                return None
-        elif size > self.cap:
+        self.total += _size(msg.get("content", {}))
+        if self.total > self.cap:
             self.too_large = True
             return None
         return super().output(outs, msg, display_id, cell_index)
@@ -189,22 +185,38 @@ class Run:
 
     def ask(self, code: str) -> dict:
         """Run ``code`` in the kernel; the judge data it displayed, or ``{}``."""
-        assert self.client is not None
         if time.monotonic() > self.deadline:
             raise KernelStopped("timed out", "the time ran out while the grader judged")
-        cell = nbformat.v4.new_code_cell(code)
-        self.client.asking = True
-        try:
-            self.client.execute_cell(cell, self.cell_index)
-        except CellTimeoutError:
-            raise KernelStopped("timed out", "the time ran out in your code, called by the grader") from None
-        except DeadKernelError:
-            raise KernelStopped("crashed", "the kernel died in your code, called by the grader") from None
-        finally:
-            self.client.asking = False
-        if self.client.too_large:
-            raise KernelStopped("output too large", "an answer to the grader was too large")
-        return _payload(cell.outputs)
+        return run_sync(self._ask)(code)
+
+    async def _ask(self, code: str) -> dict:
+        """:meth:`ask`, straight on the kernel's channels (twice as fast as a cell)."""
+        assert self.client is not None and self.client.kc is not None
+        kc, cap = self.client.kc, self.limits.reply_mb * 2**20
+        msg_id = kc.execute(code, store_history=False, allow_stdin=False)
+        found: dict = {}
+        received = 0
+        while True:
+            try:
+                msg = await kc.get_iopub_msg(timeout=min(1.0, self._remaining()))
+            except queue.Empty:
+                if not await ensure_async(self.client.km.is_alive()):
+                    raise KernelStopped(self._death(), "the kernel died in your code, called by the grader") from None
+                if time.monotonic() > self.deadline:
+                    raise KernelStopped("timed out", "the time ran out in your code, called by the grader") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            content = msg.get("content", {})
+            received += _size(content)
+            if received > cap:
+                raise KernelStopped("output too large", "an answer to the grader was too large")
+            kind = msg.get("msg_type")
+            if kind == "display_data" and MIME in content.get("data", {}):
+                value = content["data"][MIME]
+                found = value if isinstance(value, dict) else {}
+            elif kind == "status" and content.get("execution_state") == "idle":
+                return found
 
     def execute(self, on_capture: dict[int, Callable[[dict, "Run"], Any]]) -> RunResult:
         """Run every code cell; after each cell in ``on_capture``, call its judge."""
