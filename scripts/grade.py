@@ -56,7 +56,16 @@ from lenet_common.exercises import cells, verdicts  # noqa: E402
 from lenet_common.grading import judge, reports, sandbox  # noqa: E402
 from lenet_common.grading.reports import write_text  # noqa: E402
 
-COLUMNS = ["file", "chapter", "number", "exercise", "verdict", "detail", "points", "possible"]
+COLUMNS = [
+    "file",
+    "chapter",
+    "number",
+    "exercise",
+    "verdict",
+    "detail",
+    "points",
+    "possible",
+]
 
 # Notebooks saved by older tools have no cell ids; nbformat warns about each one.
 warnings.filterwarnings("ignore", message="Cell is missing an id field")
@@ -162,14 +171,23 @@ def _starters(nb: dict) -> dict[str, int]:
 def _not_graded(name: str, student: str, verdict: str, detail: str) -> Graded:
     """One row for a file that could not be graded at all."""
     row = dict(
-        file=name, chapter="", number="", exercise="", verdict=verdict, detail=detail,
-        points="0", possible="0",
+        file=name,
+        chapter="",
+        number="",
+        exercise="",
+        verdict=verdict,
+        detail=detail,
+        points="0",
+        possible="0",
     )
     return Graded(name, "", verdict, 0.0, [row], student=student)
 
 
-def _for_run(nb: nbformat.NotebookNode, exercises: list[cells.Exercise],
-             calls: dict[str, list[str]]) -> tuple[nbformat.NotebookNode, list[int | None], dict[int, str]]:
+def _for_run(
+    nb: nbformat.NotebookNode,
+    exercises: list[cells.Exercise],
+    calls: dict[str, list[str]],
+) -> tuple[nbformat.NotebookNode, list[int | None], dict[int, str]]:
     """The notebook the kernel runs: the grader's first cell, then the student's
     cells (outputs cleared), each exercise's starter followed by the cell that sends
     its answers. Returns it, each cell's index in the submission (None: the
@@ -189,7 +207,9 @@ def _for_run(nb: nbformat.NotebookNode, exercises: list[cells.Exercise],
         if index in wanted:
             label = wanted[index]
             captures[len(run.cells)] = label
-            run.cells.append(nbformat.v4.new_code_cell(judge.capture_code(label, calls[label])))
+            run.cells.append(
+                nbformat.v4.new_code_cell(judge.capture_code(label, calls[label]))
+            )
             origin.append(None)
     return run, origin, captures
 
@@ -211,7 +231,10 @@ def _on_capture(run_nb: nbformat.NotebookNode, index: int, label: str):
         except judge.KernelStopped:
             raise
         except Exception as err:  # noqa: BLE001 - never let one answer stop the grader
-            return "error", f"the grader could not judge this answer ({type(err).__name__}: {str(err)[:200]})"
+            return (
+                "error",
+                f"the grader could not judge this answer ({type(err).__name__}: {str(err)[:200]})",
+            )
         return result.status, result.message
 
     return decide
@@ -222,11 +245,20 @@ def _truncated(nb: nbformat.NotebookNode, limit: int) -> None:
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             fields = [("text", out)] if "text" in out else []
-            fields += [(k, out["data"]) for k in out.get("data", {}) if k.startswith("text/")]
+            fields += [
+                (k, out["data"]) for k in out.get("data", {}) if k.startswith("text/")
+            ]
             for key, holder in fields:
-                text = holder[key] if isinstance(holder[key], str) else "".join(holder[key])
+                text = (
+                    holder[key]
+                    if isinstance(holder[key], str)
+                    else "".join(holder[key])
+                )
                 if len(text) > limit:
-                    holder[key] = text[:limit] + f"\n[... {len(text) - limit:,} characters cut by the grader]\n"
+                    holder[key] = (
+                        text[:limit]
+                        + f"\n[... {len(text) - limit:,} characters cut by the grader]\n"
+                    )
 
 
 def grade(
@@ -249,14 +281,20 @@ def grade(
     try:
         size = path.stat().st_size
         if size > max_notebook_mb * 2**20:
-            return _not_graded(name, student, "too large",
-                               f"the file is {size / 2**20:.0f} MB, over the {max_notebook_mb:g} MB limit")
+            return _not_graded(
+                name,
+                student,
+                "too large",
+                f"the file is {size / 2**20:.0f} MB, over the {max_notebook_mb:g} MB limit",
+            )
         nb = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
     except Exception as err:  # noqa: BLE001 - any unreadable file is graded as such
         return _not_graded(name, student, "unreadable", f"{type(err).__name__}: {err}")
     chapter = identify(nb, path, chapters)
     if chapter is None:
-        return _not_graded(name, student, "unknown chapter", "no chapter's exercises in it")
+        return _not_graded(
+            name, student, "unknown chapter", "no chapter's exercises in it"
+        )
     calls = check_calls(book, chapter)  # imports the checks before any kernel starts
     exercises = chapters[chapter]
     run_nb, origin, captures = _for_run(nb, exercises, calls)
@@ -264,7 +302,9 @@ def grade(
     work = work or sandbox.working_root()
     try:
         run = sandbox.Run(run_nb, work, number, limits, sandbox.hidden_folders(*hidden))
-        result = run.execute({i: _on_capture(run_nb, i, label) for i, label in captures.items()})
+        result = run.execute(
+            {i: _on_capture(run_nb, i, label) for i, label in captures.items()}
+        )
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)
@@ -284,28 +324,50 @@ def grade(
     rows = []
     for exercise in exercises:
         possible = verdicts.POINTS.get(exercise.label, 1)
-        row = dict(file=name, chapter=chapter, number=str(exercise.number),
-                   exercise=exercise.label, possible=f"{possible:g}")
+        row = dict(
+            file=name,
+            chapter=chapter,
+            number=str(exercise.number),
+            exercise=exercise.label,
+            possible=f"{possible:g}",
+        )
         capture = starters.get(exercise.label)
         if result.status == "output too large":
-            row.update(verdict="output too large", detail=(
-                "the notebook's outputs passed the grader's limit "
-                f"({limits.output_mb:g} MB): print less, then hand it in again"))
+            row.update(
+                verdict="output too large",
+                detail=(
+                    "the notebook's outputs passed the grader's limit "
+                    f"({limits.output_mb:g} MB): print less, then hand it in again"
+                ),
+            )
         elif exercise.label in judged:
             verdict, detail = judged[exercise.label]
             row.update(verdict=verdict, detail=detail)
         elif result.stopped is not None and (capture is None or capture >= stopped):
-            where = ("in this exercise's cell" if capture is not None and stopped in (capture - 1, capture)
-                     else f"before this exercise, in cell {origin_index(origin, stopped)}")
+            where = (
+                "in this exercise's cell"
+                if capture is not None and stopped in (capture - 1, capture)
+                else f"before this exercise, in cell {origin_index(origin, stopped)}"
+            )
             what = result.detail or f"the notebook {result.status} {where}"
-            row.update(verdict=result.status, detail=what if result.detail else f"the notebook {result.status} {where}")
+            row.update(
+                verdict=result.status,
+                detail=what
+                if result.detail
+                else f"the notebook {result.status} {where}",
+            )
         elif capture is None:
-            row.update(verdict="not checked", detail="the exercise's cells are not in the notebook")
+            row.update(
+                verdict="not checked",
+                detail="the exercise's cells are not in the notebook",
+            )
         else:
             row.update(verdict="not checked", detail="the exercise's cells did not run")
         row["points"] = f"{possible:g}" if row["verdict"] == "correct" else "0"
         rows.append(row)
-    return Graded(name, chapter, result.status, time.monotonic() - started, rows, student=student)
+    return Graded(
+        name, chapter, result.status, time.monotonic() - started, rows, student=student
+    )
 
 
 def origin_index(origin: list[int | None], run_index: int) -> str:
@@ -316,7 +378,9 @@ def origin_index(origin: list[int | None], run_index: int) -> str:
     return "1 (counting from 1)"
 
 
-def summary(results: list[Graded], folder: Path, limits: sandbox.Limits, quick: bool) -> str:
+def summary(
+    results: list[Graded], folder: Path, limits: sandbox.Limits, quick: bool
+) -> str:
     """A plain-text table: one line per notebook, then one per exercise."""
     out = io.StringIO()
     mode = "quick mode" if quick else "full mode"
@@ -361,28 +425,64 @@ def students_of(results: list[Graded]) -> list[reports.Student]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submitted notebooks")
-    parser.add_argument("--out", type=Path, default=Path("grades"),
-                        help="folder for the grades, exports, feedback and executed/")
-    parser.add_argument("--limit", type=float, default=600.0,
-                        help="seconds each notebook may run, judging included (default 600)")
-    parser.add_argument("--memory-mb", type=int, default=8192,
-                        help="memory (address space) of each kernel, in MB (default 8192)")
-    parser.add_argument("--output-mb", type=float, default=5.0,
-                        help="outputs a notebook may print or display, in MB (default 5)")
-    parser.add_argument("--max-notebook-mb", type=float, default=20.0,
-                        help="largest submitted file read, in MB (default 20)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grades"),
+        help="folder for the grades, exports, feedback and executed/",
+    )
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=600.0,
+        help="seconds each notebook may run, judging included (default 600)",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=8192,
+        help="memory (address space) of each kernel, in MB (default 8192)",
+    )
+    parser.add_argument(
+        "--output-mb",
+        type=float,
+        default=5.0,
+        help="outputs a notebook may print or display, in MB (default 5)",
+    )
+    parser.add_argument(
+        "--max-notebook-mb",
+        type=float,
+        default=20.0,
+        help="largest submitted file read, in MB (default 20)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
-    parser.add_argument("--full", action="store_true",
-                        help="run in full mode (default: quick mode, LENET_QUICK=1)")
-    parser.add_argument("--roster", type=Path,
-                        help="CSV with a 'student' column and the ids the exports need")
-    parser.add_argument("--assignment", default="LeNet-5 exercises",
-                        help="the assignment's name, as in Canvas (canvas.csv's column)")
-    parser.add_argument("--book", type=Path, default=ROOT / "book",
-                        help="the instructor notebooks that list each chapter's exercises")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run in full mode (default: quick mode, LENET_QUICK=1)",
+    )
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        help="CSV with a 'student' column and the ids the exports need",
+    )
+    parser.add_argument(
+        "--assignment",
+        default="LeNet-5 exercises",
+        help="the assignment's name, as in Canvas (canvas.csv's column)",
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=ROOT / "book",
+        help="the instructor notebooks that list each chapter's exercises",
+    )
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
-        print(f"grade: {args.submissions} is not a folder; pass SUBMISSIONS=folder", file=sys.stderr)
+        print(
+            f"grade: {args.submissions} is not a folder; pass SUBMISSIONS=folder",
+            file=sys.stderr,
+        )
         return 2
     try:
         roster = reports.read_roster(args.roster)
@@ -395,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
         print("grade: put --out outside the submissions folder", file=sys.stderr)
         return 2
     notebooks = sorted(
-        p for p in args.submissions.rglob("*.ipynb")
+        p
+        for p in args.submissions.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and p.is_file() and not p.is_symlink()
     )
     if not notebooks:
@@ -403,18 +504,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ["LENET_QUICK"] = "0" if args.full else "1"  # the kernels and the judge
     chapters = reference_exercises(args.book)
-    limits = sandbox.Limits(seconds=args.limit, memory_mb=args.memory_mb, output_mb=args.output_mb)
+    limits = sandbox.Limits(
+        seconds=args.limit, memory_mb=args.memory_mb, output_mb=args.output_mb
+    )
     out.mkdir(parents=True, exist_ok=True)
     work = sandbox.working_root()
     try:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = list(pool.map(
-                lambda item: grade(item[1], args.submissions, chapters, limits, out / "executed",
-                                   book=args.book, work=work, number=item[0],
-                                   max_notebook_mb=args.max_notebook_mb,
-                                   hidden=(args.submissions, out)),
-                enumerate(notebooks),
-            ))
+            results = list(
+                pool.map(
+                    lambda item: grade(
+                        item[1],
+                        args.submissions,
+                        chapters,
+                        limits,
+                        out / "executed",
+                        book=args.book,
+                        work=work,
+                        number=item[0],
+                        max_notebook_mb=args.max_notebook_mb,
+                        hidden=(args.submissions, out),
+                    ),
+                    enumerate(notebooks),
+                )
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table = io.StringIO()
@@ -427,14 +540,18 @@ def main(argv: list[str] | None = None) -> int:
     write_text(out / "grades.csv", table.getvalue())
     students = students_of(results)
     write_text(out / "students.csv", reports.students_csv(students))
-    write_text(out / "canvas.csv", reports.canvas_csv(students, roster, args.assignment))
+    write_text(
+        out / "canvas.csv", reports.canvas_csv(students, roster, args.assignment)
+    )
     write_text(out / "gradescope.csv", reports.gradescope_csv(students, roster))
     for student in students:
         write_text(out / "feedback" / f"{student.name}.md", reports.feedback(student))
     text = summary(results, args.submissions, limits, not args.full)
     write_text(out / "summary.txt", text)
-    print(text + f"\nWrote grades.csv, students.csv, canvas.csv, gradescope.csv, "
-          f"summary.txt, feedback/ and executed/ in {out}")
+    print(
+        text + f"\nWrote grades.csv, students.csv, canvas.csv, gradescope.csv, "
+        f"summary.txt, feedback/ and executed/ in {out}"
+    )
     return 0
 
 

@@ -14,7 +14,6 @@ import csv
 import hashlib
 import importlib.util
 import json
-import os
 import sys
 import time
 
@@ -117,7 +116,8 @@ print("refused", refused)
 HUGE = {"ex-shapes-stride": "print('x' * (200 * 2**20))\n" + RIGHT["ex-shapes-stride"]}
 MEMORY = {
     **RIGHT,
-    "ex-shapes-c3": "import numpy as np\nhog = np.ones(2**31)\n" + RIGHT["ex-shapes-c3"],
+    "ex-shapes-c3": "import numpy as np\nhog = np.ones(2**31)\n"
+    + RIGHT["ex-shapes-c3"],
 }
 
 
@@ -185,15 +185,29 @@ def graded(tmp_path_factory):
     started = time.monotonic()
     # alice is graded before mallory: her executed copy is in the output by then
     status = grade.main(
-        [str(folder), "--out", str(out), "--limit", "40", "--jobs", "2",
-         "--memory-mb", "6144"]
+        [
+            str(folder),
+            "--out",
+            str(out),
+            "--limit",
+            "40",
+            "--jobs",
+            "2",
+            "--memory-mb",
+            "6144",
+        ]
     )
     seconds = time.monotonic() - started
     planted = ROOT / "lenet_common" / "exercises" / "planted.ipynb"
     if planted.exists():  # the sandbox failed: leave the worktree as it was
         planted.unlink()
-    return status, out, seconds, (before, digests(folder)), (
-        checks_before, digests(ROOT / "lenet_common" / "exercises"))
+    return (
+        status,
+        out,
+        seconds,
+        (before, digests(folder)),
+        (checks_before, digests(ROOT / "lenet_common" / "exercises")),
+    )
 
 
 def rows(out):
@@ -234,7 +248,9 @@ def test_the_grader_writes_the_expected_csv(graded):
         ("frank.ipynb", CHAPTER, str(n), label, verdict)
         for n, (label, verdict) in enumerate(zip(labels, frank), 1)
     ]
-    got = [row for row in got if row[0].split("/")[0] not in ("hugo", "mallory", "mona")]
+    got = [
+        row for row in got if row[0].split("/")[0] not in ("hugo", "mallory", "mona")
+    ]
     assert got == expected
 
 
@@ -298,8 +314,9 @@ def test_a_submission_cannot_write_the_others_the_output_or_the_checks(graded):
     # alice's grade and executed copy are intact
     assert [r["verdict"] for r in by_student(out)["alice"]] == ["correct"] * 5
     assert (out / "executed" / "alice" / "02_shapes.ipynb").is_file()
-    executed = json.dumps(nbformat.read(
-        out / "executed" / "mallory" / "02_shapes.ipynb", as_version=4))
+    executed = json.dumps(
+        nbformat.read(out / "executed" / "mallory" / "02_shapes.ipynb", as_version=4)
+    )
     assert "refused" in executed and "Error" in executed  # each write was refused
 
 
@@ -328,7 +345,15 @@ def test_points_totals_exports_and_feedback(graded):
     with open(out / "students.csv", newline="", encoding="utf-8") as f:
         students = {r["student"]: r for r in csv.DictReader(f)}
     assert set(students) == {
-        "alice", "bob", "carol", "dave", "erin", "frank", "hugo", "mallory", "mona"
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "erin",
+        "frank",
+        "hugo",
+        "mallory",
+        "mona",
     }
     assert (students["alice"]["points"], students["alice"]["possible"]) == ("6", "6")
     assert students["bob"]["points"] == "1"  # the stride (1 point); the rest wrong
@@ -337,7 +362,12 @@ def test_points_totals_exports_and_feedback(graded):
     with open(out / "canvas.csv", newline="", encoding="utf-8") as f:
         canvas = list(csv.DictReader(f))
     assert list(canvas[0]) == [
-        "Student", "ID", "SIS User ID", "SIS Login ID", "Section", "LeNet-5 exercises"
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "LeNet-5 exercises",
     ]
     assert {r["Student"]: r["LeNet-5 exercises"] for r in canvas}["alice"] == "6"
     with open(out / "gradescope.csv", newline="", encoding="utf-8") as f:

@@ -119,15 +119,25 @@ class _Exchange:
             fn = value.func
             module = getattr(fn, "__module__", "") or ""
             if module.startswith("lenet_common."):
-                args = wire.encode(value.args, self.handle)
-                return {"$": "partial", "fn": f"{module}:{fn.__qualname__}", "args": args}
+                args = self.encode(value.args)
+                return {
+                    "$": "partial",
+                    "fn": f"{module}:{fn.__qualname__}",
+                    "args": args,
+                }
         raise wire.WireError(
             f"the judge cannot send a {type(value).__name__} to the student's kernel"
         )
 
     def encode(self, value: Any) -> Any:
-        if isinstance(value, np.ndarray):  # by reference, even at the top
+        """``value`` as data, every array in it by reference."""
+        if isinstance(value, np.ndarray):
             return self.handle(value)
+        if isinstance(value, (list, tuple)):
+            items = [self.encode(v) for v in value]
+            return {"$": "tuple", "v": items} if isinstance(value, tuple) else items
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"$": "dict", "v": {k: self.encode(v) for k, v in value.items()}}
         return wire.encode(value, self.handle)
 
 
@@ -167,7 +177,9 @@ def _call(kernel: Kernel, handle: int, attr: str, args: tuple, extra: dict) -> A
                 if isinstance(theirs, np.ndarray) and theirs.shape == mine.shape:
                     np.copyto(mine, theirs, casting="unsafe")
     except wire.WireError as err:
-        raise _raised("ValueError", f"it returned something the grader cannot read: {err}", False) from None
+        raise _raised(
+            "ValueError", f"it returned something the grader cannot read: {err}", False
+        ) from None
     return result
 
 
@@ -209,7 +221,11 @@ def remote_module(kernel: Kernel, node: dict) -> Any:
                 name: wire.array_bytes(p.detach().cpu().numpy())
                 for name, p in self.named_parameters()
             }
-            extra = {"state": state, "training": self.training, "grad": torch.is_grad_enabled()}
+            extra = {
+                "state": state,
+                "training": self.training,
+                "grad": torch.is_grad_enabled(),
+            }
             return _call(kernel, handle, self._attr, args, extra)
 
     root = RemoteModule("")
@@ -223,7 +239,9 @@ def remote_module(kernel: Kernel, node: dict) -> Any:
         owner_name, _, last = str(name).rpartition(".")
         owner = root.get_submodule(owner_name) if owner_name else root
         tensor = torch.from_numpy(np.array(wire.array_from(data)))
-        owner.register_parameter(last, nn.Parameter(tensor, requires_grad=bool(requires_grad)))
+        owner.register_parameter(
+            last, nn.Parameter(tensor, requires_grad=bool(requires_grad))
+        )
     root.train(bool(node.get("training", True)))
     return root
 

@@ -52,7 +52,11 @@ def _handle(value: Any) -> dict:
     if keras is not None:
         return keras
     _HANDLES.append(value)
-    node: dict[str, Any] = {"$": "handle", "i": len(_HANDLES) - 1, "type": type(value).__name__}
+    node: dict[str, Any] = {
+        "$": "handle",
+        "i": len(_HANDLES) - 1,
+        "type": type(value).__name__,
+    }
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.nn.Module):
         node["kind"] = "module"

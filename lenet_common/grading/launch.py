@@ -29,11 +29,22 @@ def _limit(which: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(which, (soft, soft if hard is None else hard))
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+def _mount(
+    source: str | None,
+    target: str,
+    fstype: str | None,
+    flags: int,
+    data: str | None = None,
+) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
-    encode = (lambda v: None if v is None else v.encode())  # noqa: E731
-    if libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
-        raise OSError(ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}")
+    encode = lambda v: None if v is None else v.encode()  # noqa: E731
+    if (
+        libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data))
+        != 0
+    ):
+        raise OSError(
+            ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}"
+        )
 
 
 def hide(paths: list[str], keep: list[str]) -> None:
@@ -67,11 +78,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cpu-s", type=int)
     parser.add_argument("--file-mb", type=int)
     parser.add_argument("--nproc", type=int)
-    parser.add_argument("--hide", action="append", default=[], help="a folder the kernel must not see")
-    parser.add_argument("--keep", action="append", default=[], help="a folder under a hidden one it needs")
+    parser.add_argument(
+        "--hide", action="append", default=[], help="a folder the kernel must not see"
+    )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        help="a folder under a hidden one it needs",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
+    command = (
+        [c for c in args.command if c != "--"]
+        if args.command[:1] == ["--"]
+        else args.command
+    )
     if not command:
         parser.error("give the kernel's command after --")
     if args.uid is not None and os.geteuid() == 0 and "-f" in command:

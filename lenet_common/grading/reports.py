@@ -19,11 +19,27 @@ from pathlib import Path
 
 from lenet_common.atomic import replacing
 
-__all__ = ["Student", "read_roster", "write_text", "students_csv", "canvas_csv",
-           "gradescope_csv", "feedback", "ROSTER_COLUMNS"]
+__all__ = [
+    "Student",
+    "read_roster",
+    "write_text",
+    "students_csv",
+    "canvas_csv",
+    "gradescope_csv",
+    "feedback",
+    "ROSTER_COLUMNS",
+]
 
-ROSTER_COLUMNS = ("student", "name", "email", "sid", "canvas_id", "sis_user_id",
-                  "sis_login_id", "section")
+ROSTER_COLUMNS = (
+    "student",
+    "name",
+    "email",
+    "sid",
+    "canvas_id",
+    "sis_user_id",
+    "sis_login_id",
+    "section",
+)
 
 
 @dataclass
@@ -88,8 +104,15 @@ def students_csv(students: list[Student]) -> str:
     """student, notebooks, points, possible: one row per student."""
     return _table(
         ["student", "notebooks", "points", "possible"],
-        [[s.name, " ".join(g.file for g in s.counted()), _number(s.points),
-          _number(s.possible)] for s in students],
+        [
+            [
+                s.name,
+                " ".join(g.file for g in s.counted()),
+                _number(s.points),
+                _number(s.possible),
+            ]
+            for s in students
+        ],
     )
 
 
@@ -100,9 +123,19 @@ def canvas_csv(students: list[Student], roster: dict, assignment: str) -> str:
     rows = []
     for s in students:
         r = roster.get(s.name, {})
-        rows.append([r.get("name") or s.name, r.get("canvas_id", ""), r.get("sis_user_id", ""),
-                     r.get("sis_login_id", ""), r.get("section", ""), _number(s.points)])
-    return _table(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment], rows)
+        rows.append(
+            [
+                r.get("name") or s.name,
+                r.get("canvas_id", ""),
+                r.get("sis_user_id", ""),
+                r.get("sis_login_id", ""),
+                r.get("section", ""),
+                _number(s.points),
+            ]
+        )
+    return _table(
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment], rows
+    )
 
 
 def gradescope_csv(students: list[Student], roster: dict) -> str:
@@ -111,24 +144,48 @@ def gradescope_csv(students: list[Student], roster: dict) -> str:
     rows = []
     for s in students:
         r = roster.get(s.name, {})
-        rows.append([r.get("name") or s.name, r.get("email", ""), r.get("sid", ""),
-                     _number(s.points)])
+        rows.append(
+            [
+                r.get("name") or s.name,
+                r.get("email", ""),
+                r.get("sid", ""),
+                _number(s.points),
+            ]
+        )
     return _table(["Name", "Email", "SID", "Total Score"], rows)
 
 
 def feedback(student: Student) -> str:
     """A student's feedback: each notebook, each exercise's verdict, points and hint."""
-    lines = [f"# Feedback for {student.name}", "",
-             f"Total: {_number(student.points)} of {_number(student.possible)} points.", ""]
+    lines = [
+        f"# Feedback for {student.name}",
+        "",
+        f"Total: {_number(student.points)} of {_number(student.possible)} points.",
+        "",
+    ]
     counted = {id(g) for g in student.counted()}
     for graded in student.notebooks:
-        note = "" if id(graded) in counted else " (not counted: another notebook of the same chapter scored more)"
-        lines += [f"## {graded.file}{note}", "",
-                  f"Chapter {graded.chapter or '?'}: {graded.status}; "
-                  f"{_number(graded.points)} of {_number(graded.possible)} points.", ""]
+        note = (
+            ""
+            if id(graded) in counted
+            else " (not counted: another notebook of the same chapter scored more)"
+        )
+        lines += [
+            f"## {graded.file}{note}",
+            "",
+            f"Chapter {graded.chapter or '?'}: {graded.status}; "
+            f"{_number(graded.points)} of {_number(graded.possible)} points.",
+            "",
+        ]
         for row in graded.rows:
-            title = f"Exercise {row['number']} ({row['exercise']})" if row["exercise"] else "The notebook"
-            lines.append(f"- **{title}**: {row['verdict']}, {row.get('points', '0')} of "
-                         f"{row.get('possible', '0')} points. {row['detail']}".rstrip())
+            title = (
+                f"Exercise {row['number']} ({row['exercise']})"
+                if row["exercise"]
+                else "The notebook"
+            )
+            lines.append(
+                f"- **{title}**: {row['verdict']}, {row.get('points', '0')} of "
+                f"{row.get('possible', '0')} points. {row['detail']}".rstrip()
+            )
         lines.append("")
     return "\n".join(lines)

@@ -34,14 +34,30 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from lenet_common.grading.judge import KernelStopped
 from lenet_common.grading.kernel_side import MIME
 
-__all__ = ["Limits", "Run", "RunResult", "working_root", "hidden_folders", "STARTER_CELL"]
+__all__ = [
+    "Limits",
+    "Run",
+    "RunResult",
+    "working_root",
+    "hidden_folders",
+    "STARTER_CELL",
+]
 
 #: the cell the grader puts first in every notebook it runs
 STARTER_CELL = "from lenet_common.grading import kernel_side as __lenet_judge__"
 
 #: environment variables a kernel may keep (everything else is left out)
-_KEPT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LENET_QUICK", "LENET_DATA_DIR",
-         "LENET_FASHION_DATA_DIR", "OMP_WAIT_POLICY", "TF_CPP_MIN_LOG_LEVEL")
+_KEPT = (
+    "PATH",
+    "PYTHONPATH",
+    "LANG",
+    "LC_ALL",
+    "LENET_QUICK",
+    "LENET_DATA_DIR",
+    "LENET_FASHION_DATA_DIR",
+    "OMP_WAIT_POLICY",
+    "TF_CPP_MIN_LOG_LEVEL",
+)
 _FIRST_UID = 61_000
 
 
@@ -81,7 +97,11 @@ def hidden_folders(*folders: Path) -> list[Path]:
     home = Path.home().resolve()
     repo = Path(__file__).resolve().parents[2]
     hidden = [Path(f).resolve() for f in folders]
-    if home != Path("/") and home not in repo.parents and home not in Path(sys.executable).parents:
+    if (
+        home != Path("/")
+        and home not in repo.parents
+        and home not in Path(sys.executable).parents
+    ):
         hidden.append(home)
     return hidden
 
@@ -112,7 +132,9 @@ class _Client(NotebookClient):
 
 def _kernel_manager(prefix: list[str]) -> type[AsyncKernelManager]:
     class Sandboxed(AsyncKernelManager):
-        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        def format_kernel_cmd(
+            self, extra_arguments: list[str] | None = None
+        ) -> list[str]:
             return prefix + super().format_kernel_cmd(extra_arguments)
 
     return Sandboxed
@@ -151,7 +173,11 @@ class Run:
         for sub in ("tmp",):
             (self.folder / sub).mkdir()
         if self.uid is not None:
-            for path in (self.folder, self.folder / "notebook.ipynb", self.folder / "tmp"):
+            for path in (
+                self.folder,
+                self.folder / "notebook.ipynb",
+                self.folder / "tmp",
+            ):
                 os.chown(path, self.uid, self.uid)
         self.deadline = time.monotonic() + limits.seconds
         self.client: _Client | None = None
@@ -160,17 +186,30 @@ class Run:
     def _env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in _KEPT if k in os.environ}
         home = str(self.folder)
-        env.update(HOME=home, TMPDIR=f"{home}/tmp", MPLCONFIGDIR=f"{home}/tmp",
-                   IPYTHONDIR=f"{home}/tmp/ipython", KERAS_HOME=f"{home}/tmp/keras",
-                   JUPYTER_RUNTIME_DIR=f"{home}/tmp/jupyter", PYTHONNOUSERSITE="1")
+        env.update(
+            HOME=home,
+            TMPDIR=f"{home}/tmp",
+            MPLCONFIGDIR=f"{home}/tmp",
+            IPYTHONDIR=f"{home}/tmp/ipython",
+            KERAS_HOME=f"{home}/tmp/keras",
+            JUPYTER_RUNTIME_DIR=f"{home}/tmp/jupyter",
+            PYTHONNOUSERSITE="1",
+        )
         return env
 
     def _prefix(self) -> list[str]:
         limits = self.limits
-        prefix = [sys.executable, "-m", "lenet_common.grading.launch",
-                  "--memory-mb", str(limits.memory_mb),
-                  "--cpu-s", str(int(limits.seconds) + 30),
-                  "--file-mb", str(limits.file_mb)]
+        prefix = [
+            sys.executable,
+            "-m",
+            "lenet_common.grading.launch",
+            "--memory-mb",
+            str(limits.memory_mb),
+            "--cpu-s",
+            str(int(limits.seconds) + 30),
+            "--file-mb",
+            str(limits.file_mb),
+        ]
         if self.uid is not None:
             prefix += ["--uid", str(self.uid), "--nproc", str(limits.nproc)]
             for path in self.hidden:
@@ -201,16 +240,24 @@ class Run:
                 msg = await kc.get_iopub_msg(timeout=min(1.0, self._remaining()))
             except queue.Empty:
                 if not await ensure_async(self.client.km.is_alive()):
-                    raise KernelStopped(self._death(), "the kernel died in your code, called by the grader") from None
+                    raise KernelStopped(
+                        self._death(),
+                        "the kernel died in your code, called by the grader",
+                    ) from None
                 if time.monotonic() > self.deadline:
-                    raise KernelStopped("timed out", "the time ran out in your code, called by the grader") from None
+                    raise KernelStopped(
+                        "timed out",
+                        "the time ran out in your code, called by the grader",
+                    ) from None
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             content = msg.get("content", {})
             received += _size(content)
             if received > cap:
-                raise KernelStopped("output too large", "an answer to the grader was too large")
+                raise KernelStopped(
+                    "output too large", "an answer to the grader was too large"
+                )
             kind = msg.get("msg_type")
             if kind == "display_data" and MIME in content.get("data", {}):
                 value = content["data"][MIME]
@@ -222,8 +269,13 @@ class Run:
         """Run every code cell; after each cell in ``on_capture``, call its judge."""
         cap = int(self.limits.output_mb * 2**20)
         self.client = _Client(
-            self.nb, cap=cap, allow_errors=True, kernel_name="python3",
-            startup_timeout=120, timeout_func=self._remaining, shutdown_kernel="immediate",
+            self.nb,
+            cap=cap,
+            allow_errors=True,
+            kernel_name="python3",
+            startup_timeout=120,
+            timeout_func=self._remaining,
+            shutdown_kernel="immediate",
             kernel_manager_class=_kernel_manager(self._prefix()),
             resources={"metadata": {"path": str(self.folder)}},
         )
@@ -254,7 +306,10 @@ class Run:
             try:
                 self.client.execute_cell(cell, index)
                 if self.client.too_large:
-                    raise KernelStopped("output too large", f"the outputs passed {self.limits.output_mb:g} MB")
+                    raise KernelStopped(
+                        "output too large",
+                        f"the outputs passed {self.limits.output_mb:g} MB",
+                    )
                 if index in on_capture:
                     payload = _payload(cell.outputs)
                     result.judged[index] = on_capture[index](payload, self)
@@ -265,7 +320,11 @@ class Run:
                 result.status, result.stopped = self._death(), index
                 return
             except KernelStopped as stop:
-                result.status, result.stopped, result.detail = stop.status, index, stop.detail
+                result.status, result.stopped, result.detail = (
+                    stop.status,
+                    index,
+                    stop.detail,
+                )
                 return
 
     def _death(self) -> str:

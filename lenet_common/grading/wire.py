@@ -57,7 +57,9 @@ def _module(value: Any, name: str) -> Any:
     return getattr(found, attr, None) if found is not None else None
 
 
-def encode(value: Any, handle: Callable[[Any], dict] | None = None, depth: int = 0) -> Any:
+def encode(
+    value: Any, handle: Callable[[Any], dict] | None = None, depth: int = 0
+) -> Any:
     """``value`` as JSON-ready data; objects that are not data go to ``handle``.
 
     Without ``handle``, such objects raise :class:`WireError`.
@@ -90,7 +92,10 @@ def encode(value: Any, handle: Callable[[Any], dict] | None = None, depth: int =
         items = [encode(v, handle, depth + 1) for v in value]
         return {"$": "tuple", "v": items} if isinstance(value, tuple) else items
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"$": "dict", "v": {k: encode(v, handle, depth + 1) for k, v in value.items()}}
+        return {
+            "$": "dict",
+            "v": {k: encode(v, handle, depth + 1) for k, v in value.items()},
+        }
     return _other(value, handle)
 
 
@@ -100,7 +105,9 @@ def _other(value: Any, handle: Callable[[Any], dict] | None) -> Any:
     return handle(value)
 
 
-def decode(node: Any, resolve: Callable[[dict], Any] | None = None, depth: int = 0) -> Any:
+def decode(
+    node: Any, resolve: Callable[[dict], Any] | None = None, depth: int = 0
+) -> Any:
     """The value of :func:`encode`'s data; ``resolve`` turns handles (and any other
     tagged node) into objects. Raises :class:`WireError` on what it does not know."""
     if depth > MAX_DEPTH:
