@@ -275,6 +275,41 @@ def grade(
     hidden: tuple[Path, ...] = (),
 ) -> Graded:
     """Run one submission in its sandbox and judge every exercise of its chapter."""
+    try:
+        return _grade(
+            path,
+            root,
+            chapters,
+            limits,
+            executed_dir,
+            book=book,
+            work=work,
+            number=number,
+            max_notebook_mb=max_notebook_mb,
+            hidden=hidden,
+        )
+    except Exception as err:  # noqa: BLE001 - one notebook never stops the others
+        name = path.relative_to(root).as_posix()
+        student = name.split("/")[0] if "/" in name else Path(name).stem
+        return _not_graded(
+            name, student, "grader error", f"{type(err).__name__}: {err}"
+        )
+
+
+def _grade(
+    path: Path,
+    root: Path,
+    chapters: dict[str, list[cells.Exercise]],
+    limits: sandbox.Limits,
+    executed_dir: Path | None,
+    *,
+    book: Path,
+    work: Path | None,
+    number: int,
+    max_notebook_mb: float,
+    hidden: tuple[Path, ...],
+) -> Graded:
+    """:func:`grade`, which may raise."""
     name = path.relative_to(root).as_posix()
     student = name.split("/")[0] if "/" in name else Path(name).stem
     started = time.monotonic()

@@ -47,8 +47,18 @@ def kernel(monkeypatch):
 
 
 def test_values_cross_as_data_and_back():
-    value = (1, 2.5, float("nan"), "text", None, True, ..., np.int64(7),
-             np.arange(6.0).reshape(2, 3), [1, {"a": np.float32(0.5)}])
+    value = (
+        1,
+        2.5,
+        float("nan"),
+        "text",
+        None,
+        True,
+        ...,
+        np.int64(7),
+        np.arange(6.0).reshape(2, 3),
+        [1, {"a": np.float32(0.5)}],
+    )
     back = wire.decode(json.loads(json.dumps(wire.encode(value))))
     assert back[:2] == (1, 2.5) and np.isnan(back[2]) and back[3:7] == value[3:7]
     assert type(back[7]) is np.int64 and back[7] == 7
@@ -82,7 +92,8 @@ def test_a_students_function_runs_there_and_is_judged_here(kernel):
     wrong = judge.judge(label, kernel.capture(label, no_plus_one), kernel)
     assert wrong.status == "incorrect" and "add 1" in wrong.message
     assert judge.judge(label, kernel.capture(label, starter), kernel).status == (
-        "not attempted")
+        "not attempted"
+    )
 
 
 def test_in_place_changes_come_back(kernel):
@@ -107,7 +118,9 @@ def test_in_place_changes_come_back(kernel):
         return np.zeros_like(x)
 
     label = "ex-numpy-numgrad"
-    assert judge.judge(label, kernel.capture(label, centred), kernel).status == "correct"
+    assert (
+        judge.judge(label, kernel.capture(label, centred), kernel).status == "correct"
+    )
     bad = judge.judge(label, kernel.capture(label, forgets_to_restore), kernel)
     assert "x is not the same" in bad.message
 
@@ -118,7 +131,9 @@ def test_the_books_data_comes_from_the_judge_not_the_kernel():
     judge.import_checks(["01_data"])
     calls = scripts_grade.check_calls(scripts_grade.ROOT / "book", "01_data")
     assert calls["ex-data-zero"] == ["answer"]  # raw.train_images is the judge's
-    assert verdicts.JUDGE_INPUTS["ex-data-pad"] == {"train_images": "mnist_train_images"}
+    assert verdicts.JUDGE_INPUTS["ex-data-pad"] == {
+        "train_images": "mnist_train_images"
+    }
 
 
 def test_a_pytorch_module_is_a_stand_in_whose_calls_run_there(kernel):
@@ -141,11 +156,13 @@ def test_a_pytorch_module_is_a_stand_in_whose_calls_run_there(kernel):
     class Averages(Subsampling):
         def forward(self, x):
             return self.coef.view(1, -1, 1, 1) * F.avg_pool2d(x, 2) + self.bias.view(
-                1, -1, 1, 1)
+                1, -1, 1, 1
+            )
 
     label = "ex-torch-subsampling"
     assert judge.judge(label, kernel.capture(label, Subsampling), kernel).status == (
-        "correct")
+        "correct"
+    )
     wrong = judge.judge(label, kernel.capture(label, Averages), kernel)
     assert wrong.status == "incorrect" and "SUMS" in wrong.message
 
@@ -171,6 +188,8 @@ def test_a_keras_model_is_rebuilt_from_its_configuration_only(kernel):
     # a layer that carries code is refused (Keras's safe mode), not run
     inputs = keras.Input(shape=(32, 32, 1))
     outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
-    sneaky = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(outputs)))
+    sneaky = keras.Model(
+        inputs, keras.layers.Dense(10)(keras.layers.Flatten()(outputs))
+    )
     refused = judge.judge(label, kernel.capture(label, sneaky), kernel)
     assert refused.status == "incorrect" and "could not rebuild" in refused.message

@@ -18,6 +18,7 @@ import os
 import queue
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -281,10 +282,15 @@ class Run:
         )
         result = RunResult("ok")
         try:
-            with self.client.setup_kernel(env=self._env(), cwd=str(self.folder)):
+            # the kernel's own log lines stay out of the grader's report
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            with self.client.setup_kernel(
+                env=self._env(), cwd=str(self.folder), **quiet
+            ):
                 self._cells(on_capture, result)
-        except DeadKernelError:  # the kernel did not even start
-            result.status, result.detail = "crashed", "the kernel could not start"
+        except (DeadKernelError, RuntimeError) as err:  # the kernel did not start
+            result.status = "crashed"
+            result.detail = f"the kernel could not start: {str(err)[:200]}"
         finally:
             if self.uid is not None:
                 _kill_user(self.uid)
