@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import queue
+import secrets
 import shutil
 import signal
 import subprocess
@@ -59,7 +60,8 @@ _KEPT = (
     "OMP_WAIT_POLICY",
     "TF_CPP_MIN_LOG_LEVEL",
 )
-_FIRST_UID = 61_000
+#: user ids a submission may get: far above any system's or person's
+_UIDS = (1_000_000, 2**31 - 2)
 
 
 @dataclass
@@ -131,14 +133,41 @@ class _Client(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _kernel_manager(prefix: list[str]) -> type[AsyncKernelManager]:
+def _kernel_manager(prefix: list[str], ipc: str | None) -> type[AsyncKernelManager]:
+    """A kernel manager that starts the kernel through ``prefix`` (the launcher), and
+    talks to it over Unix sockets at ``ipc`` when given (a kernel without a network
+    has no TCP)."""
+
     class Sandboxed(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            if ipc is not None:
+                self.transport, self.ip = "ipc", ipc
+
         def format_kernel_cmd(
             self, extra_arguments: list[str] | None = None
         ) -> list[str]:
             return prefix + super().format_kernel_cmd(extra_arguments)
 
     return Sandboxed
+
+
+def _free_uid() -> int:
+    """A user id that no process has, picked at random among two billion: this
+    submission's own, even beside another grader running at the same time."""
+    used = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:  # the process has ended
+            continue
+        for line in text.splitlines():
+            if line.startswith("Uid:"):
+                used.update(int(u) for u in line.split()[1:])
+    while True:
+        uid = _UIDS[0] + secrets.randbelow(_UIDS[1] - _UIDS[0])
+        if uid not in used:
+            return uid
 
 
 def _kill_user(uid: int) -> None:
@@ -167,7 +196,7 @@ class Run:
     ) -> None:
         self.nb, self.limits = nb, limits
         self.hidden = [Path(p).resolve() for p in hidden]
-        self.uid = _FIRST_UID + number if os.geteuid() == 0 else None
+        self.uid = _free_uid() if os.geteuid() == 0 else None
         self.folder = root / f"submission-{number}"
         self.folder.mkdir(mode=0o700)
         nbformat.write(nb, self.folder / "notebook.ipynb")
@@ -213,6 +242,7 @@ class Run:
         ]
         if self.uid is not None:
             prefix += ["--uid", str(self.uid), "--nproc", str(limits.nproc)]
+            prefix += ["--no-network"]
             for path in self.hidden:
                 prefix += ["--hide", str(path)]
             base = Path(sys.base_prefix).resolve()
@@ -277,7 +307,10 @@ class Run:
             startup_timeout=120,
             timeout_func=self._remaining,
             shutdown_kernel="immediate",
-            kernel_manager_class=_kernel_manager(self._prefix()),
+            kernel_manager_class=_kernel_manager(
+                self._prefix(),
+                None if self.uid is None else str(self.folder / "kernel"),
+            ),
             resources={"metadata": {"path": str(self.folder)}},
         )
         result = RunResult("ok")
