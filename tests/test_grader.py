@@ -17,7 +17,9 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -36,6 +38,7 @@ CHAPTER = "02_shapes"
 # the sandbox takes a user id of its own, hides folders and cuts the network only
 # when the grader runs as root (a container, CI as root)
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+SCRATCH = Path(tempfile.gettempdir()) / f"lenet-test-planted-{os.getpid()}"
 needs_root = pytest.mark.skipif(
     not ROOT_USER, reason="the sandbox's user id needs root"
 )
@@ -125,6 +128,7 @@ for path in {plants}:  # add a file to these folders
         open(os.path.join(path, "planted.ipynb"), "w").write("{{}}")
     except OSError as err:
         refused.append(type(err).__name__)
+open({scratch!r}, "w").write("left behind")  # its own /tmp: gone after the run
 import socket
 try:
     socket.create_connection(("192.0.2.1", 80), timeout=3)
@@ -172,6 +176,7 @@ def cheater(folder, out) -> dict:
         ),
         # the output folder, and the checks the judge imports
         plants=repr([str(out), str(ROOT / "lenet_common" / "exercises")]),
+        scratch=str(SCRATCH),
     )
     nb["cells"].insert(2, nbformat.v4.new_code_cell(code))
     return nb
@@ -357,6 +362,7 @@ def test_a_submission_cannot_write_the_others_the_output_or_the_checks(graded):
     # both writes and both new files were refused, and the network was unreachable
     refused = ast.literal_eval(printed[0].removeprefix("refused "))
     assert len(refused) == 5 and refused[-1].startswith("network: ")
+    assert not SCRATCH.exists()  # what it wrote to /tmp stayed in its own /tmp
 
 
 def test_a_huge_print_is_refused_and_not_kept(graded):

@@ -284,7 +284,10 @@ def resolve(kernel: Kernel, node: dict) -> Any:
         return remote_module(kernel, node)
     if node.get("kind") in ("function", "class"):
         return RemoteFunction(kernel, node)
-    return _Opaque(node)
+    name = str(node.get("type", "object"))
+    # named as the student's object is, so that a check's sentence names it
+    kind = type(name if name.isidentifier() else "object", (_Opaque,), {})
+    return kind(node)
 
 
 def judge(label: str, payload: dict, kernel: Kernel) -> verdicts.ExerciseResult:

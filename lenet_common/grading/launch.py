@@ -4,10 +4,11 @@
         [--file-mb F] [--nproc P] -- KERNEL COMMAND ...
 
 Sets the resource limits (address space, CPU seconds, size of any file
-written, processes), then, when started as root with ``--uid``, takes a user
-id of its own (no groups) so that the kernel can write nothing the grader,
-the other submissions or the output folder own; then replaces itself with
-the kernel. The kernel's connection file is copied into the working folder
+written, processes), then, when started as root: hides folders (``--hide``,
+``--scratch``: :func:`isolate`), cuts the network (``--no-network``), and
+takes a user id of its own (``--uid``, no groups) so that the kernel can
+write nothing the grader, the other submissions or the output folder own;
+then replaces itself with the kernel. The kernel's connection file is copied into the working folder
 first, since the new user cannot read the grader's.
 """
 
@@ -19,7 +20,6 @@ import os
 import resource
 import shutil
 import sys
-import tempfile
 
 _CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
 _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
@@ -47,29 +47,44 @@ def _mount(
         )
 
 
-def hide(paths: list[str], keep: list[str], network: bool = True) -> None:
-    """In a mount namespace of this process's own: put an empty read-only folder over
-    each of ``paths``, except the ``keep`` folders under them (read-only). Without
-    ``network``, in a network namespace of its own too (no interface but a loopback
-    that is down: the kernel talks to the grader over Unix sockets)."""
+def isolate(
+    hidden: list[str],
+    keep: list[str],
+    scratch: list[str],
+    work: str | None,
+    network: bool = True,
+) -> None:
+    """Give this process a mount namespace of its own, in which each of ``hidden`` is
+    an empty read-only folder, except the ``keep`` folders under them (read-only),
+    each of ``scratch`` (/tmp, ...) a small empty writable one, and ``work`` (the
+    submission's folder) is where it was, writable. Without ``network``, a network
+    namespace of its own too: no interface but a loopback that is down (the kernel
+    talks to the grader over Unix sockets in ``work``)."""
     libc = ctypes.CDLL(None, use_errno=True)
     flags = _CLONE_NEWNS | (0 if network else _CLONE_NEWNET)
     if libc.unshare(flags) != 0:
         raise OSError(ctypes.get_errno(), "unshare: " + os.strerror(ctypes.get_errno()))
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    staged = []
-    for folder in keep:  # set aside before what holds them is hidden
-        stage = tempfile.mkdtemp(prefix="lenet-keep-")
-        _mount(folder, stage, None, _MS_BIND | _MS_REC)
-        staged.append((folder, stage))
-    for path in paths:
+    # opened before anything is hidden; bound back below through /proc/self/fd
+    kept = [
+        (folder, os.open(folder, os.O_RDONLY | os.O_DIRECTORY), False)
+        for folder in keep
+    ]
+    if work is not None:
+        kept.append((work, os.open(work, os.O_RDONLY | os.O_DIRECTORY), True))
+    for path in hidden:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", 0, "size=1m,mode=0755")
-    for folder, stage in staged:
+    for path in scratch:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", 0, "size=256m,mode=1777")
+    for folder, fd, writable in kept:
         os.makedirs(folder, exist_ok=True)
-        _mount(stage, folder, None, _MS_BIND | _MS_REC)
-        _mount(None, folder, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
-    for path in paths:
+        _mount(f"/proc/self/fd/{fd}", folder, None, _MS_BIND | _MS_REC)
+        if not writable:
+            _mount(None, folder, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
+        os.close(fd)
+    for path in hidden:
         if os.path.isdir(path):
             _mount(None, path, None, _MS_REMOUNT | _MS_RDONLY, "size=1m,mode=0755")
 
@@ -91,6 +106,13 @@ def main(argv: list[str] | None = None) -> None:
         help="a folder under a hidden one it needs",
     )
     parser.add_argument(
+        "--scratch",
+        action="append",
+        default=[],
+        help="a folder replaced by an empty one",
+    )
+    parser.add_argument("--work", help="the submission's folder, writable")
+    parser.add_argument(
         "--no-network", action="store_true", help="a network namespace of its own"
     )
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -109,8 +131,10 @@ def main(argv: list[str] | None = None) -> None:
         os.chown(copy, args.uid, args.uid)
         os.chmod(copy, 0o600)
         command[at] = copy
-    if os.geteuid() == 0 and (args.hide or args.no_network):
-        hide(args.hide, args.keep, network=not args.no_network)
+    if os.geteuid() == 0 and (args.hide or args.scratch or args.no_network):
+        isolate(
+            args.hide, args.keep, args.scratch, args.work, network=not args.no_network
+        )
     _limit(resource.RLIMIT_CORE, 0)
     if args.memory_mb:
         _limit(resource.RLIMIT_AS, args.memory_mb * 2**20)

@@ -242,7 +242,9 @@ class Run:
         ]
         if self.uid is not None:
             prefix += ["--uid", str(self.uid), "--nproc", str(limits.nproc)]
-            prefix += ["--no-network"]
+            prefix += ["--no-network", "--work", str(self.folder)]
+            for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
+                prefix += ["--scratch", scratch]
             for path in self.hidden:
                 prefix += ["--hide", str(path)]
             base = Path(sys.base_prefix).resolve()
