@@ -75,9 +75,10 @@ book-student: $(STAMP)  ## the student edition: the full book built from student
 SUBMISSIONS ?=
 GRADES ?= grades
 LIMIT ?= 600
-grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600]
+GRADE_ARGS ?=
+grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600] [GRADE_ARGS="--roster roster.csv"]
 	@test -n "$(SUBMISSIONS)" || { echo "make grade: name the folder of notebooks: make grade SUBMISSIONS=folder" >&2; exit 2; }
-	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT)
+	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT) $(GRADE_ARGS)
 
 install: $(STAMP)
 
