@@ -344,7 +344,7 @@ def _grade(
         if own:
             shutil.rmtree(work, ignore_errors=True)
     judged = {captures[i]: verdict for i, verdict in result.judged.items()}
-    stopped = None if result.stopped is None else result.stopped
+    stopped = result.stopped
     executed = copy.deepcopy(run_nb)
     executed.cells = [c for c, o in zip(run_nb.cells, origin) if o is not None]
     _truncated(executed, limits.text_kb * 1024)
@@ -384,12 +384,10 @@ def _grade(
                 if capture is not None and stopped in (capture - 1, capture)
                 else f"before this exercise, in cell {origin_index(origin, stopped)}"
             )
-            what = result.detail or f"the notebook {result.status} {where}"
+            detail = f"the notebook {result.status} {where}"
             row.update(
                 verdict=result.status,
-                detail=what
-                if result.detail
-                else f"the notebook {result.status} {where}",
+                detail=detail + (f": {result.detail}" if result.detail else ""),
             )
         elif capture is None:
             row.update(
