@@ -12,7 +12,7 @@ from lenet_common.grading import reports
 
 
 @dataclass
-class Notebook:  # the fields of scripts/grade.py's Graded that the reports read
+class Notebook:  # the fields of the grader's Graded that the reports read
     file: str
     chapter: str
     status: str
