@@ -243,7 +243,7 @@ class Run:
         if self.uid is not None:
             prefix += ["--uid", str(self.uid), "--nproc", str(limits.nproc)]
             prefix += ["--no-network", "--work", str(self.folder)]
-            for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
+            for scratch in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
                 prefix += ["--scratch", scratch]
             for path in self.hidden:
                 prefix += ["--hide", str(path)]
