@@ -25,8 +25,8 @@ those gradebooks import them; ``--roster`` fills in the students' ids),
 
 Verdicts: correct, incorrect, not attempted, error (the exercise's cell
 raised, or its answers could not be read), not checked (its cells are not in
-the notebook or did not run), crashed, timed out, out of memory, output too
-large; a file that cannot be graded: unreadable, too large, unknown chapter.
+the notebook or did not run), crashed, timed out, out of memory, file too
+large (a file it wrote passed the limit), output too large; a file that cannot be graded: unreadable, too large, unknown chapter.
 """
 
 from __future__ import annotations
@@ -221,7 +221,11 @@ def _on_capture(run_nb: nbformat.NotebookNode, index: int, label: str):
         starter = run_nb.cells[index - 1]
         error = _error_of(starter)
         if error:
-            verdict = "out of memory" if error.startswith("MemoryError") else "error"
+            verdict = "error"
+            if error.startswith("MemoryError"):
+                verdict = "out of memory"
+            elif error.startswith("OSError: [Errno 27]"):  # EFBIG: past RLIMIT_FSIZE
+                verdict = "file too large"
             return verdict, f"its cell raised {error}"
         if "values" not in payload:
             why = str(payload.get("error", "the kernel sent nothing"))[:300]

@@ -141,6 +141,9 @@ MEMORY = {
     **RIGHT,
     "ex-shapes-c3": "import numpy as np\nhog = np.ones(2**31)\n"
     + RIGHT["ex-shapes-c3"],
+    # past the 64 MB limit on any file written
+    "ex-shapes-pad28": "open('big', 'wb').write(bytes(70 * 2**20))\n"
+    + RIGHT["ex-shapes-pad28"],
 }
 
 
@@ -375,11 +378,12 @@ def test_a_huge_print_is_refused_and_not_kept(graded):
     assert "output too large" in (out / "summary.txt").read_text()
 
 
-def test_memory_and_time_limits_are_graded_as_such(graded):
+def test_memory_file_and_time_limits_are_graded_as_such(graded):
     _, out, *_ = graded
     mona = {r["exercise"]: r for r in by_student(out)["mona"]}
     assert mona["ex-shapes-c3"]["verdict"] == "out of memory"
     assert "MemoryError" in mona["ex-shapes-c3"]["detail"]
+    assert mona["ex-shapes-pad28"]["verdict"] == "file too large"
     assert mona["ex-shapes-rf"]["verdict"] == "correct"  # the notebook went on
     dave = {r["exercise"]: r for r in by_student(out)["dave"]}
     assert dave["ex-shapes-c3"]["verdict"] == "timed out"
@@ -403,7 +407,7 @@ def test_points_totals_exports_and_feedback(graded):
     assert (students["alice"]["points"], students["alice"]["possible"]) == ("6", "6")
     assert students["bob"]["points"] == "1"  # the stride (1 point); the rest wrong
     assert students["frank"]["points"] == "2"  # two 1-point exercises
-    assert students["mona"]["points"] == "5"  # all but C3 (1 point)
+    assert students["mona"]["points"] == "4"  # all but C3 and the padding (1 each)
     with open(out / "canvas.csv", newline="", encoding="utf-8") as f:
         canvas = list(csv.DictReader(f))
     assert list(canvas[0]) == [
