@@ -86,9 +86,10 @@ release: book book-student  ## the offline classroom bundle in dist/ (README: Re
 SUBMISSIONS ?=
 GRADES ?= grades
 LIMIT ?= 600
-grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600]
+GRADE_ARGS ?=
+grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600] [GRADE_ARGS="--roster roster.csv"]
 	@test -n "$(SUBMISSIONS)" || { echo "make grade: name the folder of notebooks: make grade SUBMISSIONS=folder" >&2; exit 2; }
-	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT)
+	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT) $(GRADE_ARGS)
 
 install: $(STAMP)
 

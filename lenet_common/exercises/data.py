@@ -30,7 +30,9 @@ def _images(train_images: np.ndarray) -> np.ndarray:
     return images
 
 
-@check("ex-data-zero")
+@check(
+    "ex-data-zero", points=1, judge_inputs={"train_images": "mnist_train_images"}
+)
 def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResult:
     """Exercise: the fraction of training pixels that are exactly 0 (pure
     background)."""
@@ -58,7 +60,9 @@ def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResu
     )
 
 
-@check("ex-data-stats")
+@check(
+    "ex-data-stats", points=1, judge_inputs={"train_images": "mnist_train_images"}
+)
 def check_normalisation(
     mean: float, std: float, train_images: np.ndarray
 ) -> ExerciseResult:
@@ -92,7 +96,9 @@ def check_normalisation(
     )
 
 
-@check("ex-data-pad")
+@check(
+    "ex-data-pad", points=2, judge_inputs={"train_images": "mnist_train_images"}
+)
 def check_pad(
     pad: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray
 ) -> ExerciseResult:

@@ -26,7 +26,7 @@ def _c3_row(variant: str) -> shapes.LayerRow:
     return next(r for r in shapes.lenet5_table(variant) if r.name == "C3")
 
 
-@check("ex-lenet1998-connections")
+@check("ex-lenet1998-connections", points=1)
 def check_c3_connections(answer: int) -> ExerciseResult:
     """Exercise: C3's connections in the paper's sense (weight and bias uses)."""
     answer = as_whole(answer, "the number of connections")
@@ -87,7 +87,7 @@ _FIXED_CODES_HINTS = {
 }
 
 
-@check("ex-lenet1998-fixed-codes")
+@check("ex-lenet1998-fixed-codes", points=1)
 def check_fixed_codes(choice: str) -> ExerciseResult:
     """Exercise: the reason the paper keeps the RBF centres fixed (one letter)."""
     if not isinstance(choice, str) or choice.strip().lower() not in FIXED_CODES_CHOICES:
@@ -108,7 +108,7 @@ def check_fixed_codes(choice: str) -> ExerciseResult:
     )
 
 
-@check("ex-lenet1998-shear")
+@check("ex-lenet1998-shear", points=2)
 def check_shear_matrix(shear_theta: Callable[[float], Any]) -> ExerciseResult:
     """Exercise: the sampling matrix (2x3) of a horizontal shear ``x -> x + h * y``."""
     for h in (0.25, -0.4, 0.1):

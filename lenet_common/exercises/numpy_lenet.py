@@ -8,6 +8,7 @@ the book's reference in :mod:`lenet_common.numpy_lenet.layers`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import numpy as np
@@ -55,7 +56,7 @@ def _compare(
     return None
 
 
-@check("ex-numpy-relu")
+@check("ex-numpy-relu", points=2)
 def check_relu_backward(
     relu_backward: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> ExerciseResult:
@@ -89,7 +90,7 @@ def check_relu_backward(
 SCALE = 1.7159  # the 1998 paper's activation: f(a) = 1.7159 tanh(2a/3)
 
 
-@check("ex-numpy-scaled-tanh")
+@check("ex-numpy-scaled-tanh", points=2)
 def check_scaled_tanh_backward(
     scaled_tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> ExerciseResult:
@@ -136,7 +137,7 @@ def check_scaled_tanh_backward(
     )
 
 
-@check("ex-numpy-dense")
+@check("ex-numpy-dense", points=2)
 def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
     """``dense_backward(dout, x, w) -> (dx, dw, db)`` for ``out = x @ w + b``."""
     rng = np.random.default_rng(2)
@@ -175,7 +176,7 @@ def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
     return report(True, "dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
 
 
-@check("ex-numpy-maxpool")
+@check("ex-numpy-maxpool", points=2)
 def check_max_pool_backward(
     max_pool_backward: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> ExerciseResult:
@@ -233,7 +234,7 @@ def _avg_pool_assigned(
     return dx
 
 
-@check("ex-numpy-avgpool")
+@check("ex-numpy-avgpool", points=2)
 def check_avg_pool_backward(
     avg_pool_backward: Callable[..., np.ndarray],
 ) -> ExerciseResult:
@@ -308,7 +309,7 @@ def _conv_case(seed: int) -> tuple[np.ndarray, ...]:
     return x, w, b, dout
 
 
-@check("ex-numpy-conv")
+@check("ex-numpy-conv", points=3)
 def check_conv_backward(conv_backward: Callable[..., Any]) -> ExerciseResult:
     """``conv_backward(dout, x, w) -> (dx, dw, db)`` for stride 1 and no padding."""
     x, w, b, dout = _conv_case(5)
@@ -394,14 +395,17 @@ def _gradient_test_function(
     gradient."""
     rng = np.random.default_rng(seed)
     x, a = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    return (
-        (lambda: float(np.sum(a * np.sin(x)) + np.sum(x**3))),
-        x,
-        a * np.cos(x) + 3 * x**2,
-    )
+    # a partial of a module-level function, not a lambda: the grader can send it
+    # to a student's kernel as data (the function's name and its two arrays)
+    return functools.partial(_sin_cube_sum, a, x), x, a * np.cos(x) + 3 * x**2
 
 
-@check("ex-numpy-numgrad")
+def _sin_cube_sum(a: np.ndarray, x: np.ndarray) -> float:
+    """``sum(a * sin(x)) + sum(x**3)``, read from ``x`` as it is at the call."""
+    return float(np.sum(a * np.sin(x)) + np.sum(x**3))
+
+
+@check("ex-numpy-numgrad", points=2)
 def check_numerical_gradient(
     numerical_gradient: Callable[..., np.ndarray],
 ) -> ExerciseResult:
@@ -480,7 +484,7 @@ def mystery_conv_backward(
     return dx, dw.swapaxes(2, 3), db  # the bug: a transposed kernel gradient
 
 
-@check("ex-numpy-planted-bug")
+@check("ex-numpy-planted-bug", points=2)
 def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
     """Which gradient of :func:`mystery_conv_backward` is wrong, and its numerical
     estimate."""
@@ -531,7 +535,7 @@ def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
 # --------------------------------------------------------------- im2col
 
 
-@check("ex-numpy-im2col")
+@check("ex-numpy-im2col", points=3)
 def check_conv_forward_im2col(
     conv_forward: Callable[..., np.ndarray],
 ) -> ExerciseResult:

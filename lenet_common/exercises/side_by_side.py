@@ -40,7 +40,7 @@ def _random_torch_model() -> Any:
     return model
 
 
-@check("ex-sbs-state-dict")
+@check("ex-sbs-state-dict", points=2)
 def check_state_dict_conversion(
     convert: Callable[[Mapping[str, Any]], dict],
 ) -> ExerciseResult:
@@ -127,7 +127,7 @@ def broken_keras_model(params: Mapping[str, np.ndarray]) -> Any:
     return model
 
 
-@check("ex-sbs-broken")
+@check("ex-sbs-broken", points=1)
 def check_broken_tensor(answer: str) -> ExerciseResult:
     """Exercise: which tensor of :func:`broken_keras_model` was set wrongly?"""
     if not isinstance(answer, str):
@@ -220,7 +220,7 @@ def step_seconds(implementation: str, batch_size: int, steps: int = 30) -> float
     return float(np.median(times))
 
 
-@check("ex-sbs-batch-one")
+@check("ex-sbs-batch-one", points=1)
 def check_fastest_at_batch_one(answer: str) -> ExerciseResult:
     """Exercise: which implementation takes the fastest training step on one image?
 
