@@ -49,7 +49,8 @@ ALT_TEXT = {
     "narrow bowl. Right: the height against the step with noisy gradients, for a "
     "constant rate and a cosine schedule.",
     "draw_field_centres": "A 32 by 32 input with the centres of C3's 100 receptive fields "
-    "as dots, filling the central 20 by 20 square, and one 14 by 14 field outlined.",
+    "as dots, filling the central 20 by 20 square, and the 14 by 14 field of one "
+    "unit in the middle outlined.",
 }
 
 
@@ -130,14 +131,15 @@ def draw_channel_sum(s2_maps: np.ndarray, kernel: np.ndarray, bias: float) -> Fi
     for c in range(channels):
         _image(axes[0, c], s2_maps[c], f"S2 map {c}", "viridis")
         axes[0, c].add_patch(
-            Rectangle((-0.5, -0.5), 5, 5, fill=False, lw=1.5, ec="crimson")
+            Rectangle((3.5, 3.5), 5, 5, fill=False, lw=1.5, ec="crimson")
         )
         axes[1, c].imshow(kernel[c], cmap="RdBu_r", vmin=-lim, vmax=lim)
-        _image(axes[2, c], parts[c], "×" if c == 0 else "+", "viridis")
+        _image(axes[2, c], parts[c], "" if c == 0 else "+", "viridis")
         for ax in axes[1:, c]:
             ax.set_xticks([])
             ax.set_yticks([])
     axes[1, 0].set_ylabel("slice", fontsize=8)
+    axes[2, 0].set_ylabel("map ⋆ slice", fontsize=8)
     for ax, text in zip(axes[:2, channels], ("six maps in", "one filter:\n6×5×5")):
         ax.axis("off")
         ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8)
@@ -151,12 +153,20 @@ def plot_layer_change(
 ) -> Figure:
     """Relative change of each layer's output (x axis) for each shift (one line each)."""
     names = list(change)
+    labels = [n.upper() if len(n) == 2 else n for n in names]
     fig, ax = plotting.column_figure(height=3.0)
     for k, s in enumerate(shifts):
-        ax.plot(names, [change[n][k] for n in names], marker="o", label=f"{s} px")
+        ax.plot(labels, [change[n][k] for n in names], marker="o", label=f"{s} px")
+    ax.set_ylim(0, 1.1 * max(max(v) for v in change.values()))
     ax.set_ylabel("relative change of the output")
     ax.set_xlabel("layer")
-    ax.legend(title="digit moved", fontsize=8, title_fontsize=8)
+    ax.legend(
+        title="digit moved by",
+        fontsize=8,
+        title_fontsize=8,
+        ncol=len(shifts),
+        loc="lower center",
+    )
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -191,21 +201,21 @@ def plot_learning_curves(
         ax.plot(sizes, curves["test"], marker="o", color=colour, label=f"{name}, test")
         ax.plot(
             sizes,
-            np.maximum(curves["train"], 1e-4),
+            curves["train"],
             ls="--",
             marker="x",
             color=colour,
             label=f"{name}, training",
         )
     ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("training images")
+    ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("training images (logarithmic scale)")
     ax.set_ylabel("error rate")
-    ax.yaxis.set_major_formatter(
-        plt.FuncFormatter(lambda v, _: f"{v:.2%}".rstrip("0").rstrip("."))
-    )
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -222,7 +232,7 @@ def plot_momentum(
     for name, path in paths.items():
         left.plot(path[:, 0], path[:, 1], marker=".", ms=3, lw=1, label=name)
     left.plot(0, 0, "k*")
-    left.set_title("the first steps", fontsize=9)
+    left.set_title("the first steps, no noise", fontsize=9)
     left.legend(fontsize=7, loc="lower right")
     for name, path in noisy.items():
         right.plot(momentum.bowl_value(path), lw=1, label=name)
@@ -263,7 +273,8 @@ def draw_field_centres(
             ls="--",
         )
     )
-    top, left, width = shapes.receptive_field_window(rows, layer, (0, 0))
+    middle = rows[[r.name for r in rows].index(layer)].out_shape[1] // 2
+    top, left, width = shapes.receptive_field_window(rows, layer, (middle, middle))
     ax.add_patch(
         Rectangle(
             (left - 0.5, top - 0.5),
@@ -272,12 +283,13 @@ def draw_field_centres(
             fill=False,
             ec="navy",
             lw=1.5,
-            label=f"the field of {layer}'s first unit",
+            label=f"the field of one {layer} unit",
         )
     )
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=1)
-    ax.set_xticks([0, int(first), int(end), side - 1])
-    ax.set_yticks([0, int(first), int(end), side - 1])
+    ticks = [0, int(first), int(end) - 1, side - 1]
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
     return fig
