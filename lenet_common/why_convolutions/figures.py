@@ -144,6 +144,8 @@ def draw_channel_sum(s2_maps: np.ndarray, kernel: np.ndarray, bias: float) -> Fi
         ax.axis("off")
         ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8)
     _image(axes[2, channels], sum(parts) + bias, "= C3 map\n(+ bias)", "viridis")
+    for ax in axes[2]:  # the value that the boxed windows give
+        ax.add_patch(Rectangle((3.5, 3.5), 1, 1, fill=False, lw=1.5, ec="crimson"))
     fig.tight_layout(pad=0.3)
     return fig
 
@@ -271,6 +273,7 @@ def draw_field_centres(
             fill=False,
             ec="crimson",
             ls="--",
+            label="the area they cover",
         )
     )
     middle = rows[[r.name for r in rows].index(layer)].out_shape[1] // 2
