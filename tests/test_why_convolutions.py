@@ -11,14 +11,21 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from lenet_common import lenet5, plotting, shapes  # noqa: E402
-from lenet_common.numpy_lenet import LeNet5, numerical_gradient, rel_error  # noqa: E402
-from lenet_common.why_convolutions import (  # noqa: E402
-    baselines, counts, equivariance, fields, figures, fitting, momentum, sensitivity,
+from lenet_common import lenet5, plotting, shapes
+from lenet_common.numpy_lenet import LeNet5, numerical_gradient, rel_error
+from lenet_common.why_convolutions import (
+    baselines,
+    counts,
+    equivariance,
+    fields,
+    figures,
+    fitting,
+    momentum,
+    sensitivity,
     shifting,
 )
 

@@ -150,6 +150,25 @@ def draw_channel_sum(s2_maps: np.ndarray, kernel: np.ndarray, bias: float) -> Fi
     return fig
 
 
+def _finish(
+    fig: Figure,
+    ax: plt.Axes,
+    xlabel: str,
+    ylabel: str,
+    percent: bool = False,
+    **legend: object,
+) -> Figure:
+    """Label the axes, add the legend and a light grid, and lay the figure out."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(fontsize=8, **legend)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def plot_layer_change(
     change: Mapping[str, Sequence[float]], shifts: Sequence[int]
 ) -> Figure:
@@ -160,18 +179,16 @@ def plot_layer_change(
     for k, s in enumerate(shifts):
         ax.plot(labels, [change[n][k] for n in names], marker="o", label=f"{s} px")
     ax.set_ylim(0, 1.1 * max(max(v) for v in change.values()))
-    ax.set_ylabel("relative change of the output")
-    ax.set_xlabel("layer")
-    ax.legend(
+    return _finish(
+        fig,
+        ax,
+        "layer",
+        "relative change of the output",
         title="digit moved by",
-        fontsize=8,
         title_fontsize=8,
         ncol=len(shifts),
         loc="lower center",
     )
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
 
 
 def plot_accuracy_under_shift(
@@ -181,13 +198,9 @@ def plot_accuracy_under_shift(
     fig, ax = plotting.column_figure(height=3.0)
     for name, values in accuracy.items():
         ax.plot(shifts, values, marker="o", label=name)
-    ax.set_xlabel("digits moved right by (pixels)")
-    ax.set_ylabel("test accuracy")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig, ax, "digits moved right by (pixels)", "test accuracy", percent=True
+    )
 
 
 def plot_learning_curves(
@@ -213,13 +226,9 @@ def plot_learning_curves(
     ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("training images (logarithmic scale)")
-    ax.set_ylabel("error rate")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig, ax, "training images (logarithmic scale)", "error rate", percent=True
+    )
 
 
 def plot_momentum(
