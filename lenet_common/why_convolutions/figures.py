@@ -198,6 +198,7 @@ def plot_accuracy_under_shift(
     fig, ax = plotting.column_figure(height=3.0)
     for name, values in accuracy.items():
         ax.plot(shifts, values, marker="o", label=name)
+    ax.set_xticks(list(shifts))
     return _finish(
         fig, ax, "digits moved right by (pixels)", "test accuracy", percent=True
     )
