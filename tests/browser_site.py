@@ -11,6 +11,7 @@ import gzip
 import http.server
 import json
 import mimetypes
+import re
 import shutil
 import tempfile
 import threading
@@ -224,6 +225,89 @@ def notebook_sources(data: bytes | str) -> list[str]:
     nb = json.loads(data)
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in nb["cells"]]
+
+
+# ---------------------------------------------------------------- accessibility
+
+#: axe-core, Deque's accessibility checker: the copy that `npm ci` installs from
+#: package-lock.json (pinned version, integrity checked), never a CDN's.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: The rules of WCAG 2.0 and 2.1, levels A and AA (axe's tags for them).
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+THEMES = ("light", "dark")
+
+
+def axe_missing() -> str | None:
+    """Why axe-core cannot run here, or None."""
+    if not AXE.is_file():
+        return f"{AXE.relative_to(ROOT)} is missing: run `npm ci` (the Makefile's test target does)"
+    return None
+
+
+def axe_version() -> str:
+    """The version of the local axe-core, from its package.json."""
+    return json.loads((AXE.parent / "package.json").read_text())["version"]
+
+
+def set_theme(driver: Any, theme: str) -> None:
+    """Choose the light or dark theme (or "auto") as a reader's click on the
+    theme switch does: the theme keeps the choice in the origin's localStorage
+    and applies it to the next page it loads (``data-theme`` on ``<html>``).
+    A page of the site must be open."""
+    if theme == "auto":  # the reader's system setting, as on a first visit
+        driver.execute_script("localStorage.removeItem('mode'); localStorage.removeItem('theme');")
+        return
+    if theme not in THEMES:
+        raise ValueError(f"theme is 'auto' or one of {THEMES}, got {theme!r}")
+    driver.execute_script(
+        "localStorage.setItem('mode', arguments[0]); localStorage.setItem('theme', arguments[0]);",
+        theme)
+
+
+def run_axe(driver: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.0/2.1 A and AA checks of the open page: one dict per
+    rule violated, with its id, impact, help text and the elements at fault."""
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(_AXE_JS, list(AXE_TAGS))
+    if "error" in result:
+        raise RuntimeError(f"axe-core failed on {driver.current_url}: {result['error']}")
+    return result["violations"]
+
+
+_AXE_JS = r"""
+const [tags, done] = [arguments[0], arguments[arguments.length - 1]];
+axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(r => done({violations: r.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '')
+                                .replace(/\s+/g, ' ').slice(0, 200))}))}))
+  .catch(e => done({error: String(e)}));
+"""
+
+
+def image_alts(driver: Any) -> list[dict[str, str]]:
+    """Every image of the page's content, with its ``src`` and ``alt`` (None when absent)."""
+    return driver.execute_script(r"""
+      const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+      return [...article.querySelectorAll('img')].map(i => ({src: i.getAttribute('src') || '',
+                                                            alt: i.getAttribute('alt')}));""")
+
+
+_FILE_NAME = re.compile(r"^\S*\.(?:png|jpe?g|gif|svg|webp|pdf)$|^[0-9a-f]{16,}$", re.IGNORECASE)
+
+
+def alt_problem(src: str, alt: str | None) -> str | None:
+    """What is wrong with an image's alt text, or None: a figure's alt text says
+    what it shows, so it is neither missing, nor empty, nor a file name."""
+    if alt is None:
+        return "no alt text"
+    text = alt.strip()
+    if not text:
+        return "an empty alt text"
+    if _FILE_NAME.match(text) or text == src.rsplit("/", 1)[-1]:
+        return f"a file name for alt text ({text!r})"
+    return None
 
 
 # Wait until images have loaded (lazy ones made eager) and MathJax has typeset.

@@ -201,6 +201,41 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
     assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
 
 
+@pytest.mark.parametrize("edition, page", PAGES, ids=[f"{e.name}:{p}" for e, p in PAGES])
+def test_page_is_accessible(driver, servers, edition, page):
+    """WCAG 2.1 AA: axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules,
+    at both widths, in the light and the dark theme; every image of the content
+    has an alt text that says what it shows (not a file name)."""
+    reason = site.axe_missing()
+    if reason:
+        _unavailable(reason)
+    url = servers(edition) + page + ".html"
+    problems: list[str] = []
+    try:
+        for width in WIDTHS:
+            site.set_width(driver, width)
+            site.open_page(driver, url, first_visit=False)
+            for theme in site.THEMES:
+                site.set_theme(driver, theme)
+                site.open_page(driver, url, first_visit=False)
+                at = f"[{width} px, {theme}]"
+                shown = driver.execute_script("return document.documentElement.dataset.theme")
+                if shown != theme:
+                    problems.append(f"{at} the page shows the {shown!r} theme")
+                for rule in site.run_axe(driver):
+                    print(f"axe {edition.name} {page} {width} {theme}: {rule['id']} "
+                          f"on {len(rule['nodes'])} elements")
+                    problems.append(f"{at} {rule['id']} ({rule['impact']}): {rule['help']}; "
+                                    f"{len(rule['nodes'])} elements: " + " | ".join(rule["nodes"][:3]))
+        images = site.image_alts(driver)
+        bad = [(i["src"], p) for i in images if (p := site.alt_problem(i["src"], i["alt"]))]
+        print(f"alt {edition.name} {page}: {len(images)} images, {len(images) - len(bad)} with an alt text")
+        problems += [f"image {src.rsplit('/', 1)[-1]}: {why}" for src, why in bad]
+    finally:
+        site.set_theme(driver, "auto")  # the other tests see the page as a first visit does
+    assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
+
+
 def site_paths_in(text: str) -> list[str]:
     """The build machine's paths (or telltale parts of them) found in ``text``."""
     found = []

@@ -1,0 +1,42 @@
+"""Sphinx extension: a figure's alt text from its notebook output.
+
+The book's figures get their alt text where they are made
+(``lenet_common.plotting.describe``): the PNG output of the cell carries it in
+its metadata (``{"image/png": {"alt": "..."}}``). myst-nb 1.4 reads an alt text
+only from the cell's metadata (``mystnb: image: alt``), which would tie the
+text to a cell, not to the figure, and from an output's metadata it reads only
+``width`` and ``height``. This extension adds ``alt`` to what it reads there,
+so the text travels with the figure whichever cell or chapter shows it. An
+alt text in the cell's metadata still wins.
+
+Without an alt text docutils writes the image's path as its alt, which a
+screen reader reads out; the browser test (tests/test_browser.py) fails on
+such an image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+
+
+def _with_output_alt(render_image: Any) -> Any:
+    def render_image_with_alt(self: Any, data: Any) -> list:
+        nodes = render_image(self, data)
+        alt = (data.output_metadata.get(data.mime_type) or {}).get("alt")
+        if isinstance(alt, str) and alt.strip():
+            for node in nodes:
+                node.setdefault("alt", " ".join(alt.split()))
+        return nodes
+
+    render_image_with_alt.__wrapped__ = render_image  # type: ignore[attr-defined]
+    return render_image_with_alt
+
+
+def setup(app: Sphinx) -> dict:
+    from myst_nb.core.render import NbElementRenderer
+
+    if not hasattr(NbElementRenderer.render_image, "__wrapped__"):  # once per process
+        NbElementRenderer.render_image = _with_output_alt(NbElementRenderer.render_image)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
