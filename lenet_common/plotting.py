@@ -7,7 +7,7 @@ Every figure has an alt text, the words a screen reader reads in its place:
 what it shows, with its numbers where they matter, never a file name. Give it
 with :func:`describe` where the figure is made; the notebook's output keeps
 it beside the image (output metadata ``image/png: alt``), and the book's
-pages use it (``_ext/figure_alt.py``), wherever the cell lives.
+pages use it (``_ext/accessibility.py``), wherever the cell lives.
 
 The figure rule: every figure of the book is at most :data:`FIGURE_INCHES`
 wide and saved at :data:`FIGURE_DPI`, so that its PNG is no wider than the

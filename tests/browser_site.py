@@ -264,6 +264,21 @@ def set_theme(driver: Any, theme: str) -> None:
         theme)
 
 
+def switch_theme(driver: Any, theme: str) -> str:
+    """Click the page's theme switch (it cycles auto, dark, light) until the
+    page shows ``theme``, as a reader does; returns the theme shown once the
+    colours' CSS transitions have ended (axe would judge a colour in between)."""
+    return driver.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      const button = document.querySelector('.theme-switch-button');
+      for (let i = 0; i < 3 && button && document.documentElement.dataset.theme !== arguments[0]; i++)
+        button.click();
+      const shown = document.documentElement.dataset.theme;
+      requestAnimationFrame(() => requestAnimationFrame(() => Promise.race([
+          Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))),
+          new Promise(r => setTimeout(r, 5000))]).then(() => done(shown))));""", theme)
+
+
 def run_axe(driver: Any) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.0/2.1 A and AA checks of the open page: one dict per
     rule violated, with its id, impact, help text and the elements at fault."""

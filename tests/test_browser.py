@@ -216,10 +216,8 @@ def test_page_is_accessible(driver, servers, edition, page):
             site.set_width(driver, width)
             site.open_page(driver, url, first_visit=False)
             for theme in site.THEMES:
-                site.set_theme(driver, theme)
-                site.open_page(driver, url, first_visit=False)
                 at = f"[{width} px, {theme}]"
-                shown = driver.execute_script("return document.documentElement.dataset.theme")
+                shown = site.switch_theme(driver, theme)
                 if shown != theme:
                     problems.append(f"{at} the page shows the {shown!r} theme")
                 for rule in site.run_axe(driver):

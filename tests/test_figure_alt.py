@@ -3,7 +3,7 @@
 A screen reader reads a figure's alt text in its place. The figures get theirs
 where they are made (:func:`lenet_common.plotting.describe`); IPython puts it
 in the PNG output's metadata, and the book's pages take it from there
-(``_ext/figure_alt.py``). The browser test checks the built pages.
+(``_ext/accessibility.py``). The browser test checks the built pages.
 """
 
 from __future__ import annotations
