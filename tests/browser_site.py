@@ -325,6 +325,64 @@ def alt_problem(src: str, alt: str | None) -> str | None:
     return None
 
 
+# ---------------------------------------------------------------- the keyboard
+
+def press(driver: Any, *keys: str) -> None:
+    """Press keys as a reader at the keyboard does (real key events, not clicks)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def tab_to(driver: Any, selector: str, most: int = 120) -> int | None:
+    """Press Tab from the top of the page until the focus is on an element that
+    matches ``selector``; returns how many presses it took, or None."""
+    from selenium.webdriver.common.keys import Keys
+
+    for n in range(1, most + 1):
+        press(driver, Keys.TAB)
+        if driver.execute_script("const a = document.activeElement; return !!(a && a.matches(arguments[0]));",
+                                 selector):
+            return n
+    return None
+
+
+def tab_into(driver: Any, selector: str) -> bool:
+    """Focus the focusable element just before the first ``selector`` in the
+    page's tab order, then press Tab: True if the focus lands on it. (For an
+    element deep in a long page, where Tab from the top takes hundreds of presses.)"""
+    from selenium.webdriver.common.keys import Keys
+
+    found = driver.execute_script(r"""
+      const target = document.querySelector(arguments[0]);
+      if (!target) return false;
+      const all = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]
+        .filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0
+                     && getComputedStyle(e).visibility !== 'hidden');
+      const i = all.indexOf(target);
+      if (i < 1) return false;
+      all[i - 1].focus();
+      return true;""", selector)
+    if not found:
+        return False
+    press(driver, Keys.TAB)
+    return bool(driver.execute_script(
+        "const a = document.activeElement; return !!(a && a.matches(arguments[0]));", selector))
+
+
+def focus_ring(driver: Any) -> str | None:
+    """How the focused element shows its focus (an outline or a box shadow of
+    at least 2 px), or None when nothing shows it."""
+    return driver.execute_script(r"""
+      const s = getComputedStyle(document.activeElement);
+      const width = parseFloat(s.outlineWidth) || 0;
+      if (s.outlineStyle !== 'none' && width >= 2 && s.outlineColor !== 'rgba(0, 0, 0, 0)')
+        return 'outline ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor;
+      if (s.boxShadow && s.boxShadow !== 'none' && /\b([2-9]|\d\d)(\.\d+)?px/.test(s.boxShadow))
+        return 'box-shadow ' + s.boxShadow;
+      return null;""")
+
+
 # Wait until images have loaded (lazy ones made eager) and MathJax has typeset.
 _SETTLE_JS = r"""
 const done = arguments[arguments.length - 1];

@@ -234,6 +234,113 @@ def test_page_is_accessible(driver, servers, edition, page):
     assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
 
 
+def _first_page_with(edition: site.Edition, marker: str) -> str | None:
+    """The first page of ``edition``'s table of contents whose HTML holds ``marker``."""
+    for page in site.toc_pages(edition.toc):
+        path = edition.html / f"{page}.html"
+        if path.is_file() and marker in path.read_text(encoding="utf-8"):
+            return page
+    return None
+
+
+@pytest.mark.parametrize("edition", site.EDITIONS, ids=lambda e: e.name)
+def test_keyboard_alone_reaches_and_uses_the_controls(driver, servers, edition):
+    """WCAG 2.1.1 and 2.4.7: with the keyboard alone, in the light and the dark
+    theme, a reader reaches the launch menu and the search (Tab from the top of
+    a chapter) and a solution's dropdown (Tab from the element before it), sees
+    where the focus is (an outline or a ring), and opens each with Enter or Space."""
+    from selenium.webdriver.common.keys import Keys
+
+    base = servers(edition)
+    chapter = _first_page_with(edition, 'class="solution dropdown') or site.toc_pages(edition.toc)[1]
+    has_solutions = edition.name == "book"  # the student edition has none
+    if has_solutions:
+        assert 'class="solution dropdown' in (edition.html / f"{chapter}.html").read_text(), (
+            "no page of the book has a solution dropdown to try")
+    url = base + chapter + ".html"
+    site.set_width(driver, WIDTHS[0])
+    problems: list[str] = []
+
+    def focused(selector: str) -> bool:
+        return driver.execute_script(
+            "const a = document.activeElement; return !!(a && a.matches(arguments[0]));", selector)
+
+    def state(script: str) -> object:
+        return driver.execute_script(script)
+
+    try:
+        site.open_page(driver, url, first_visit=False)
+        for theme in site.THEMES:
+            at = f"[{theme}] {chapter}:"
+            site.switch_theme(driver, theme)  # kept in localStorage for the reloads below
+
+            # the launch menu (Binder, Colab): Tab to it, Enter opens it, Down enters it, Escape closes it
+            site.open_page(driver, url, first_visit=False)
+            launch = ".dropdown-launch-buttons > button.dropdown-toggle"
+            presses = site.tab_to(driver, launch)
+            if presses is None:
+                problems.append(f"{at} Tab never reaches the launch menu")
+            else:
+                if not site.focus_ring(driver):
+                    problems.append(f"{at} the launch menu's button shows no focus")
+                site.press(driver, Keys.ENTER)
+                if not state("return document.querySelector('.dropdown-launch-buttons .dropdown-menu')"
+                             ".classList.contains('show')"):
+                    problems.append(f"{at} Enter does not open the launch menu")
+                site.press(driver, Keys.ARROW_DOWN)
+                if not focused(".dropdown-launch-buttons .dropdown-menu a"):
+                    problems.append(f"{at} the Down key does not move into the launch menu")
+                elif not site.focus_ring(driver):
+                    problems.append(f"{at} the launch menu's entries show no focus")
+                site.press(driver, Keys.ESCAPE)
+                if state("return document.querySelector('.dropdown-launch-buttons .dropdown-menu')"
+                         ".classList.contains('show')") or not focused(launch):
+                    problems.append(f"{at} Escape does not close the launch menu and return the focus")
+
+            # the search: Tab to the sidebar's search field, Enter opens it, typing searches
+            site.open_page(driver, url, first_visit=False)
+            search = ".search-button-field"
+            if site.tab_to(driver, search) is None:
+                problems.append(f"{at} Tab never reaches the search")
+            else:
+                if not site.focus_ring(driver):
+                    problems.append(f"{at} the search button shows no focus")
+                site.press(driver, Keys.ENTER)
+                if not focused("input[type=search]"):
+                    problems.append(f"{at} Enter on the search button does not put the focus in a search field")
+                else:
+                    site.press(driver, "LeNet", Keys.ENTER)
+                    try:
+                        from selenium.webdriver.support.ui import WebDriverWait
+                        WebDriverWait(driver, 30).until(lambda d: "search.html" in d.current_url)
+                    except Exception:
+                        problems.append(f"{at} typing LeNet and Enter does not search "
+                                        f"(the page is {driver.current_url})")
+
+            # a solution's dropdown: Tab reaches its button, Space opens it, Enter closes it
+            if has_solutions:
+                site.open_page(driver, url, first_visit=False)
+                button = ".solution.dropdown button.toggle-button"
+                shown = ("return !document.querySelector('.solution.dropdown').classList"
+                         ".contains('toggle-hidden')")
+                if not site.tab_into(driver, button):
+                    problems.append(f"{at} Tab does not reach the solution's button")
+                else:
+                    if not site.focus_ring(driver):
+                        problems.append(f"{at} the solution's button shows no focus")
+                    if state(shown):
+                        problems.append(f"{at} the solution is open before the reader opens it")
+                    site.press(driver, Keys.SPACE)
+                    if not state(shown):
+                        problems.append(f"{at} Space does not open the solution")
+                    site.press(driver, Keys.ENTER)
+                    if state(shown):
+                        problems.append(f"{at} Enter does not close the solution again")
+    finally:
+        site.set_theme(driver, "auto")
+    assert not problems, f"{edition.name}:\n  " + "\n  ".join(problems)
+
+
 def site_paths_in(text: str) -> list[str]:
     """The build machine's paths (or telltale parts of them) found in ``text``."""
     found = []
