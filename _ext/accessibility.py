@@ -20,6 +20,10 @@ The bibliography as a list of list items. Sphinx 7 writes each entry as
 deprecated that role, and a list may hold only list items, so axe-core
 reports both (``aria-deprecated-role``, ``aria-required-children``). The
 entries become ``role="listitem"``, as DPUB-ARIA advises.
+
+The accessibility page (``book/accessibility.md``) links the repository's
+issue tracker through the substitution ``{{ issue_tracker }}``, made here from
+the repository URL of ``_config.yml``, the one place it is written.
 """
 
 from __future__ import annotations
@@ -58,10 +62,25 @@ def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
         context["body"] = biblioentries_as_listitems(body)
 
 
+def issue_tracker(repository_url: str | None) -> str:
+    """The Markdown that names the repository's issue tracker, linked when known."""
+    if not repository_url:
+        return "the repository's issue tracker"
+    url = repository_url.rstrip("/").removesuffix(".git")
+    return f"[the book's issue tracker]({url}/issues)"
+
+
+def _config_inited(app: Sphinx, config: Any) -> None:
+    url = (config.html_theme_options or {}).get("repository_url")
+    config.myst_substitutions = {**(config.myst_substitutions or {}),
+                                 "issue_tracker": issue_tracker(url)}
+
+
 def setup(app: Sphinx) -> dict:
     from myst_nb.core.render import NbElementRenderer
 
     if not hasattr(NbElementRenderer.render_image, "__wrapped__"):  # once per process
         NbElementRenderer.render_image = _with_output_alt(NbElementRenderer.render_image)
+    app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
