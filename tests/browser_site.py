@@ -234,6 +234,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 #: The rules of WCAG 2.0 and 2.1, levels A and AA (axe's tags for them).
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 THEMES = ("light", "dark")
+AXE_TIMEOUT = 600  # seconds for one run of axe on one page
 
 
 def axe_missing() -> str | None:
@@ -283,7 +284,11 @@ def run_axe(driver: Any) -> list[dict[str, Any]]:
     rule violated, with its id, impact, help text and the elements at fault."""
     if not driver.execute_script("return !!window.axe"):
         driver.execute_script(AXE.read_text(encoding="utf-8"))
-    result = driver.execute_async_script(_AXE_JS, list(AXE_TAGS))
+    driver.set_script_timeout(AXE_TIMEOUT)  # a long chapter takes axe 5-20 s, more on a busy machine
+    try:
+        result = driver.execute_async_script(_AXE_JS, list(AXE_TAGS))
+    finally:
+        driver.set_script_timeout(60)
     if "error" in result:
         raise RuntimeError(f"axe-core failed on {driver.current_url}: {result['error']}")
     return result["violations"]
