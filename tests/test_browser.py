@@ -249,7 +249,9 @@ def test_keyboard_alone_reaches_and_uses_the_controls(driver, servers, edition):
     theme, a reader reaches the launch menu and the search (Tab from the top of
     a chapter) and a solution's dropdown (Tab from the element before it), sees
     where the focus is (an outline or a ring), and opens each with Enter or Space."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     base = servers(edition)
     chapter = _first_page_with(edition, 'class="solution dropdown') or site.toc_pages(edition.toc)[1]
@@ -311,9 +313,8 @@ def test_keyboard_alone_reaches_and_uses_the_controls(driver, servers, edition):
                 else:
                     site.press(driver, "LeNet", Keys.ENTER)
                     try:
-                        from selenium.webdriver.support.ui import WebDriverWait
                         WebDriverWait(driver, 30).until(lambda d: "search.html" in d.current_url)
-                    except Exception:
+                    except TimeoutException:
                         problems.append(f"{at} typing LeNet and Enter does not search "
                                         f"(the page is {driver.current_url})")
 
