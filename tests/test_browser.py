@@ -15,6 +15,13 @@ internal link and anchor resolves; a chapter page weighs at most 2 MB; the
 page is no wider than a 360 px phone either. The search page finds "LeNet".
 Screenshots land in ``_build/browser/``.
 
+Accessibility (WCAG 2.1 AA, ``book/accessibility.md``): axe-core, the local
+copy ``npm ci`` installs (``make axe``), finds no violation of the WCAG 2.0 and
+2.1 A and AA rules on any page, at both widths, in the light and the dark
+theme; every image of the content has an alt text that says what it shows;
+with the keyboard alone the launch menu, the search and a solution's dropdown
+are reached, show their focus and open.
+
 Without Chromium or a built site the test skips, except where
 ``LENET_REQUIRE_BROWSER=1`` (set by ``.ci/run``): there it fails instead.
 """
