@@ -8,8 +8,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: book test book-quick book-student student grade install clean pdf release
+.PHONY: book test book-quick book-student student grade install clean pdf release axe
 
 # make test: torch's OpenMP threads spin while they wait for work, and on a shared
 # machine (CI) they spin against other processes for the same cores: at load 10 on
@@ -38,7 +39,7 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 LANE_LOG  := _build/test-side-lane.log
 LANE_FLAG := _build/test-student-built
 PYTEST    := LENET_QUICK=1 $(PY) -m pytest
-test: $(STAMP)  ## what CI runs
+test: $(STAMP) $(AXE)  ## what CI runs
 	@status=0; mkdir -p _build; rm -f $(LANE_FLAG); \
 	$(PY) scripts/quick_config.py _config.yml _build/quick/_config.yml && \
 	LENET_QUICK=1 $(JB) build . --config _build/quick/_config.yml --path-output _build/quick -W -n --keep-going || status=1; \
@@ -92,6 +93,16 @@ grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=fo
 	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT) $(GRADE_ARGS)
 
 install: $(STAMP)
+
+# axe-core, the accessibility checker the browser test runs on every page: the
+# version pinned in package-lock.json, whose checksum npm ci verifies, installed
+# into node_modules/ (git-ignored). Without npm the browser test cannot run it
+# (and fails where LENET_REQUIRE_BROWSER=1, as on CI).
+axe: $(AXE)  ## install axe-core for the browser test (npm ci)
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "make: npm is missing: the browser test cannot run axe-core (apt-get install npm)" >&2; fi
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) scripts/check_python.py
