@@ -141,10 +141,11 @@ def test_the_batch_one_check():
     assert not upside_down and "wrong way round" in upside_down.message
     off = E.check_batch_one_cost(seconds, {**right, "keras": 3.0})
     assert not off and "Keras" in off.message and "per image" in off.message
-    odd = {1: dict(seconds[1]), size: {**seconds[size], "numpy": 1.0}}
-    odd_ratios = {n: odd[1][n] / (odd[size][n] / size) for n in right}
-    implausible = E.check_batch_one_cost(odd, odd_ratios)
-    assert not implausible and "time again" in implausible.message
+    # a step that grows as fast as its batch (ratio below 1) is a measurement to
+    # explain, not a wrong answer: NumPy's taught layers loop over the images
+    slow = {1: dict(seconds[1]), size: {**seconds[size], "numpy": 1.0}}
+    slow_ratios = {n: slow[1][n] / (slow[size][n] / size) for n in right}
+    assert slow_ratios["numpy"] < 1 and E.check_batch_one_cost(slow, slow_ratios)
     missing = E.check_batch_one_cost({1: seconds[1]}, right)
     assert not missing and "keys 1 and" in missing.message
     no_keras = E.check_batch_one_cost(seconds, {"numpy": 1.0, "torch": 1.0})

@@ -253,9 +253,9 @@ def check_batch_one_cost(
     ``seconds[batch][name]`` are the student's own timings of one training step
     (:func:`step_seconds`) at batch 1 and at the recipe's batch; ``ratios[name]``
     the student's per-image cost at batch 1 over that at the recipe's batch.
-    The check judges the arithmetic on the student's timings and that each
-    ratio exceeds 1, which holds on any machine; which implementation is
-    fastest at batch one depends on the machine and is reported, not graded.
+    The check judges only the arithmetic on the student's own timings, which
+    no machine can make flaky; the ratios themselves and the fastest
+    implementation depend on the machine, and are reported, not graded.
     """
     from lenet_common.side_by_side import LABELS
 
@@ -323,20 +323,13 @@ def check_batch_one_cost(
             False, f"the ratios of {', '.join(wrong)} do not follow from your timings.",
             hint,
         )
-    dearer = [n for n in LABELS if timed[1][n] > timed[size][n] / size]
-    if len(dearer) < len(LABELS):
-        return report(
-            False,
-            "by your timings a batch of one is not dearer per image everywhere, "
-            "which a step's fixed cost rules out.",
-            "time again on a quieter machine, with the default number of steps.",
-        )
     fastest = min(timed[1], key=timed[1].get)
-    summary = ", ".join(f"{LABELS[n]} {float(ratios[n]):.0f}x" for n in LABELS)
+    summary = ", ".join(f"{LABELS[n]} {float(ratios[n]):.2g}" for n in LABELS)
     return report(
         True,
-        f"per image, a batch of one costs more in every implementation ({summary}): "
-        f"the fixed cost of a step is paid for one image. Fastest step at batch "
-        f"one on this machine: {LABELS[fastest]}; that part depends on the machine "
-        "and the versions, and is not graded.",
+        f"your ratios follow from your timings ({summary}). Above 1, a batch of "
+        "one pays a step's fixed cost for a single image; near 1 or below, the "
+        "step's cost grows with the batch as fast as its images do. Fastest step "
+        f"at batch one here: {LABELS[fastest]}. Both depend on the machine and "
+        "the versions, so they are yours to explain, not graded.",
     )
