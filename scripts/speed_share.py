@@ -2,7 +2,8 @@
 
 Main prose: the markdown cells of a chapter, less exercise statements
 (``:::{exercise}``) and everything between ``solution-start`` and
-``solution-end``. A paragraph (a block between blank lines) counts as
+``solution-end``. A paragraph (a block between blank lines, or one item of
+a list) counts as
 being on speed, devices or benchmarks when it contains one of SPEED_WORDS
 (case-insensitive). Issue 23 asks for these figures per chapter, before and
 after the speed material moved to its appendix.
@@ -59,6 +60,14 @@ def main_prose(path: Path) -> list[str]:
     return texts
 
 
+def _paragraphs(text: str) -> list[str]:
+    """Blocks between blank lines, each list item a block of its own."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text):
+        blocks += re.split(r"\n(?=\s*(?:[-*+]|\d+\.) )", block)
+    return blocks
+
+
 def words(text: str) -> int:
     """Words of a markdown text: runs of letters or digits."""
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'.,/_-]*", text))
@@ -69,7 +78,7 @@ def measure(path: Path) -> tuple[int, int]:
     total = speed = 0
     for text in main_prose(path):
         text = _LINK_TARGET.sub("]", text)  # a link's address is not prose
-        for paragraph in re.split(r"\n\s*\n", text):
+        for paragraph in _paragraphs(text):
             n = words(paragraph)
             total += n
             if _PATTERN.search(paragraph):
