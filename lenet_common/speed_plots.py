@@ -20,6 +20,9 @@ def source_line(result: Mapping[str, Any]) -> str:
     """Where and when a stored result was measured, in one line."""
     m = result["machine"]
     where = m.get("gpu") or f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+    if m.get("gpu"):  # a GPU's figures depend on the versions of torch and CUDA
+        where += "".join(f", {name} {m[key]}" for key, name in
+                         (("torch", "torch"), ("cuda", "CUDA")) if m.get(key))
     when = (
         result.get("date") or f"date not recorded (stored {result.get('stored', '?')})"
     )

@@ -15,6 +15,10 @@ reader's browser meets on every page of a Jupyter Book 1 site:
 - A theme mode. The theme's default mode is empty, which its script reports
   as an error ("invalid theme mode") before falling back to "auto".
 - No header bar at the top of wide pages holding a second search field.
+- Launch buttons on notebooks only. sphinx-book-theme gives Colab and Binder
+  buttons to every page with a kernel (a MyST markdown page that runs a
+  cell, like the instructors' page, has one), but Colab and Binder open
+  ``.ipynb`` files: a page whose source is not a notebook loses them.
 - MathJax from the book's own files: ``book_local_mathjax`` (on by default)
   copies MathJax 3 from the ``django-static-mathjax`` package (the npm
   ``mathjax`` files, packaged for pip) into ``_static/mathjax``, so the maths
@@ -99,6 +103,20 @@ def _unique_scripts(app: Any, pagename: str, templatename: str, context: dict, d
     context["script_files"] = unique
 
 
+LAUNCH_BUTTONS = "launch-buttons"  # sphinx-book-theme's label of its Colab/Binder group
+
+
+def _launch_buttons_on_notebooks_only(app: Any, pagename: str, templatename: str,
+                                      context: dict, doctree: Any) -> None:
+    """Drop the Colab/Binder buttons of a page whose source is not a ``.ipynb``."""
+    buttons = context.get("header_buttons")
+    if not buttons or pagename not in app.env.all_docs:
+        return
+    if Path(app.env.doc2path(pagename)).suffix == ".ipynb":
+        return
+    buttons[:] = [b for b in buttons if b.get("label") != LAUNCH_BUTTONS]
+
+
 def drop_fontawesome_script(html: str) -> str:
     """The page without its ``<script ... fontawesome.js>`` tag."""
     return _FONTAWESOME_SCRIPT.sub("", html)
@@ -121,5 +139,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("book_local_mathjax", True, "html")
     app.connect("config-inited", _config_inited, priority=900)
     app.connect("html-page-context", _unique_scripts, priority=900)
+    # after sphinx-book-theme adds its launch buttons (priority 501)
+    app.connect("html-page-context", _launch_buttons_on_notebooks_only, priority=900)
     app.connect("build-finished", _build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -290,8 +290,11 @@ const prose = article.cloneNode(true);
 prose.querySelectorAll('pre, code, script, style, mjx-container, textarea').forEach(e => e.remove());
 const tex = (prose.textContent.match(/\\\(|\\\)|\\\[|\\\]|\$\$|\\(frac|begin|end|mathrm|text|times|cdot|sum|left|right)\b[^\n]{0,40}/g) || []).slice(0, 5);
 
-// 4. links: every link of the page, as absolute URLs
+// 4. links: every link of the page, as absolute URLs; and those of the page's own
+//    buttons (outside the text: a page's text may link to notebooks in Colab itself)
 const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
+const buttonLinks = [...document.querySelectorAll('a[href]')].filter(a => !article.contains(a))
+  .map(a => a.href);
 
 // 5. weight: bytes transferred for this page (navigation + every resource)
 const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
@@ -308,7 +311,7 @@ return {
   outputs: [...article.querySelectorAll('.cell_output')].map(o => o.textContent),
   broken, shrunk, nImages: images.length,
   nMaths: maths.length, untypeset: untypeset.slice(0, 5), tex,
-  links, weight, raw, mathjax, heaviest,
+  links, buttonLinks, weight, raw, mathjax, heaviest,
   text: (() => { const b = document.body.cloneNode(true);  // hidden outputs too, not scripts
                   b.querySelectorAll('script, style, noscript').forEach(e => e.remove());
                   return b.textContent; })(),

@@ -56,3 +56,22 @@ def test_theme_settings_and_local_mathjax():
     assert mine.html_theme_options["navbar_persistent"] == ["x.html"]
     assert mine.html_context["default_mode"] == "dark"
     assert mine.mathjax_path == "https://cdn.example/mathjax.js"
+
+
+def test_launch_buttons_only_on_pages_made_from_notebooks():
+    sources = {"book/01_data": "book/01_data.ipynb", "book/instructors": "book/instructors.md"}
+    env = SimpleNamespace(all_docs=sources, doc2path=lambda name: ROOT / sources[name])
+    app = SimpleNamespace(env=env)
+
+    def buttons() -> list[dict]:
+        return [{"label": "download-buttons"}, {"label": book_pages.LAUNCH_BUTTONS},
+                {"label": "fullscreen-button"}]
+
+    notebook, markdown, search = ({"header_buttons": buttons()} for _ in range(3))
+    book_pages._launch_buttons_on_notebooks_only(app, "book/01_data", "page.html", notebook, None)
+    book_pages._launch_buttons_on_notebooks_only(app, "book/instructors", "page.html", markdown,
+                                                 None)
+    book_pages._launch_buttons_on_notebooks_only(app, "search", "search.html", search, None)
+    assert notebook["header_buttons"] == buttons() == search["header_buttons"]
+    assert [b["label"] for b in markdown["header_buttons"]] == ["download-buttons",
+                                                                 "fullscreen-button"]

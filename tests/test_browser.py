@@ -125,15 +125,19 @@ def check_links(links: list[str], base: str, page_url: str) -> list[str]:
 
 def check_launch_links(links: list[str], page: str, base: str) -> list[str]:
     """Colab, Binder and download lead to this page's notebook in the configured
-    repository (in the student edition, the student notebook: its pages are built from it)."""
+    repository (in the student edition, the student notebook: its pages are built from it).
+    A page that is not a notebook (markdown, even one that runs a cell) has no Colab or
+    Binder button: neither can open a .md file. ``links`` are those of the page's
+    buttons, outside its text (the instructors' page links chapters to Colab)."""
     notebook = site.source_of(page)
+    colab = [u for u in links if u.startswith("https://colab.research.google.com/")]
+    binder = [u for u in links if u.startswith("https://mybinder.org/")]
     if notebook.suffix != ".ipynb":
-        return []
+        return [f"launch button on a page that is not a notebook ({notebook.name}): {u}"
+                for u in colab + binder]
     repo, branch = site.repository()
     path = notebook.relative_to(site.ROOT).as_posix()
     problems = []
-    colab = [u for u in links if u.startswith("https://colab.research.google.com/")]
-    binder = [u for u in links if u.startswith("https://mybinder.org/")]
     if not colab or any(f"/github/{repo}/blob/{branch}/{path}" not in u for u in colab):
         problems.append(f"Colab link {colab} does not open {repo}@{branch}:{path}")
     if not binder or any(f"/v2/gh/{repo}/{branch}" not in u or path not in urllib.parse.unquote(u)
@@ -183,7 +187,7 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
             problems += [f"log output in a cell's output: {m.group(0)!r}"
                          for m in map(LOG_NOISE.search, report["outputs"]) if m]
             problems += check_links(report["links"], base, url)
-            problems += check_launch_links(report["links"], page, base)
+            problems += check_launch_links(report["buttonLinks"], page, base)
             if chapter and report["weight"] > MAX_CHAPTER_BYTES:
                 problems.append(f"page weight {report['weight']:,} bytes > {MAX_CHAPTER_BYTES:,}; "
                                 f"heaviest: {report['heaviest']}")
@@ -267,3 +271,16 @@ def test_the_checks_catch_the_defects_they_look_for(driver, tmp_path):
     assert report["broken"] == ["missing.png"]
     assert any("/tmp/abc/lenet5_torch.pt" in p for p in site_paths_in(report["text"]))
     assert any("undefined_function_of_the_book" in e for e in errors)
+
+
+def test_the_launch_check_wants_buttons_on_notebooks_only():
+    """No browser needed: the check of the links a page report lists."""
+    repo, branch = site.repository()
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/book/instructors.md"
+    binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/book/instructors.md"
+    on_markdown = check_launch_links([colab, binder], "book/instructors", "http://x/")
+    assert len(on_markdown) == 2 and "not a notebook (instructors.md)" in on_markdown[0]
+    assert check_launch_links([], "book/instructors", "http://x/") == []
+    missing = check_launch_links([], "book/01_data", "http://x/")
+    assert any(p.startswith("Colab link []") for p in missing)
+    assert any(p.startswith("Binder link []") for p in missing)

@@ -11,7 +11,7 @@ from lenet_common.exercises import CHECKS, check, report
 from lenet_common.exercises import data as _data_checks  # noqa: F401 (registers)
 from lenet_common.exercises import numpy_lenet as E
 from lenet_common.exercises import shapes as _shapes_checks  # noqa: F401
-from lenet_common.exercises.answers import as_whole, compare_arrays
+from lenet_common.exercises.answers import as_whole, compare_arrays, one_number
 from lenet_common.exercises.verdicts import Feedback
 
 LAST_RESORT = "could not read this answer"
@@ -180,6 +180,31 @@ def test_compare_arrays_names_values_that_are_not_finite():
     with pytest.raises(Feedback) as huge:
         compare_arrays(np.full((2, 3), 1e308), -np.full((2, 3), 1e308), "dx")
     assert "relative error 1;" in huge.value.what  # no overflow into nan
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [np.array(112), np.int64(112), np.float32(112.0), np.array(112.0, np.float32)],
+    ids=["0-d int array", "int64", "float32", "0-d float32 array"],
+)
+def test_numbers_in_numpy_forms_are_read(answer):
+    assert one_number(answer) == 112 and as_whole(answer, "the count") == 112
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (np.array([112]), "take it out with .item()"),
+        (True, "int(...)"),
+        (np.bool_(False), "int(...)"),
+        (np.array(True), "int(...)"),
+    ],
+    ids=["1-element array", "bool", "NumPy bool", "0-d bool array"],
+)
+def test_near_numbers_are_refused_with_how_to_convert(answer, words):
+    with pytest.raises(Feedback) as caught:
+        as_whole(answer, "the count")
+    assert "should be a number" in caught.value.what and words in caught.value.hint
 
 
 def test_as_whole_refuses_numbers_too_large_to_be_counts():

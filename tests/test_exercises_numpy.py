@@ -318,3 +318,28 @@ def test_student_code_that_raises_is_one_sentence(check):
         in result.message
     )
     assert "Traceback" not in result.message
+
+
+def _in_float32(layer_backward):
+    """A right answer computed in float32: what a student gets from float32 inputs."""
+    def backward(dout, x, w):
+        f32 = [a.astype(np.float32) for a in (dout, x, w)]
+        bias = np.zeros(w.shape[0] if w.ndim == 4 else w.shape[1], np.float32)
+        forward = L.conv_forward if w.ndim == 4 else L.dense_forward
+        return layer_backward(f32[0], forward(f32[1], f32[2], bias)[1])
+    return backward
+
+
+def test_right_answers_in_float32_are_accepted_and_wrong_ones_are_not():
+    """float32 rounds sums more coarsely than float64: a relative error of 4e-8 near a
+    small value is float32's rounding, not a mistake (this was refused)."""
+    assert E.check_conv_backward(_in_float32(L.conv_backward))
+    assert E.check_dense_backward(_in_float32(L.dense_backward))
+    assert E.check_conv_forward_im2col(
+        lambda x, w, b: L.conv_forward(*(a.astype(np.float32) for a in (x, w, b)))[0])
+
+    def off_by_a_thousandth(dout, x, w):
+        dx, dw, db = _in_float32(L.conv_backward)(dout, x, w)
+        return dx, dw, db * np.float32(1.001)
+
+    assert not E.check_conv_backward(off_by_a_thousandth)

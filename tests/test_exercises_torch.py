@@ -25,6 +25,25 @@ def test_wide_c1_params():
     assert ex.check_wide_c1_params(...).status == "not attempted"
 
 
+def test_wide_c1_params_counted_with_torch():
+    """Counting with torch operations gives 0-d tensors: a right one is right."""
+    model = ex.wide_c1_model(10)
+    counted = sum(p.numel() for p in model.parameters())  # an int
+    summed = torch.stack([torch.tensor(p.numel()) for p in model.parameters()]).sum()
+    assert summed.ndim == 0 and int(summed) == counted
+    for form in (summed, torch.tensor(counted), torch.tensor(float(counted)),
+                 torch.tensor(float(counted), requires_grad=True)):
+        assert ex.check_wide_c1_params(form), form
+    wrong = ex.check_wide_c1_params(torch.tensor(61_706))
+    assert not wrong and "book's LeNet-5" in wrong.message  # read, then judged
+    assert "whole number" in ex.check_wide_c1_params(torch.tensor(counted + 0.5)).message
+    one_element = ex.check_wide_c1_params(torch.tensor([counted]))
+    assert not one_element and "shape (1,)" in one_element.message
+    assert ".item()" in one_element.message
+    truth = ex.check_wide_c1_params(torch.tensor(True))
+    assert not truth and "bool" in truth.message and "int(...)" in truth.message
+
+
 @pytest.fixture
 def model():
     torch.manual_seed(0)

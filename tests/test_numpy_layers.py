@@ -13,6 +13,7 @@ from lenet_common.numpy_lenet import naive
 from lenet_common.numpy_lenet.gradcheck import (numerical_gradient, numerical_gradient_of_layer,
                                                 rel_error)
 from lenet_common.numpy_lenet.im2col import col2im, im2col
+from lenet_common.numerics import assert_close
 
 TOL = 1e-7  # element-wise relative error, float64
 # Conv and dense layers are linear in each of their arguments, so a centred
@@ -58,9 +59,23 @@ def test_conv_gradients_match_finite_differences(case):
                                                ((2, 1, 32, 32), (6, 1, 5, 5), 1, 0)])
 def test_fast_conv_equals_naive_loops(case):
     x, w, b, stride, pad, out, cache, dout = _conv_case(case, seed=1)
-    np.testing.assert_allclose(out, naive.naive_conv_forward(x, w, b, stride, pad), rtol=1e-10, atol=1e-10)
-    for fast, slow in zip(L.conv_backward(dout, cache), naive.naive_conv_backward(dout, x, w, stride, pad)):
-        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
+    _assert_conv_equals_naive(x, w, b, stride, pad, out, cache, dout)
+
+
+def _assert_conv_equals_naive(x, w, b, stride, pad, out, cache, dout) -> None:
+    """im2col against loops: the same sums in another order, so the tolerance is
+    set by each sum's length and its terms' size (the layer run on |x|, |w|, |dout|)."""
+    n, c, kh, kw = x.shape[0], w.shape[1], w.shape[2], w.shape[3]
+    f, oh, ow = w.shape[0], out.shape[2], out.shape[3]
+    out_abs, cache_abs = L.conv_forward(np.abs(x), np.abs(w), np.abs(b), stride, pad)
+    assert_close(out, naive.naive_conv_forward(x, w, b, stride, pad), terms=c * kh * kw + 1,
+                 magnitude=out_abs, what="conv forward")
+    magnitudes = L.conv_backward(np.abs(dout), cache_abs)
+    terms = (f * kh * kw, n * oh * ow, n * oh * ow)
+    for fast, slow, m, t, name in zip(L.conv_backward(dout, cache),
+                                      naive.naive_conv_backward(dout, x, w, stride, pad),
+                                      magnitudes, terms, ("dx", "dw", "db")):
+        assert_close(fast, slow, terms=t, magnitude=m, what=name)
 
 
 def test_conv_without_input_gradient():
@@ -81,7 +96,9 @@ def test_col2im_is_the_adjoint_of_im2col(shape, k, stride, pad):
     cols, g = im2col(x, k, k, stride, pad)
     c = rng.standard_normal(cols.shape)  # (N, K, P)
     c_batch_last = c.transpose(1, 2, 0).reshape(cols.shape[1], -1)  # (K, P*N), as col2im takes it
-    assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c_batch_last, g)), rtol=1e-12)
+    # two sums of the same products in different orders; their sum can be near zero
+    assert_close(np.sum(cols * c), np.sum(x * col2im(c_batch_last, g)), terms=cols.size,
+                 magnitude=np.sum(np.abs(cols * c)), what="<im2col(x), c>")
 
 
 def test_col2im_rejects_the_wrong_layout():
@@ -136,9 +153,12 @@ def test_max_pool_ties_go_to_the_first_maximum_only(shape, size, stride):
     out, cache = L.max_pool_forward(x, size, stride)
     dout = rng.standard_normal(out.shape)
     dx = L.max_pool_backward(dout, cache)
-    np.testing.assert_allclose(dx, naive.naive_max_pool_backward(dout, x, size, stride), atol=1e-12)
+    # overlapping windows add up to size * size routed values at one input
+    assert_close(dx, naive.naive_max_pool_backward(dout, x, size, stride), terms=size * size,
+                 magnitude=naive.naive_max_pool_backward(np.abs(dout), x, size, stride), what="dx")
     # total gradient is conserved: nothing counted twice, nothing lost
-    assert np.isclose(dx.sum(), dout.sum())
+    assert_close(dx.sum(), dout.sum(), terms=dout.size, magnitude=np.abs(dout).sum(),
+                 what="total gradient")
 
 
 def test_max_pool_tie_in_one_window():
@@ -154,7 +174,8 @@ def test_avg_pool_tiling_and_general_paths_agree():
     x = _rng(7).standard_normal((2, 3, 8, 8))
     fast, cache = L.avg_pool_forward(x, 2)
     windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))[:, :, ::2, ::2]
-    np.testing.assert_allclose(fast, windows.mean(axis=(4, 5)), rtol=1e-12)
+    assert_close(fast, windows.mean(axis=(4, 5)), terms=4,
+                 magnitude=np.abs(windows).mean(axis=(4, 5)), what="pooled")
     dout = np.ones_like(fast)
     np.testing.assert_allclose(L.avg_pool_backward(dout, cache), np.full(x.shape, 0.25))
 
@@ -238,7 +259,5 @@ def test_fast_conv_equals_naive_for_any_geometry(n, c, f, h, w, kh, kw, stride, 
     rng = _rng(seed)
     x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kw)), rng.standard_normal(f)
     out, cache = L.conv_forward(x, wt, b, stride, pad)
-    np.testing.assert_allclose(out, naive.naive_conv_forward(x, wt, b, stride, pad), rtol=1e-10, atol=1e-10)
     dout = rng.standard_normal(out.shape)
-    for fast, slow in zip(L.conv_backward(dout, cache), naive.naive_conv_backward(dout, x, wt, stride, pad)):
-        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
+    _assert_conv_equals_naive(x, wt, b, stride, pad, out, cache, dout)

@@ -12,6 +12,7 @@ from lenet_common.numpy_lenet import SGD, LeNet5, evaluate, load_weights, save_w
 from lenet_common.numpy_lenet.gradcheck import check_network_gradients, rel_error_norm
 from lenet_common.numpy_lenet.hooks import around_layers
 from lenet_common.numpy_lenet.profiling import layer_timer, median_round, time_training_rounds
+from lenet_common.numerics import assert_close
 
 TOL = 1e-7  # norm-wise relative error per parameter tensor, float64
 
@@ -57,7 +58,11 @@ def test_batch_of_one_and_float32_agree_with_float64():
     loss64, grads64, logits64 = model64.loss_and_grads(x, y)
     loss32, grads32, logits32 = model32.loss_and_grads(x.astype(np.float32), y)
     assert logits32.dtype == np.float32 and all(g.dtype == np.float32 for g in grads32.values())
-    np.testing.assert_allclose(logits32, logits64, rtol=1e-4, atol=1e-5)
+    # float32 against float64: float32's rounding of sums up to C5's 400 terms, each
+    # logit's terms bounded by sum|output weights| (F6's tanh lies in [-1, 1])
+    magnitude = np.abs(model64.params["output.weight"]).sum(0) + np.abs(model64.params["output.bias"])
+    assert_close(logits32, logits64, terms=400, magnitude=magnitude, dtype=np.float32,
+                 what="float32 logits")
     for name in PARAM_SHAPES:
         assert rel_error_norm(grads32[name], grads64[name]) < 1e-4, name
 
@@ -163,6 +168,21 @@ def test_load_rejects_wrong_files(tmp_path):
         load_weights(None, bad)
     with pytest.raises(FileNotFoundError, match="save_weights"):
         load_weights(LeNet5(), tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_load_refuses_pickled_objects_and_says_why(tmp_path, tagged):
+    path = tmp_path / "pickled.npz"
+    params = dict(LeNet5().params, **{"c3.bias": np.array([{"run": "code"}], dtype=object)})
+    tag = {"__format__": np.array("lenet5-numpy-v1")} if tagged else {}
+    np.savez(path, **tag, **params)
+    with pytest.raises(ValueError) as caught:
+        load_weights(None, path)
+    message = str(caught.value)
+    assert "'c3.bias' holds Python objects (a pickle)" in message
+    assert "can run any code" in message and "save_weights(model, path)" in message
+    assert ("format tag" in message) == tagged
+    assert "not LeNet-5 weights" not in message  # it does not contradict itself
 
 
 def test_time_training_rounds_times_every_layer_and_picks_the_median():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import matplotlib
 import pytest
@@ -88,12 +89,20 @@ def test_every_stored_result_says_where_and_when_it_comes_from():
         assert path in results.stored(result["benchmark"]), path.name
 
 
-def test_the_gpu_figures_of_issue_14_are_attributed():
+def test_the_stored_gpu_result_names_its_date_gpu_and_versions():
+    """What the PyTorch chapter prints about the GPU figures: when, on what, with what."""
     result = results.latest("gpu", where=lambda r: r["machine"].get("device") == "cuda")
-    assert result["machine"]["gpu"]
-    if "issue 14" in result.get("source", ""):
-        assert "Not a run of benchmarks/bench_gpu.py" in result["source"]
-    assert speed_plots.source_line(result)
+    machine = result["machine"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d(T.*)?", result["date"] or "")
+    assert result["file"].endswith(f"-{result['date'][:10]}.json")  # the name has its date
+    line = speed_plots.source_line(result)
+    for fact in (machine["gpu"], f"torch {machine['torch']}", f"CUDA {machine['cuda']}",
+                 result["date"]):
+        assert fact in line, (fact, line)
+    # the page shows the source too: no project-internal provenance in it
+    shown = line + " " + result.get("source", "")
+    for internal in ("issue", "by hand", "date not recorded", "no date", "steering", "/work/"):
+        assert internal not in shown.lower(), internal
 
 
 def test_gpu_figure_draws_one_line_per_measured_mode():

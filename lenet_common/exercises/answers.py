@@ -1,8 +1,10 @@
 """Read a student's answer the way a person would, and run a student's code safely.
 
 Numbers are accepted in every form arithmetic produces (``112``,
-``np.int64(112)``, ``np.float64(112.0)``, ``np.array(112)``); anything else
-gets one sentence that says what was expected. Student code that raises is
+``np.int64(112)``, ``np.float64(112.0)``, ``np.array(112)``, and a 0-d
+tensor such as ``torch.tensor(112)``: :func:`one_number` reads them all);
+anything else gets one sentence that says what was expected and a hint that
+says how to convert it (``.item()``, ``int(...)``). Student code that raises is
 reported as "your code raised ...", and a function still raising the
 starter's ``NotImplementedError`` counts as not attempted. All of them end a
 check by raising :class:`~.verdicts.Feedback` or :class:`~.verdicts.NotAttempted`,
@@ -16,9 +18,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..numerics import tolerance
 from .verdicts import Feedback, NotAttempted
 
 __all__ = [
+    "one_number",
     "as_real",
     "as_whole",
     "as_array",
@@ -63,6 +67,9 @@ def describe(value: Any) -> str:
         return f"{type(value).__name__} {_short_repr(value, text=str)}"
     if isinstance(value, type):
         return f"the class {value.__name__}"
+    shape = _tensor_shape(value)
+    if shape is not None:
+        return f"a {type(value).__name__} of shape {shape}"
     if callable(value):
         return "a function"
     return f"a {type(value).__name__}"
@@ -77,8 +84,16 @@ def _number_hint(value: Any) -> str:
             pass
         else:
             return "that is text that looks like a number: drop the quotes."
+    if isinstance(value, (bool, np.bool_)):
+        return (
+            "True/False is the result of a comparison, not a number: give the "
+            "number itself (int(...) turns a count you compared into a number)."
+        )
     if isinstance(value, np.ndarray) and value.size == 1:
         return "that array holds one number: take it out with .item()."
+    shape = _tensor_shape(value)
+    if shape is not None and int(np.prod(shape)) == 1:
+        return "that tensor holds one number: take it out with .item()."
     if isinstance(value, (list, tuple)) and len(value) == 1:
         return "that holds one number: take it out with [0]."
     if callable(value):
@@ -86,11 +101,46 @@ def _number_hint(value: Any) -> str:
     return "give one number, for example the result of a NumPy computation."
 
 
+def _tensor_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array-like that is not a NumPy array (a PyTorch or
+    TensorFlow tensor), or None. Read by duck typing: no framework is imported."""
+    if isinstance(value, (np.ndarray, numbers.Number, str, bytes, type)):
+        return None
+    shape = getattr(value, "shape", None)
+    if shape is None or not hasattr(value, "ndim"):
+        return None
+    try:
+        return tuple(int(n) for n in shape)
+    except (TypeError, ValueError):  # an unknown dimension (symbolic tensor)
+        return None
+
+
+def one_number(value: Any) -> Any:
+    """The number inside a 0-d NumPy array or 0-d tensor; anything else unchanged.
+
+    ``torch.tensor(63410)``, ``np.array(63410)`` and ``np.int64(63410)`` all
+    give a number a check can read. A 1-element 1-d array or tensor is left as
+    it is: it is a list of one number, and the refusal's hint says ``.item()``.
+    """
+    if isinstance(value, np.ndarray):
+        return value[()] if value.ndim == 0 else value
+    if _tensor_shape(value) != ():
+        return value
+    for read in ("item", "numpy"):  # torch: .item(); TensorFlow: .numpy()
+        method = getattr(value, read, None)
+        if callable(method):
+            try:
+                number = method()
+            except Exception:  # noqa: BLE001 - an unreadable tensor is no number
+                continue
+            return number[()] if isinstance(number, np.ndarray) else number
+    return value
+
+
 def as_real(value: Any, what: str) -> float:
-    """``value`` as a float, if it is one real number (Python, NumPy scalar or 0-d
-    array)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
+    """``value`` as a float, if it is one real number (Python, NumPy scalar, 0-d
+    array or 0-d tensor)."""
+    value = one_number(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise Feedback(
             f"{what} should be a number, but you gave {describe(value)}.",
@@ -190,12 +240,21 @@ def compare_arrays(
     hint: str = "",
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    *,
+    terms: int = 1,
+    magnitude: Any = None,
 ) -> None:
     """Raise :class:`Feedback` unless ``mine`` equals ``ref`` to rounding.
 
+    ``rtol``/``atol`` suit an answer computed in float64. An answer in a less
+    precise type (float32) gets the rounding of its type on top:
+    :func:`lenet_common.numerics.tolerance` of ``magnitude`` (``sum|terms|``
+    behind each value; ``|ref|`` by default) and ``terms`` (the length of the
+    longest sum), so a right answer near zero is not refused for its type.
     The sentence gives the relative error ``|mine - ref| / (|mine| + |ref|)``
     (norms of the whole arrays) and the first element that differs.
     """
+    dtype = getattr(mine, "dtype", None)  # before as_array makes it float64
     got = as_array(mine, name)
     if got.shape != ref.shape:
         raise Feedback(
@@ -209,6 +268,9 @@ def compare_arrays(
             f"the first at index {first}: {got[first]}.",
             "look for a division by zero, or numbers that grow without bound.",
         )
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        rounding = tolerance(np.abs(ref) if magnitude is None else magnitude, terms, dtype)
+        atol = np.maximum(atol, rounding)
     close = np.isclose(got, ref, rtol=rtol, atol=atol)
     if close.all():
         return

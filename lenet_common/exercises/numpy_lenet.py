@@ -44,10 +44,12 @@ def _call(fn: Callable[..., Any], *args: Any, hint: str = "") -> Any:
     return call_student(fn, *args, hint=hint)
 
 
-def _compare(mine: Any, ref: np.ndarray, name: str) -> str | None:
+def _compare(
+    mine: Any, ref: np.ndarray, name: str, terms: int = 1, magnitude: Any = None
+) -> str | None:
     """None when ``mine`` matches ``ref``, else a sentence with the relative error."""
     try:
-        compare_arrays(mine, ref, name)
+        compare_arrays(mine, ref, name, terms=terms, magnitude=magnitude)
     except Feedback as feedback:
         return feedback.what.rstrip(".")
     return None
@@ -161,10 +163,13 @@ def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
         "dw": "dw = x.T @ dout: sum over the batch.",
         "db": "db sums dout over the batch (axis 0).",
     }
-    for name, mine, ref in zip(
-        ("dx", "dw", "db"), grads, L.dense_backward(dout, cache)
+    # the same products on absolute values: the size of each sum's terms
+    magnitudes = L.dense_backward(np.abs(dout), L.dense_forward(np.abs(x), np.abs(w), b)[1])
+    terms = {"dx": w.shape[1], "dw": len(x), "db": len(x)}
+    for name, mine, ref, magnitude in zip(
+        ("dx", "dw", "db"), grads, L.dense_backward(dout, cache), magnitudes
     ):
-        problem = _compare(mine, ref, name)
+        problem = _compare(mine, ref, name, terms[name], magnitude)
         if problem:
             return report(False, problem + ".", hints[name])
     return report(True, "dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
@@ -253,7 +258,10 @@ def check_avg_pool_backward(
             hint=f"it failed for {what}; dx has the shape of x: x_shape.",
         )
         try:
-            compare_arrays(dx, ref, f"dx ({what})")
+            compare_arrays(
+                dx, ref, f"dx ({what})", terms=size * size,
+                magnitude=L.avg_pool_backward(np.abs(dout), cache),
+            )
         except Feedback as feedback:
             got = numeric_or_none(dx)
             if got is None:
@@ -346,9 +354,14 @@ def check_conv_backward(conv_backward: Callable[..., Any]) -> ExerciseResult:
         "dw": "dw[f] sums dout[n, f, i, j] * x[n, :, i:i+kh, j:j+kw] over n, i and j.",
         "db": "db sums dout over the batch and every position: axes 0, 2 and 3.",
     }
+    magnitudes = dict(zip(("dx", "dw", "db"), L.conv_backward(
+        np.abs(dout), L.conv_forward(np.abs(x), np.abs(w), b)[1])))
+    n, f, oh, ow = dout.shape
+    terms = {"dx": f * w.shape[2] * w.shape[3], "dw": n * oh * ow, "db": n * oh * ow}
     for name, mine in zip(("dx", "dw", "db"), grads):
         try:
-            compare_arrays(mine, refs[name], name, hints[name])
+            compare_arrays(mine, refs[name], name, hints[name], terms=terms[name],
+                           magnitude=magnitudes[name])
         except Feedback as feedback:
             got = numeric_or_none(mine)
             for wrong, hint in slips[name]:
@@ -582,7 +595,11 @@ def check_conv_forward_im2col(
             hint="it receives x (N, C, H, W), w (F, C, kh, kw) " "and b (F,).",
         )
         try:
-            compare_arrays(got, ref, f"the output for x {x.shape} and w {w.shape}")
+            compare_arrays(
+                got, ref, f"the output for x {x.shape} and w {w.shape}",
+                terms=w[0].size + 1,
+                magnitude=L.conv_forward(np.abs(x), np.abs(w), np.abs(b))[0],
+            )
         except Feedback as feedback:
             out = numeric_or_none(got)
             candidates = [

@@ -66,11 +66,17 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
         raise wrong_file_error(path, expected, how) from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array
         raise wrong_file_error(path, expected, how)
-    try:
-        with loaded as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise wrong_file_error(path, expected, how) from None
+    arrays: dict[str, np.ndarray] = {}
+    with loaded as archive:
+        for name in archive.files:
+            try:
+                arrays[name] = archive[name]
+            except ValueError as err:
+                if "allow_pickle" in str(err):
+                    raise _pickled_error(path, name, archive.files) from None
+                raise wrong_file_error(path, expected, how) from None
+            except (zipfile.BadZipFile, OSError, EOFError):
+                raise wrong_file_error(path, expected, how) from None
     tag = arrays.pop("__format__", None)
     if tag is None:
         raise wrong_file_error(path, expected, how)
@@ -79,6 +85,18 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
                          f"this version of lenet_common reads {FORMAT!r}")
     lenet5.check_params(arrays, what=f"the weights in {path}")
     return arrays
+
+
+def _pickled_error(path: Path, name: str, names: list[str]) -> ValueError:
+    """The refusal of an .npz archive whose array ``name`` holds pickled objects."""
+    tagged = "__format__" in names
+    what = ("an .npz archive that carries save_weights' format tag" if tagged
+            else "an .npz archive")
+    return ValueError(
+        f"{path} is {what}, but its array {name!r} holds Python objects (a pickle) "
+        "instead of numbers. It is refused because loading a pickle can run any "
+        "code its author put in it, and save_weights never writes one. Save the "
+        "weights again with save_weights(model, path) and load that file.")
 
 
 def load_weights(model: LeNet5 | None, path: str | Path) -> LeNet5:
