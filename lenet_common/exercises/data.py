@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -11,7 +13,24 @@ from .answers import as_real, call_student, describe, number_text, numeric_or_no
 from .verdicts import ExerciseResult, Feedback, check, report
 
 
+@functools.lru_cache(maxsize=2)
+def _reference_train_images(full: bool) -> np.ndarray:
+    """MNIST's training images, loaded here: the sample's, or the full set's.
+
+    The checks judge answers against these, never against the array a
+    student passes: a wrong array must not turn a wrong answer right.
+    """
+    from ..data import load_mnist
+
+    with warnings.catch_warnings():  # the chapter has already said where they came from
+        warnings.simplefilter("ignore")
+        images = load_mnist(quick=not full).train_images
+    images.setflags(write=False)
+    return images
+
+
 def _images(train_images: np.ndarray) -> np.ndarray:
+    """The reference training images, once ``train_images`` is seen to be them."""
     try:
         images = np.asarray(train_images)
     except Exception:  # noqa: BLE001 - e.g. a ragged list
@@ -27,7 +46,22 @@ def _images(train_images: np.ndarray) -> np.ndarray:
             f"{describe(train_images)}.",
             "pass raw.train_images, as the exercise says.",
         )
-    return images
+    reference = _reference_train_images(full=False)  # the shipped sample: no download
+    if images.shape != reference.shape:
+        try:
+            reference = _reference_train_images(full=True)
+        except Exception as err:  # noqa: BLE001 - no data here to compare with
+            raise Feedback(
+                f"the check could not load MNIST's training images itself ({err}).",
+                "run the chapter's data.load_mnist() cell first, in this session.",
+            ) from None
+    if images.shape != reference.shape or not np.array_equal(images, reference):
+        raise Feedback(
+            "these are not the training images of data.load_mnist() (the check "
+            "compares with its own copy).",
+            "pass raw.train_images, unchanged, as the exercise says.",
+        )
+    return reference
 
 
 @check(

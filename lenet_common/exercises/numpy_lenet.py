@@ -405,6 +405,45 @@ def _sin_cube_sum(a: np.ndarray, x: np.ndarray) -> float:
     return float(np.sum(a * np.sin(x)) + np.sum(x**3))
 
 
+def _difference_hint(error: np.ndarray, x: np.ndarray, seed: int) -> str:
+    """Tell a one-sided difference from a centred one with too large an ``h``.
+
+    For the separable test function, a one-sided difference errs by about
+    ``±(h / 2) f''(x)`` in each element and a centred one by about
+    ``(h² / 6) f'''(x)``: whichever of the two shapes fits the error says
+    which mistake it is, and the fitted factor gives ``h``.
+    """
+    a = np.random.default_rng(seed).standard_normal((2, *x.shape))[1]
+    shapes = {
+        "one-sided": -a * np.sin(x) + 6 * x,  # f''
+        "centred": -a * np.cos(x) + 6,  # f'''
+    }
+    fits = {}
+    for name, basis in shapes.items():
+        factor = float(np.vdot(basis, error) / np.vdot(basis, basis))
+        misfit = float(np.linalg.norm(error - factor * basis) / np.linalg.norm(error))
+        fits[name] = (misfit, factor)
+    name = min(fits, key=lambda n: fits[n][0])
+    misfit, factor = fits[name]
+    if misfit > 0.2:
+        return (
+            "close, but the errors look like round-off: with a very small h, "
+            "f(x + h) - f(x - h) loses most of its digits. Use h around 1e-5."
+        )
+    if name == "one-sided":
+        return (
+            "close, but not to rounding: the errors are those of a one-sided "
+            f"difference (f(x + h) - f(x)) / h with h about {2 * abs(factor):.0e}, "
+            "off by about h; the centred one, (f(x + h) - f(x - h)) / 2h, is off "
+            "by about h²."
+        )
+    h = float(np.sqrt(6 * abs(factor)))
+    return (
+        f"your difference is centred, but h is too large (about {h:.0e}): its "
+        "error grows as h². Use h around 1e-5."
+    )
+
+
 @check("ex-numpy-numgrad", points=2)
 def check_numerical_gradient(
     numerical_gradient: Callable[..., np.ndarray],
@@ -449,12 +488,8 @@ def check_numerical_gradient(
             )
         elif np.allclose(got, 2 * exact, rtol=1e-5):
             hint = "the two points x - h and x + h are 2h apart: divide by 2h, not h."
-        elif error < 1e-3:
-            hint = (
-                "close, but not to rounding: a one-sided difference "
-                "(f(x + h) - f(x)) / h is off by about h; the centred one, "
-                "(f(x + h) - f(x - h)) / 2h, by h²."
-            )
+        elif error < 1e-2:
+            hint = _difference_hint(got - exact, before, 6)
         else:
             hint = "(f(x + h e_i) - f(x - h e_i)) / 2h for every element i of x."
         raise Feedback(feedback.what, hint) from None
