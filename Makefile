@@ -8,8 +8,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: book test book-quick book-student student grade install clean
+.PHONY: book test book-quick book-student student grade install clean pdf release axe
 
 # make test: torch's threads wait passively on a shared machine (docs/decisions.md).
 test: export OMP_WAIT_POLICY ?= PASSIVE
@@ -27,7 +28,7 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 LANE_LOG  := _build/test-side-lane.log
 LANE_FLAG := _build/test-student-built
 PYTEST    := LENET_QUICK=1 $(PY) -m pytest
-test: $(STAMP)  ## what CI runs
+test: $(STAMP) $(AXE)  ## what CI runs
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	@status=0; mkdir -p _build; rm -f $(LANE_FLAG); \
 	$(PY) scripts/site_config.py quick _config.yml _build/quick/_config.yml && \
@@ -62,14 +63,36 @@ book-student: $(STAMP)  ## the student edition: the full book built from student
 	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions --toc student/_toc.yml
 	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"
 
+# make pdf: each edition as one PDF, printed page by page by headless Chromium (the
+# browser test's), into the site's folder, where the footer's link finds it once
+# published. Not part of make book: a minute or more per edition (README, The PDF).
+pdf: $(STAMP)  ## both editions as PDFs, after make book and make book-student
+	$(PY) scripts/make_pdf.py _build/html --toc _toc.yml
+	$(PY) scripts/make_pdf.py _build/student/_build/html --toc student/_toc.yml
+
+release: book book-student  ## the offline classroom bundle in dist/ (README: Releasing)
+	@$(MAKE) --no-print-directory pdf
+	$(PY) scripts/release.py
+
 SUBMISSIONS ?=
 GRADES ?= grades
 LIMIT ?= 600
-grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600]
+GRADE_ARGS ?=
+grade: $(STAMP)  ## run and grade students' notebooks: make grade SUBMISSIONS=folder [GRADES=grades] [LIMIT=600] [GRADE_ARGS="--roster roster.csv"]
 	@test -n "$(SUBMISSIONS)" || { echo "make grade: name the folder of notebooks: make grade SUBMISSIONS=folder" >&2; exit 2; }
-	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT)
+	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --limit $(LIMIT) $(GRADE_ARGS)
 
 install: $(STAMP)
+
+# axe-core, the accessibility checker the browser test runs on every page: the
+# version pinned in package-lock.json, whose checksum npm ci verifies, installed
+# into node_modules/ (git-ignored). Without npm the browser test cannot run it
+# (and fails where LENET_REQUIRE_BROWSER=1, as on CI).
+axe: $(AXE)  ## install axe-core for the browser test (npm ci)
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "make: npm is missing: the browser test cannot run axe-core (apt-get install npm)" >&2; fi
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) scripts/check_python.py

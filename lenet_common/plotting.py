@@ -3,6 +3,12 @@
 Every function returns its matplotlib ``Figure`` (a notebook shows it; a test
 can inspect it) and never calls ``plt.show()``.
 
+Every figure has an alt text, the words a screen reader reads in its place:
+what it shows, with its numbers where they matter, never a file name. Give it
+with :func:`describe` where the figure is made; the notebook's output keeps
+it beside the image (output metadata ``image/png: alt``), and the book's
+pages use it (``_ext/accessibility.py``), wherever the cell lives.
+
 The figure rule: every figure of the book is at most :data:`FIGURE_INCHES`
 wide and saved at :data:`FIGURE_DPI`, so that its PNG is no wider than the
 page's text column and the browser shows it at its own size, never shrunk.
@@ -14,6 +20,7 @@ comes from its data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -27,6 +34,8 @@ __all__ = [
     "COLUMN_INCHES",
     "FIGURE_INCHES",
     "MIN_FONT_PT",
+    "describe",
+    "alt_text",
     "column_size",
     "column_figure",
     "fit_column",
@@ -54,6 +63,45 @@ COLUMN_INCHES = COLUMN_PX / FIGURE_DPI
 FIGURE_INCHES = COLUMN_INCHES - 0.2
 #: The smallest font in a figure: 7 pt at 100 dpi is 9.7 CSS pixels.
 MIN_FONT_PT = 7.0
+
+
+def _alt_bundle(
+    text: str, include: object = None, exclude: object = None
+) -> tuple[dict, dict]:
+    """IPython's display hook: no data of its own (matplotlib's backend draws
+    the PNG), only the alt text as the PNG's metadata."""
+    return {}, {"image/png": {"alt": text}}
+
+
+def describe(fig: Figure, alt: str) -> Figure:
+    """Give ``fig`` its alt text (what it shows, for a reader who cannot see it); returns ``fig``.
+
+    Wherever IPython shows the figure (the value of a cell, ``plt.show()``, the
+    end of the cell), its PNG output carries ``alt`` in its metadata.
+    """
+    text = " ".join(str(alt).split())
+    if not text:
+        raise ValueError("an alt text says what the figure shows; got an empty one")
+    fig._repr_mimebundle_ = functools.partial(_alt_bundle, text)  # type: ignore[attr-defined]
+    return fig
+
+
+def alt_text(fig: Figure) -> str | None:
+    """The alt text :func:`describe` gave ``fig``, or None."""
+    bundle = getattr(fig, "_repr_mimebundle_", None)
+    if not isinstance(bundle, functools.partial) or bundle.func is not _alt_bundle:
+        return None
+    return bundle.args[0]
+
+
+def _titled(title: str | None, text: str) -> str:
+    return f"{title}: {text}" if title else text
+
+
+def _listed(values: Sequence[object], most: int = 20) -> str:
+    """``a, b, c`` (and how many more)."""
+    shown = ", ".join(str(v) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 def column_size(height: float, width: float = 1.0) -> tuple[float, float]:
@@ -168,7 +216,20 @@ def show_digits(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    side = "x".join(str(d) for d in x.shape[1:])
+    what = f"{n} {side}-pixel grey image{'s' if n > 1 else ''}, dark ink on white"
+    if labels is not None and predictions is not None:
+        what += ", titled true→predicted: " + _listed(
+            [
+                f"{_name(t, class_names)}→{_name(p, class_names)}"
+                for t, p in zip(labels, predictions)
+            ]
+        )
+    elif labels is not None:
+        what += ", titled with their labels: " + _listed(
+            [_name(t, class_names) for t in labels]
+        )
+    return describe(fig, _titled(title, what))
 
 
 def plot_history(
@@ -198,7 +259,28 @@ def plot_history(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return describe(fig, _titled(title, _history_alt(history)))
+
+
+def _history_alt(history: Mapping[str, Sequence[float]]) -> str:
+    """``plot_history``'s alt text: where each curve starts and ends."""
+    n = len(history["loss"])
+    parts = []
+    for key in ("loss", "accuracy"):
+        for prefix, who in (("", "training"), ("val_", "validation")):
+            values = history.get(prefix + key)
+            if values is None or len(values) == 0:
+                continue
+            show = (
+                (lambda v: f"{100 * v:.1f}%")
+                if key == "accuracy"
+                else (lambda v: f"{v:.3f}")
+            )
+            parts.append(f"{who} {key} from {show(values[0])} to {show(values[-1])}")
+    return (
+        f"Two line charts over {n} epoch{'s' if n != 1 else ''}, loss on the left and "
+        f"accuracy on the right: " + "; ".join(parts) + "."
+    )
 
 
 def plot_schedule(
@@ -239,7 +321,20 @@ def plot_schedule(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    what = "; ".join(
+        f"{label} from {v[0]:.3g} at the first step to {v[-1]:.3g} at the last, "
+        f"between {v.min():.3g} and {v.max():.3g}"
+        for label, v in curves
+    )
+    return describe(
+        fig,
+        _titled(
+            title,
+            f"Line chart{'s' if panels > 1 else ''} over "
+            f"{epochs[-1] + 1 / steps_per_epoch:.3g} epochs "
+            f"({len(rates):,} steps): {what}.",
+        ),
+    )
 
 
 def confusion_matrix(
@@ -304,7 +399,38 @@ def plot_confusion_matrix(
         or f"Confusion matrix ({cm.sum():,} images, accuracy {100 * accuracy:.2f}%)"
     )
     fig.tight_layout()
-    return fig
+    errors = cm.copy()
+    np.fill_diagonal(errors, 0)
+    worst = sorted(
+        (
+            (errors[i, j], i, j)
+            for i in range(len(names))
+            for j in range(len(names))
+            if errors[i, j]
+        ),
+        reverse=True,
+    )[:3]
+    commonest = (
+        (
+            "; most frequent: "
+            + ", ".join(
+                f"{names[i]} taken for {names[j]}: {c} times" for c, i, j in worst
+            )
+        )
+        if worst
+        else ""
+    )
+    return describe(
+        fig,
+        _titled(
+            title,
+            (
+                f"Confusion matrix, a {len(names)} by {len(names)} grid of counts, true class in rows "
+                f"and predicted class in columns: {cm.sum():,} images, accuracy {100 * accuracy:.2f}%, "
+                f"{errors.sum():,} errors{commonest}."
+            ),
+        ),
+    )
 
 
 def show_misclassified(
@@ -322,7 +448,9 @@ def show_misclassified(
         fig, ax = column_figure(height=1.0, width=0.6)
         ax.axis("off")
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
-        return fig
+        return describe(
+            fig, "A figure with no images, only the words: no misclassified images."
+        )
     shown = wrong[:max_items]
     return show_digits(
         _as_images(images)[shown],
@@ -363,7 +491,17 @@ def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return describe(
+        fig,
+        _titled(
+            title,
+            (
+                f"{n_out} convolution filters of {w.shape[2]}x{w.shape[3]} weights"
+                f"{f' for each of {n_in} input channels' if n_in > 1 else ''}, drawn as small "
+                f"colour squares: blue for negative weights, red for positive, white near zero."
+            ),
+        ),
+    )
 
 
 def show_feature_maps(
@@ -380,4 +518,13 @@ def show_feature_maps(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return describe(
+        fig,
+        _titled(
+            title,
+            (
+                f"{m.shape[0]} feature maps of {m.shape[1]}x{m.shape[2]} values, side by side, "
+                f"each drawn as an image from dark blue (low, {m.min():.2f}) to yellow (high, {m.max():.2f})."
+            ),
+        ),
+    )

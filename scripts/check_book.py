@@ -4,15 +4,18 @@
                                  [--toc student/_toc.yml]
 
 Fails when a chapter page shows that it ran in quick mode (a quick-mode result
-must never be published as the book's), when a chapter page is missing, or,
-with --no-solutions, when a solution is still on a page: a solution box, or
-any run of words from a solution of the chapter's notebook in book/.
+must never be published as the book's), when a chapter page is missing, when
+an image has no alt text that says what it shows (none, an empty one, or a
+file name: see ``lenet_common.plotting.describe``), or, with --no-solutions,
+when a solution is still on a page: a solution box, or any run of words from
+a solution of the chapter's notebook in book/.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -74,6 +77,47 @@ def page_text(page_html: str, skip_outputs: bool = False) -> str:
     return " ".join(reader.parts)
 
 
+_FILE_NAME = re.compile(
+    r"^\S*\.(?:png|jpe?g|gif|svg|webp|pdf)$|^[0-9a-f]{16,}$", re.IGNORECASE
+)
+
+
+def alt_problem(src: str, alt: str | None) -> str | None:
+    """What is wrong with an image's alt text, or None: a figure's alt text says
+    what it shows, so it is neither missing, nor empty, nor a file name (what
+    docutils writes when a figure has none)."""
+    if alt is None:
+        return "no alt text"
+    text = alt.strip()
+    if not text:
+        return "an empty alt text"
+    if _FILE_NAME.match(text) or text == src.rsplit("/", 1)[-1]:
+        return f"a file name for alt text ({text!r})"
+    return None
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.images: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "img":
+            a = dict(attrs)
+            self.images.append((a.get("src") or "", a.get("alt")))
+
+
+def images_without_alt(page_html: str) -> list[str]:
+    """``src: what is wrong`` for every image of the page without a proper alt text."""
+    reader = _Images()
+    reader.feed(page_html)
+    return [
+        f"{src.rsplit('/', 1)[-1]}: {why}"
+        for src, alt in reader.images
+        if (why := alt_problem(src, alt))
+    ]
+
+
 def solution_leaks(
     chapter: str, page_html: str, book: Path = ROOT / "book"
 ) -> list[str]:
@@ -114,6 +158,8 @@ def main() -> int:
             problems.append(
                 f"{page}: shows quick-mode results (LENET_QUICK was set when it ran)"
             )
+        for image in images_without_alt(text):
+            problems.append(f"{page}: image {image}")
         if args.no_solutions and 'class="solution' in text:
             problems.append(f"{page}: still shows a solution")
         elif args.no_solutions and (leaks := solution_leaks(chapter, text)):

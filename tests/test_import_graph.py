@@ -29,8 +29,10 @@ LAYERS = {
     "torch_lenet": 3,
     "keras_lenet": 3,
     "lenet1998": 3,
+    "why_convolutions": 4,
     "comparison": 4,
     "exercises": 5,
+    "grading": 6,
 }
 
 

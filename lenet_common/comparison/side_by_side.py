@@ -118,7 +118,19 @@ def plot_histories(
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return fig
+    lines = "; ".join(
+        f"{LABELS.get(name, name)}: loss {h['loss'][0]:.3f} to {h['loss'][-1]:.3f}, accuracy "
+        f"{100 * h['val_accuracy'][0]:.2f}% to {100 * h['val_accuracy'][-1]:.2f}%"
+        for name, h in histories.items()
+    )
+    return plotting.describe(
+        fig,
+        (f"{title}: " if title else "")
+        + (
+            "Two line charts per epoch, one line per implementation: training loss (log scale) "
+            f"on the left, validation accuracy on the right. {lines}."
+        ),
+    )
 
 
 def _implementations(result: Mapping[str, Any]) -> list[str]:
@@ -149,7 +161,14 @@ def plot_costs(result: Mapping[str, Any]) -> Figure:
         ax.tick_params(axis="x", labelsize=7, rotation=20)
         ax.tick_params(axis="y", labelsize=7)
     fig.tight_layout()
-    return fig
+    values = "; ".join(
+        f"{label.replace(chr(10), ' ')}: "
+        + ", ".join(f"{LABELS[n]} {rows[n][key]:,.0f}" for n in names)
+        for key, label in panels
+    )
+    return plotting.describe(
+        fig, f"Three bar charts, one bar per implementation. {values}."
+    )
 
 
 def plot_layer_split(result: Mapping[str, Any]) -> Figure:
@@ -180,4 +199,15 @@ def plot_layer_split(result: Mapping[str, Any]) -> Figure:
     ax.legend(fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return fig
+    per_layer = "; ".join(
+        f"{layer}: "
+        + ", ".join(f"{LABELS[n]} {rows[n]['layer_ms'][layer]:.2f} ms" for n in names)
+        for layer in layers
+    )
+    return plotting.describe(
+        fig,
+        (
+            f"Grouped horizontal bar chart of the milliseconds per batch of {result['batch_size']} "
+            f"spent in each layer, forward and backward, one bar per implementation: {per_layer}."
+        ),
+    )

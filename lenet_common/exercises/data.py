@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -11,7 +13,24 @@ from .answers import as_real, call_student, describe, number_text, numeric_or_no
 from .verdicts import ExerciseResult, Feedback, check, report
 
 
+@functools.lru_cache(maxsize=2)
+def _reference_train_images(full: bool) -> np.ndarray:
+    """MNIST's training images, loaded here: the sample's, or the full set's.
+
+    The checks judge answers against these, never against the array a
+    student passes: a wrong array must not turn a wrong answer right.
+    """
+    from ..data import load_mnist
+
+    with warnings.catch_warnings():  # the chapter has already said where they came from
+        warnings.simplefilter("ignore")
+        images = load_mnist(quick=not full).train_images
+    images.setflags(write=False)
+    return images
+
+
 def _images(train_images: np.ndarray) -> np.ndarray:
+    """The reference training images, once ``train_images`` is seen to be them."""
     try:
         images = np.asarray(train_images)
     except Exception:  # noqa: BLE001 - e.g. a ragged list
@@ -26,10 +45,25 @@ def _images(train_images: np.ndarray) -> np.ndarray:
             f"the images should be an array (N, 28, 28), got {describe(train_images)}.",
             "pass raw.train_images, as the exercise says.",
         )
-    return images
+    reference = _reference_train_images(full=False)  # the shipped sample: no download
+    if images.shape != reference.shape:
+        try:
+            reference = _reference_train_images(full=True)
+        except Exception as err:  # noqa: BLE001 - no data here to compare with
+            raise Feedback(
+                f"the check could not load MNIST's training images itself ({err}).",
+                "run the chapter's data.load_mnist() cell first, in this session.",
+            ) from None
+    if images.shape != reference.shape or not np.array_equal(images, reference):
+        raise Feedback(
+            "these are not the training images of data.load_mnist() (the check "
+            "compares with its own copy).",
+            "pass raw.train_images, unchanged, as the exercise says.",
+        )
+    return reference
 
 
-@check("ex-data-zero")
+@check("ex-data-zero", points=1, judge_inputs={"train_images": "mnist_train_images"})
 def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResult:
     """Exercise: the fraction of training pixels that are exactly 0 (pure
     background)."""
@@ -57,7 +91,7 @@ def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResu
     )
 
 
-@check("ex-data-stats")
+@check("ex-data-stats", points=1, judge_inputs={"train_images": "mnist_train_images"})
 def check_normalisation(
     mean: float, std: float, train_images: np.ndarray
 ) -> ExerciseResult:
@@ -91,7 +125,7 @@ def check_normalisation(
     )
 
 
-@check("ex-data-pad")
+@check("ex-data-pad", points=2, judge_inputs={"train_images": "mnist_train_images"})
 def check_pad(
     pad: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray
 ) -> ExerciseResult:

@@ -38,7 +38,7 @@ def conv_params(in_channels: int, out_channels: int, kernel: int) -> int:
     return shapes.layer_table((in_channels, kernel, kernel), [layer])[0].params
 
 
-@check("ex-keras-wider-c3")
+@check("ex-keras-wider-c3", points=1)
 def check_wider_c3_params(c3_params: int, c5_params: int) -> ExerciseResult:
     """Parameters of C3 and of C5 when C3 has 32 filters instead of 16."""
     c3_params = as_whole(c3_params, "C3's parameter count")
@@ -119,7 +119,7 @@ def _pool_slip(layer: Any) -> str:
     return ""
 
 
-@check("ex-keras-relu-max")
+@check("ex-keras-relu-max", points=2)
 def check_relu_max_variant(model: Any) -> ExerciseResult:
     """The ReLU/max-pooling LeNet-5: same weights as LeNet-5, ReLU, 2x2 max pooling,
     logits out.
@@ -180,7 +180,7 @@ def check_relu_max_variant(model: Any) -> ExerciseResult:
     )
 
 
-@check("ex-keras-fashion")
+@check("ex-keras-fashion", points=3, judge_inputs={"data": "fashion_data"})
 def check_fashion_model(model: Any, data: Any) -> ExerciseResult:
     """A LeNet-5 trained on Fashion-MNIST: clearly better than chance on its validation
     split.

@@ -28,7 +28,7 @@ def _c3_row(variant: str) -> shapes.LayerRow:
     return next(r for r in shapes.lenet5_table(variant) if r.name == "C3")
 
 
-@check("ex-lenet1998-connections")
+@check("ex-lenet1998-connections", points=1)
 def check_c3_connections(answer: int) -> ExerciseResult:
     """Exercise: C3's connections in the paper's sense (weight and bias uses)."""
     answer = as_whole(answer, "the number of connections")
@@ -68,28 +68,34 @@ def check_c3_connections(answer: int) -> ExerciseResult:
 FIXED_CODES_CHOICES: dict[str, str] = {
     "a": "Fixed codes use less memory than trainable ones.",
     "b": (
-        "If the centres were learnt too, the penalty of the right class alone could "
-        "be made zero for every image by giving all centres and all F6 outputs the "
-        "same value: the network would collapse and recognise nothing."
+        "With the paper's MAP loss, learnt centres would collapse: all centres and "
+        "all F6 outputs equal, zero loss and no recognition. Fixing them is what "
+        "prevents that."
     ),
-    "c": "A squared distance to a trainable centre has no gradient.",
-    "d": "Fixed codes make every RBF unit output a probability.",
+    "c": (
+        "The codes are designed: similar codes for characters that look alike, and "
+        "targets of +1 and -1, where the squashing function bends most, so that F6 "
+        "need not saturate. Learnt centres would collapse only under the plain "
+        "distance loss; the MAP loss keeps them apart."
+    ),
+    "d": "A squared distance to a trainable centre has no gradient.",
 }
 
 _FIXED_CODES_HINTS = {
     "a": "840 numbers are nothing next to C5's 48,120; memory was not the reason.",
-    "c": (
-        "(x - w)^2 is differentiable in w as well as in x; learning the centres would "
-        "be easy. Ask what learning them would allow."
+    "b": (
+        "the collapse belongs to the plain loss, the right class's distance alone. "
+        "Look at the MAP loss's second term: what does it do when all centres are "
+        "equal?"
     ),
     "d": (
-        "a squared distance is any number >= 0, not a probability; think about what "
-        "the loss could do if the centres could move."
+        "(x - w)^2 is differentiable in w as well as in x; learning the centres would "
+        "be easy. Ask what the hand-drawn codes give that learnt ones might not."
     ),
 }
 
 
-@check("ex-lenet1998-fixed-codes")
+@check("ex-lenet1998-fixed-codes", points=1)
 def check_fixed_codes(choice: str) -> ExerciseResult:
     """Exercise: the reason the paper keeps the RBF centres fixed (one letter)."""
     if not isinstance(choice, str) or choice.strip().lower() not in FIXED_CODES_CHOICES:
@@ -99,18 +105,20 @@ def check_fixed_codes(choice: str) -> ExerciseResult:
             'give the letter as a string, e.g. "a".',
         )
     letter = choice.strip().lower()
-    if letter == "b":
+    if letter == "c":
         return report(
             True,
-            "with trainable centres, y_D alone has a trivial minimum (all "
-            "centres equal, F6 constant); fixed, different codes rule it out.",
+            "the paper chose the codes by hand for what they encode (confusable "
+            "characters close, targets where the sigmoid bends most) and kept them "
+            "fixed at least initially; its MAP loss, not the fixing, is what stops "
+            "learnt centres from collapsing.",
         )
     return report(
         False, f"({letter}) is not the paper's reason.", _FIXED_CODES_HINTS[letter]
     )
 
 
-@check("ex-lenet1998-shear")
+@check("ex-lenet1998-shear", points=2)
 def check_shear_matrix(shear_theta: Callable[[float], Any]) -> ExerciseResult:
     """Exercise: the sampling matrix (2x3) of a horizontal shear ``x -> x + h * y``."""
     for h in (0.25, -0.4, 0.1):

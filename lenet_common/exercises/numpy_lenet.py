@@ -8,6 +8,7 @@ the book's reference in :mod:`lenet_common.numpy_lenet.layers`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -56,7 +57,7 @@ def _compare(
     return None
 
 
-@check("ex-numpy-relu")
+@check("ex-numpy-relu", points=2)
 def check_relu_backward(
     relu_backward: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> ExerciseResult:
@@ -92,7 +93,7 @@ def check_relu_backward(
 SCALE = 1.7159  # the 1998 paper's activation: f(a) = 1.7159 tanh(2a/3)
 
 
-@check("ex-numpy-scaled-tanh")
+@check("ex-numpy-scaled-tanh", points=2)
 def check_scaled_tanh_backward(
     scaled_tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> ExerciseResult:
@@ -139,7 +140,7 @@ def check_scaled_tanh_backward(
     )
 
 
-@check("ex-numpy-dense")
+@check("ex-numpy-dense", points=2)
 def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
     """``dense_backward(dout, x, w) -> (dx, dw, db)`` for ``out = x @ w + b``."""
     rng = np.random.default_rng(2)
@@ -180,7 +181,7 @@ def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
     return report(True, "dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
 
 
-@check("ex-numpy-maxpool")
+@check("ex-numpy-maxpool", points=2)
 def check_max_pool_backward(
     max_pool_backward: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> ExerciseResult:
@@ -238,7 +239,7 @@ def _avg_pool_assigned(
     return dx
 
 
-@check("ex-numpy-avgpool")
+@check("ex-numpy-avgpool", points=2)
 def check_avg_pool_backward(
     avg_pool_backward: Callable[..., np.ndarray],
 ) -> ExerciseResult:
@@ -316,7 +317,7 @@ def _conv_case(seed: int) -> tuple[np.ndarray, ...]:
     return x, w, b, dout
 
 
-@check("ex-numpy-conv")
+@check("ex-numpy-conv", points=3)
 def check_conv_backward(conv_backward: Callable[..., Any]) -> ExerciseResult:
     """``conv_backward(dout, x, w) -> (dx, dw, db)`` for stride 1 and no padding."""
     x, w, b, dout = _conv_case(5)
@@ -412,14 +413,56 @@ def _gradient_test_function(
     gradient."""
     rng = np.random.default_rng(seed)
     x, a = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    # a partial of a module-level function, not a lambda: the grader can send it
+    # to a student's kernel as data (the function's name and its two arrays)
+    return functools.partial(_sin_cube_sum, a, x), x, a * np.cos(x) + 3 * x**2
+
+
+def _sin_cube_sum(a: np.ndarray, x: np.ndarray) -> float:
+    """``sum(a * sin(x)) + sum(x**3)``, read from ``x`` as it is at the call."""
+    return float(np.sum(a * np.sin(x)) + np.sum(x**3))
+
+
+def _difference_hint(error: np.ndarray, x: np.ndarray, seed: int) -> str:
+    """Tell a one-sided difference from a centred one with too large an ``h``.
+
+    For the separable test function, a one-sided difference errs by about
+    ``±(h / 2) f''(x)`` in each element and a centred one by about
+    ``(h² / 6) f'''(x)``: whichever of the two shapes fits the error says
+    which mistake it is, and the fitted factor gives ``h``.
+    """
+    a = np.random.default_rng(seed).standard_normal((2, *x.shape))[1]
+    shapes = {
+        "one-sided": -a * np.sin(x) + 6 * x,  # f''
+        "centred": -a * np.cos(x) + 6,  # f'''
+    }
+    fits = {}
+    for name, basis in shapes.items():
+        factor = float(np.vdot(basis, error) / np.vdot(basis, basis))
+        misfit = float(np.linalg.norm(error - factor * basis) / np.linalg.norm(error))
+        fits[name] = (misfit, factor)
+    name = min(fits, key=lambda n: fits[n][0])
+    misfit, factor = fits[name]
+    if misfit > 0.2:
+        return (
+            "close, but the errors look like round-off: with a very small h, "
+            "f(x + h) - f(x - h) loses most of its digits. Use h around 1e-5."
+        )
+    if name == "one-sided":
+        return (
+            "close, but not to rounding: the errors are those of a one-sided "
+            f"difference (f(x + h) - f(x)) / h with h about {2 * abs(factor):.0e}, "
+            "off by about h; the centred one, (f(x + h) - f(x - h)) / 2h, is off "
+            "by about h²."
+        )
+    h = float(np.sqrt(6 * abs(factor)))
     return (
-        (lambda: float(np.sum(a * np.sin(x)) + np.sum(x**3))),
-        x,
-        a * np.cos(x) + 3 * x**2,
+        f"your difference is centred, but h is too large (about {h:.0e}): its "
+        "error grows as h². Use h around 1e-5."
     )
 
 
-@check("ex-numpy-numgrad")
+@check("ex-numpy-numgrad", points=2)
 def check_numerical_gradient(
     numerical_gradient: Callable[..., np.ndarray],
 ) -> ExerciseResult:
@@ -463,12 +506,8 @@ def check_numerical_gradient(
             )
         elif np.allclose(got, 2 * exact, rtol=1e-5):
             hint = "the two points x - h and x + h are 2h apart: divide by 2h, not h."
-        elif error < 1e-3:
-            hint = (
-                "close, but not to rounding: a one-sided difference "
-                "(f(x + h) - f(x)) / h is off by about h; the centred one, "
-                "(f(x + h) - f(x - h)) / 2h, by h²."
-            )
+        elif error < 1e-2:
+            hint = _difference_hint(got - exact, before, 6)
         else:
             hint = "(f(x + h e_i) - f(x - h e_i)) / 2h for every element i of x."
         raise Feedback(feedback.what, hint) from None
@@ -498,7 +537,7 @@ def mystery_conv_backward(
     return dx, dw.swapaxes(2, 3), db  # the bug: a transposed kernel gradient
 
 
-@check("ex-numpy-planted-bug")
+@check("ex-numpy-planted-bug", points=2)
 def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
     """Which gradient of :func:`mystery_conv_backward` is wrong, and its numerical
     estimate."""
@@ -549,7 +588,7 @@ def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
 # --------------------------------------------------------------- im2col
 
 
-@check("ex-numpy-im2col")
+@check("ex-numpy-im2col", points=3)
 def check_conv_forward_im2col(
     conv_forward: Callable[..., np.ndarray],
 ) -> ExerciseResult:

@@ -28,7 +28,7 @@ __all__ = [
 STRIDED_QUESTION = dict(size=224, kernel=7, stride=2, padding=3)
 
 
-@check("ex-shapes-stride")
+@check("ex-shapes-stride", points=1)
 def check_strided_output_size(answer: int) -> ExerciseResult:
     """Exercise 1: the output size for :data:`STRIDED_QUESTION`."""
     q = STRIDED_QUESTION
@@ -123,7 +123,7 @@ def _as_number(value: object, config: tuple[int, ...]) -> float:
         ) from None
 
 
-@check("ex-shapes-function")
+@check("ex-shapes-function", points=2)
 def check_output_size_function(fn: Callable[..., int]) -> ExerciseResult:
     """Exercise 2: the reader's ``fn(size, kernel, stride, padding, dilation)`` against
     the reference.
@@ -169,7 +169,7 @@ def _c3_count(kind: str) -> int:
     return next(r.params for r in shapes.lenet5_table(kind) if r.name == "C3")
 
 
-@check("ex-shapes-c3")
+@check("ex-shapes-c3", points=1)
 def check_c3_params(modern: int, paper: int) -> ExerciseResult:
     """Exercise 3: C3's parameters with full connections (modern) and with the 1998
     table."""
@@ -212,7 +212,7 @@ def check_c3_params(modern: int, paper: int) -> ExerciseResult:
     )
 
 
-@check("ex-shapes-pad28")
+@check("ex-shapes-pad28", points=1)
 def check_c1_padding_for_28(padding: int) -> ExerciseResult:
     """Exercise 4: the C1 padding that makes a 28x28 input give the book's shapes from
     C1 on."""
@@ -265,7 +265,7 @@ def overlapping_s2_layers() -> list[shapes.Layer]:
     ]
 
 
-@check("ex-shapes-rf")
+@check("ex-shapes-rf", points=1)
 def check_overlapping_receptive_field(answer: int) -> ExerciseResult:
     """Exercise 5: the receptive field of one C5 unit when S2 is a 3x3, stride 2,
     padding 1 pooling."""

@@ -35,7 +35,7 @@ def wide_c1_model(c1_maps: int = 10) -> nn.Module:
     return model
 
 
-@check("ex-torch-wide-c1")
+@check("ex-torch-wide-c1", points=1)
 def check_wide_c1_params(answer: int) -> ExerciseResult:
     """Exercise: the parameter count of LeNet-5 when C1 has 10 maps instead of 6."""
     answer = as_whole(answer, "the parameter count")
@@ -87,7 +87,7 @@ def _module(value: Any, what: str) -> nn.Module:
     return value
 
 
-@check("ex-torch-relu")
+@check("ex-torch-relu", points=2)
 def check_relu_maxpool(model: nn.Module) -> ExerciseResult:
     """Exercise: LeNet-5 with ReLU instead of tanh and max- instead of average
     pooling."""
@@ -190,7 +190,7 @@ def _explain_subsampling(
     )
 
 
-@check("ex-torch-subsampling")
+@check("ex-torch-subsampling", points=3)
 def check_subsampling(layer_cls: Callable[[int], nn.Module]) -> ExerciseResult:
     """Exercise: the paper's S2, a trainable subsampling layer.
 

@@ -32,12 +32,18 @@ __all__ = [
     "NotAttempted",
     "CHECKS",
     "record_verdicts",
+    "POINTS",
+    "JUDGE_INPUTS",
 ]
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 
 #: exercise label -> the check function registered for it
 CHECKS: dict[str, Callable[..., ExerciseResult]] = {}
+#: exercise label -> the points a correct answer earns (the grader sums them)
+POINTS: dict[str, float] = {}
+#: exercise label -> {check parameter: the book's data the grader supplies for it}
+JUDGE_INPUTS: dict[str, dict[str, str]] = {}
 
 _log_path: Path | None = None
 
@@ -150,8 +156,17 @@ def _record(result: ExerciseResult) -> None:
 F = TypeVar("F", bound=Callable[..., ExerciseResult])
 
 
-def check(label: str) -> Callable[[F], F]:
-    """Register the decorated function as the check of exercise ``label``."""
+def check(
+    label: str, points: float = 1, judge_inputs: dict[str, str] | None = None
+) -> Callable[[F], F]:
+    """Register the decorated function as the check of exercise ``label``.
+
+    ``points``: what a correct answer earns in the grader. ``judge_inputs``:
+    parameters that receive the book's data rather than the student's answer
+    (``{"train_images": "mnist_train_images"}``); the grader loads that data
+    itself (``lenet_common.grading.judge.JUDGE_INPUTS``) instead of taking it
+    from the student's kernel.
+    """
 
     def register(fn: F) -> F:
         if label in CHECKS and CHECKS[label].__qualname__ != fn.__qualname__:
@@ -178,6 +193,8 @@ def check(label: str) -> Callable[[F], F]:
 
         run.label = label  # type: ignore[attr-defined]
         CHECKS[label] = run
+        POINTS[label] = points
+        JUDGE_INPUTS[label] = dict(judge_inputs or {})
         return run  # type: ignore[return-value]
 
     return register

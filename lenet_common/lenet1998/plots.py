@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lenet_common.lenet1998.rbf_codes import HEIGHT, WIDTH
-from lenet_common.plotting import column_figure
+from lenet_common.plotting import column_figure, describe
 
 __all__ = [
     "plot_squash",
@@ -41,7 +41,15 @@ def plot_squash(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    return fig
+    return describe(
+        fig,
+        (
+            f"Line chart over a from {a.min():.3g} to {a.max():.3g} of the squashing function "
+            f"f(a) (from {f.min():.3g} to {f.max():.3g}), its slope f'(a) (largest {slope.max():.3g}, "
+            f"at a = {a[int(np.argmax(slope))]:.2g}) and its second derivative f''(a) (from {bend.min():.3g} to {bend.max():.3g}), "
+            "with dotted lines at a = -1 and a = 1 and at f = -1 and f = 1."
+        ),
+    )
 
 
 def plot_step_sizes(recipe: Any, step_size: Callable[[float, Any], float]) -> Figure:
@@ -53,7 +61,15 @@ def plot_step_sizes(recipe: Any, step_size: Callable[[float, Any], float]) -> Fi
     ax.set_ylabel("step size")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    sizes = [step_size(p, recipe) for p in progress]
+    return describe(
+        fig,
+        (
+            f"Line chart of the global step size over {recipe.epochs} passes over the training set: "
+            f"{sizes[0]:.3g} at the start, {sizes[-1]:.3g} at the end, between {min(sizes):.3g} "
+            f"and {max(sizes):.3g}."
+        ),
+    )
 
 
 def show_rbf_codes(codes: np.ndarray) -> Figure:
@@ -70,7 +86,13 @@ def show_rbf_codes(codes: np.ndarray) -> Figure:
         ax.set_yticks([])
         ax.set_title(str(digit), fontsize=9)
     fig.tight_layout()
-    return fig
+    return describe(
+        fig,
+        (
+            f"{len(codes)} small {WIDTH}x{HEIGHT} black-and-white pictures, the RBF codes of the "
+            f"digits 0 to {len(codes) - 1}: each a stylised drawing of its digit (+1 dark, -1 light)."
+        ),
+    )
 
 
 def show_distortions(
@@ -99,7 +121,14 @@ def show_distortions(
             ax.set_yticks([])
         axes[r, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
     fig.tight_layout(pad=0.2)
-    return fig
+    return describe(
+        fig,
+        (
+            f"A grid of handwritten digits, {n} columns (one per digit) and {len(images)} rows: the "
+            f"original digits on top, then one row per distortion ({', '.join(list(images)[1:])}), "
+            "each a slightly shifted, slanted or warped copy of the digit above."
+        ),
+    )
 
 
 def plot_error_curves(
@@ -131,7 +160,22 @@ def plot_error_curves(
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    runs = "; ".join(
+        f"{label}: from {100 * (1 - h['val_accuracy'][0]):.2f}% to {100 * (1 - h['val_accuracy'][-1]):.2f}% "
+        f"over {len(h['val_accuracy'])} passes"
+        for label, h in histories.items()
+    )
+    refs = ", ".join(
+        f"{label} {100 * e:.2f}%" for label, e in (references or {}).items()
+    )
+    return describe(
+        fig,
+        (
+            "Line chart of the validation error per pass over the training set, on a log scale, "
+            f"one line per run: {runs}."
+            + (f" Dashed reference lines: {refs}." if refs else "")
+        ),
+    )
 
 
 def show_rejection(
@@ -175,4 +219,19 @@ def show_rejection(
         else:
             bars.set_yticklabels([])
     fig.tight_layout(pad=0.3)
-    return fig
+    panels = "; ".join(
+        f"{t}: nearest code {int(d.argmin())} at {d.min():.3g}"
+        for t, d in zip(titles, distances)
+    )
+    limit = (
+        f" A dashed line marks the rejection threshold {threshold:.3g}."
+        if threshold is not None
+        else ""
+    )
+    return describe(
+        fig,
+        (
+            f"{n} images, each above a bar chart of its distances to the ten RBF codes (smaller: "
+            f"more alike), the nearest in blue: {panels}.{limit}"
+        ),
+    )

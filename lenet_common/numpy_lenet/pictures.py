@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..plotting import column_figure, fit_column
+from ..plotting import column_figure, describe, fit_column
 from .im2col import im2col
 
 __all__ = ["im2col_picture", "plot_layer_times"]
@@ -59,7 +59,16 @@ def im2col_picture(height: int = 4, width: int = 5, kernel: int = 3) -> Figure:
     )
     fit_column(fig)
     fig.tight_layout()
-    return fig
+    return describe(
+        fig,
+        (
+            f"Two grids of numbers. Left: a {height}x{width} input whose pixels are numbered 0 to "
+            f"{height * width - 1}, its top-left {kernel}x{kernel} window coloured. Right: the matrix "
+            f"im2col makes of it, {cols.shape[0]} rows (one per kernel entry) by {cols.shape[1]} "
+            f"columns (one per output position); its first column, coloured, holds that window's "
+            f"pixels: {', '.join(f'{v:g}' for v in cols[:, 0])}."
+        ),
+    )
 
 
 def plot_layer_times(
@@ -79,4 +88,14 @@ def plot_layer_times(
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return fig
+    bars = "; ".join(
+        f"{n}: {v:.1f} ms ({100 * v / ms.sum():.0f}%)" for n, v in zip(names, ms)
+    )
+    return describe(
+        fig,
+        (f"{title}: " if title else "")
+        + (
+            f"Horizontal bar chart of the milliseconds per training step spent in each layer, "
+            f"forward and backward: {bars}."
+        ),
+    )

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lenet_common import shapes
-from lenet_common.plotting import FIGURE_DPI, FIGURE_INCHES
+from lenet_common.plotting import FIGURE_DPI, FIGURE_INCHES, describe
 
 __all__ = [
     "draw_sliding_kernel",
@@ -175,7 +175,15 @@ def draw_sliding_kernel(
     )
     ax.set_xlim(*x_range)
     ax.set_ylim(out_y - 0.5, top + 1.5)
-    return fig
+    return describe(
+        fig,
+        (
+            f"Diagram of 1-D {kind}: an input row of {size} cells with {before} padding cell(s) before "
+            f"and {after} after, a kernel of {kernel} taps{f' spread {dilation} apart' if dilation > 1 else ''} "
+            f"drawn at each of its {out} positions, {stride} cell(s) apart, and the output row of "
+            f"{out} cells, one per position: output = floor(({padded} - {span}) / {stride}) + 1 = {out}."
+        ),
+    )
 
 
 def draw_kernel_2d(
@@ -273,7 +281,17 @@ def draw_kernel_2d(
         f"-> {out}x{out} output",
         fontsize=10,
     )
-    return fig
+    return describe(
+        fig,
+        (
+            f"{len(positions)} panels, each a {size}x{size} input grid with a border of {padding} "
+            f"grey padding cell(s), a {kernel}x{kernel} window at one position (moving {stride} "
+            f"cells per step), and an arrow to the {out}x{out} output grid with the value that "
+            f"window makes marked: outputs "
+            + ", ".join(f"({r}, {c})" for r, c in positions)
+            + "."
+        ),
+    )
 
 
 def _figure_for(
@@ -412,7 +430,17 @@ def draw_network(
         f"{title}\none small square = one number; red = the kernel of the next layer",
         fontsize=10,
     )
-    return fig
+    shapes_text = ", ".join(
+        f"{name} {c}@{h}x{w}" if h > 1 else f"{name} {c}" for name, (c, h, w) in layers
+    )
+    return describe(
+        fig,
+        (
+            f"{title}: the layers from left to right, drawn to scale as stacks of square maps (one "
+            f"small square per number) and columns of numbers, with the kernel of each convolution "
+            f"and pooling outlined in red on the layer it reads: {shapes_text}."
+        ),
+    )
 
 
 def draw_receptive_fields(
@@ -461,7 +489,23 @@ def draw_receptive_fields(
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("The receptive field of one unit per layer, on the input", fontsize=10)
-    return fig
+    seen = []
+    for name in names:
+        row = by_name[name]
+        unit = ((row.out_shape[1] - 1) // 2, (row.out_shape[2] - 1) // 2)
+        seen.append(
+            f"{name} sees {shapes.receptive_field_window(rows, name, unit)[2]}x"
+            f"{shapes.receptive_field_window(rows, name, unit)[2]}"
+        )
+    return describe(
+        fig,
+        (
+            f"{len(names)} copies of the same digit, one per layer, each with a red square over the "
+            f"input pixels that the middle unit of that layer sees, growing from layer to layer: "
+            + ", ".join(seen)
+            + "."
+        ),
+    )
 
 
 def calculator_view(

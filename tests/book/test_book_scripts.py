@@ -59,6 +59,29 @@ def test_solution_in_student_edition_fails(tmp_path):
     assert check(html, "--mode", "full").returncode == 0
 
 
+def test_image_without_a_real_alt_text_fails(tmp_path):
+    def page(alt):
+        return lambda p: (
+            '<p>Mode: full</p><img src="../_images/9a5daf46.png"'
+            + (f' alt="{alt}"' if alt is not None else "")
+            + ">"
+        )
+
+    good = check(
+        fake_book(tmp_path / "good", page("Bar chart of the share of each digit")),
+        "--mode",
+        "full",
+    )
+    assert good.returncode == 0, good.stderr
+    for alt, why in (
+        (None, "no alt text"),
+        (" ", "an empty alt text"),
+        ("../_images/9a5daf46.png", "a file name"),
+    ):
+        result = check(fake_book(tmp_path / str(len(why)), page(alt)), "--mode", "full")
+        assert result.returncode == 1 and why in result.stderr, (alt, result.stderr)
+
+
 def test_student_config_is_the_books_for_student_notebooks(tmp_path):
     out = tmp_path / "student.yml"
     subprocess.run(

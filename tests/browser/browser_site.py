@@ -268,6 +268,187 @@ def notebook_sources(data: bytes | str) -> list[str]:
     ]
 
 
+# ---------------------------------------------------------------- accessibility
+
+#: axe-core, Deque's accessibility checker: the copy that `npm ci` installs from
+#: package-lock.json (pinned version, integrity checked), never a CDN's.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: The rules of WCAG 2.0 and 2.1, levels A and AA (axe's tags for them).
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+THEMES = ("light", "dark")
+AXE_TIMEOUT = 600  # seconds for one run of axe on one page
+
+
+def axe_missing() -> str | None:
+    """Why axe-core cannot run here, or None."""
+    if not AXE.is_file():
+        return f"{AXE.relative_to(ROOT)} is missing: run `npm ci` (the Makefile's test target does)"
+    return None
+
+
+def axe_version() -> str:
+    """The version of the local axe-core, from its package.json."""
+    return json.loads((AXE.parent / "package.json").read_text())["version"]
+
+
+def set_theme(driver: Any, theme: str) -> None:
+    """Choose the light or dark theme (or "auto") as a reader's click on the
+    theme switch does: the theme keeps the choice in the origin's localStorage
+    and applies it to the next page it loads (``data-theme`` on ``<html>``).
+    A page of the site must be open."""
+    if theme == "auto":  # the reader's system setting, as on a first visit
+        driver.execute_script(
+            "localStorage.removeItem('mode'); localStorage.removeItem('theme');"
+        )
+        return
+    if theme not in THEMES:
+        raise ValueError(f"theme is 'auto' or one of {THEMES}, got {theme!r}")
+    driver.execute_script(
+        "localStorage.setItem('mode', arguments[0]); localStorage.setItem('theme', arguments[0]);",
+        theme,
+    )
+
+
+def switch_theme(driver: Any, theme: str) -> str:
+    """Click the page's theme switch (it cycles auto, dark, light) until the
+    page shows ``theme``, as a reader does; returns the theme shown once the
+    colours' CSS transitions have ended (axe would judge a colour in between)."""
+    return driver.execute_async_script(
+        """
+      const done = arguments[arguments.length - 1];
+      const button = document.querySelector('.theme-switch-button');
+      for (let i = 0; i < 3 && button && document.documentElement.dataset.theme !== arguments[0]; i++)
+        button.click();
+      const shown = document.documentElement.dataset.theme;
+      requestAnimationFrame(() => requestAnimationFrame(() => Promise.race([
+          Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))),
+          new Promise(r => setTimeout(r, 5000))]).then(() => done(shown))));""",
+        theme,
+    )
+
+
+def run_axe(driver: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.0/2.1 A and AA checks of the open page: one dict per
+    rule violated, with its id, impact, help text and the elements at fault."""
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(
+        AXE_TIMEOUT
+    )  # a long chapter takes axe 5-20 s, more on a busy machine
+    try:
+        result = driver.execute_async_script(_AXE_JS, list(AXE_TAGS))
+    finally:
+        driver.set_script_timeout(60)
+    if "error" in result:
+        raise RuntimeError(
+            f"axe-core failed on {driver.current_url}: {result['error']}"
+        )
+    return result["violations"]
+
+
+_AXE_JS = r"""
+const [tags, done] = [arguments[0], arguments[arguments.length - 1]];
+axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(r => done({violations: r.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '')
+                                .replace(/\s+/g, ' ').slice(0, 200))}))}))
+  .catch(e => done({error: String(e)}));
+"""
+
+
+def image_alts(driver: Any) -> list[dict[str, str]]:
+    """Every image of the page's content, with its ``src`` and ``alt`` (None when absent)."""
+    return driver.execute_script(r"""
+      const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+      return [...article.querySelectorAll('img')].map(i => ({src: i.getAttribute('src') || '',
+                                                            alt: i.getAttribute('alt')}));""")
+
+
+def _check_book() -> Any:
+    """scripts/check_book.py, which holds the rule for alt texts (one rule for
+    the built pages and the browser)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "check_book", ROOT / "scripts" / "check_book.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+alt_problem = _check_book().alt_problem
+
+
+# ---------------------------------------------------------------- the keyboard
+
+
+def press(driver: Any, *keys: str) -> None:
+    """Press keys as a reader at the keyboard does (real key events, not clicks)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def tab_to(driver: Any, selector: str, most: int = 120) -> int | None:
+    """Press Tab from the top of the page until the focus is on an element that
+    matches ``selector``; returns how many presses it took, or None."""
+    from selenium.webdriver.common.keys import Keys
+
+    for n in range(1, most + 1):
+        press(driver, Keys.TAB)
+        if driver.execute_script(
+            "const a = document.activeElement; return !!(a && a.matches(arguments[0]));",
+            selector,
+        ):
+            return n
+    return None
+
+
+def tab_into(driver: Any, selector: str) -> bool:
+    """Focus the focusable element just before the first ``selector`` in the
+    page's tab order, then press Tab: True if the focus lands on it. (For an
+    element deep in a long page, where Tab from the top takes hundreds of presses.)"""
+    from selenium.webdriver.common.keys import Keys
+
+    found = driver.execute_script(
+        r"""
+      const target = document.querySelector(arguments[0]);
+      if (!target) return false;
+      const all = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]
+        .filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0
+                     && getComputedStyle(e).visibility !== 'hidden');
+      const i = all.indexOf(target);
+      if (i < 1) return false;
+      all[i - 1].focus();
+      return true;""",
+        selector,
+    )
+    if not found:
+        return False
+    press(driver, Keys.TAB)
+    return bool(
+        driver.execute_script(
+            "const a = document.activeElement; return !!(a && a.matches(arguments[0]));",
+            selector,
+        )
+    )
+
+
+def focus_ring(driver: Any) -> str | None:
+    """How the focused element shows its focus (an outline or a box shadow of
+    at least 2 px), or None when nothing shows it."""
+    return driver.execute_script(r"""
+      const s = getComputedStyle(document.activeElement);
+      const width = parseFloat(s.outlineWidth) || 0;
+      if (s.outlineStyle !== 'none' && width >= 2 && s.outlineColor !== 'rgba(0, 0, 0, 0)')
+        return 'outline ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor;
+      if (s.boxShadow && s.boxShadow !== 'none' && /\b([2-9]|\d\d)(\.\d+)?px/.test(s.boxShadow))
+        return 'box-shadow ' + s.boxShadow;
+      return null;""")
+
+
 # Wait until images have loaded (lazy ones made eager) and MathJax has typeset.
 _SETTLE_JS = r"""
 const done = arguments[arguments.length - 1];

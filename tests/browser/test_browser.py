@@ -15,6 +15,13 @@ internal link and anchor resolves; a chapter page weighs at most 2 MB; the
 page is no wider than a 360 px phone either. The search page finds "LeNet".
 Screenshots land in ``_build/browser/``.
 
+Accessibility (WCAG 2.1 AA, ``book/accessibility.md``): axe-core, the local
+copy ``npm ci`` installs (``make axe``), finds no violation of the WCAG 2.0 and
+2.1 A and AA rules on any page, at both widths, in the light and the dark
+theme; every image of the content has an alt text that says what it shows;
+with the keyboard alone the launch menu, the search and a solution's dropdown
+are reached, show their focus and open.
+
 Without Chromium or a built site the test skips, except where
 ``LENET_REQUIRE_BROWSER=1`` (set by ``.ci/run``): there it fails instead.
 """
@@ -259,6 +266,186 @@ def test_page_reads_well_in_a_browser(driver, servers, edition, page):
             f"[{NARROWEST} px] the page is {narrow} px wide: wider than the screen"
         )
     assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "edition, page", PAGES, ids=[f"{e.name}:{p}" for e, p in PAGES]
+)
+def test_page_is_accessible(driver, servers, edition, page):
+    """WCAG 2.1 AA: axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules,
+    at both widths, in the light and the dark theme; every image of the content
+    has an alt text that says what it shows (not a file name)."""
+    reason = site.axe_missing()
+    if reason:
+        _unavailable(reason)
+    url = servers(edition) + page + ".html"
+    problems: list[str] = []
+    try:
+        for width in WIDTHS:
+            site.set_width(driver, width)
+            site.open_page(driver, url, first_visit=False)
+            for theme in site.THEMES:
+                at = f"[{width} px, {theme}]"
+                shown = site.switch_theme(driver, theme)
+                if shown != theme:
+                    problems.append(f"{at} the page shows the {shown!r} theme")
+                for rule in site.run_axe(driver):
+                    print(
+                        f"axe {edition.name} {page} {width} {theme}: {rule['id']} "
+                        f"on {len(rule['nodes'])} elements"
+                    )
+                    problems.append(
+                        f"{at} {rule['id']} ({rule['impact']}): {rule['help']}; "
+                        f"{len(rule['nodes'])} elements: "
+                        + " | ".join(rule["nodes"][:3])
+                    )
+        images = site.image_alts(driver)
+        bad = [
+            (i["src"], p) for i in images if (p := site.alt_problem(i["src"], i["alt"]))
+        ]
+        print(
+            f"alt {edition.name} {page}: {len(images)} images, {len(images) - len(bad)} with an alt text"
+        )
+        problems += [f"image {src.rsplit('/', 1)[-1]}: {why}" for src, why in bad]
+    finally:
+        site.set_theme(
+            driver, "auto"
+        )  # the other tests see the page as a first visit does
+    assert not problems, f"{edition.name} {page}:\n  " + "\n  ".join(problems)
+
+
+def _first_page_with(edition: site.Edition, marker: str) -> str | None:
+    """The first page of ``edition``'s table of contents whose HTML holds ``marker``."""
+    for page in site.toc_pages(edition.toc):
+        path = edition.html / f"{page}.html"
+        if path.is_file() and marker in path.read_text(encoding="utf-8"):
+            return page
+    return None
+
+
+@pytest.mark.parametrize("edition", site.EDITIONS, ids=lambda e: e.name)
+def test_keyboard_alone_reaches_and_uses_the_controls(driver, servers, edition):
+    """WCAG 2.1.1 and 2.4.7: with the keyboard alone, in the light and the dark
+    theme, a reader reaches the launch menu and the search (Tab from the top of
+    a chapter) and a solution's dropdown (Tab from the element before it), sees
+    where the focus is (an outline or a ring), and opens each with Enter or Space."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base = servers(edition)
+    chapter = (
+        _first_page_with(edition, 'class="solution dropdown')
+        or site.toc_pages(edition.toc)[1]
+    )
+    has_solutions = edition.name == "book"  # the student edition has none
+    if has_solutions:
+        assert (
+            'class="solution dropdown' in (edition.html / f"{chapter}.html").read_text()
+        ), "no page of the book has a solution dropdown to try"
+    url = base + chapter + ".html"
+    site.set_width(driver, WIDTHS[0])
+    problems: list[str] = []
+
+    def focused(selector: str) -> bool:
+        return driver.execute_script(
+            "const a = document.activeElement; return !!(a && a.matches(arguments[0]));",
+            selector,
+        )
+
+    def state(script: str) -> object:
+        return driver.execute_script(script)
+
+    try:
+        site.open_page(driver, url, first_visit=False)
+        for theme in site.THEMES:
+            at = f"[{theme}] {chapter}:"
+            site.switch_theme(
+                driver, theme
+            )  # kept in localStorage for the reloads below
+
+            # the launch menu (Binder, Colab): Tab to it, Enter opens it, Down enters it, Escape closes it
+            site.open_page(driver, url, first_visit=False)
+            launch = ".dropdown-launch-buttons > button.dropdown-toggle"
+            presses = site.tab_to(driver, launch)
+            if presses is None:
+                problems.append(f"{at} Tab never reaches the launch menu")
+            else:
+                if not site.focus_ring(driver):
+                    problems.append(f"{at} the launch menu's button shows no focus")
+                site.press(driver, Keys.ENTER)
+                if not state(
+                    "return document.querySelector('.dropdown-launch-buttons .dropdown-menu')"
+                    ".classList.contains('show')"
+                ):
+                    problems.append(f"{at} Enter does not open the launch menu")
+                site.press(driver, Keys.ARROW_DOWN)
+                if not focused(".dropdown-launch-buttons .dropdown-menu a"):
+                    problems.append(
+                        f"{at} the Down key does not move into the launch menu"
+                    )
+                elif not site.focus_ring(driver):
+                    problems.append(f"{at} the launch menu's entries show no focus")
+                site.press(driver, Keys.ESCAPE)
+                if state(
+                    "return document.querySelector('.dropdown-launch-buttons .dropdown-menu')"
+                    ".classList.contains('show')"
+                ) or not focused(launch):
+                    problems.append(
+                        f"{at} Escape does not close the launch menu and return the focus"
+                    )
+
+            # the search: Tab to the sidebar's search field, Enter opens it, typing searches
+            site.open_page(driver, url, first_visit=False)
+            search = ".search-button-field"
+            if site.tab_to(driver, search) is None:
+                problems.append(f"{at} Tab never reaches the search")
+            else:
+                if not site.focus_ring(driver):
+                    problems.append(f"{at} the search button shows no focus")
+                site.press(driver, Keys.ENTER)
+                if not focused("input[type=search]"):
+                    problems.append(
+                        f"{at} Enter on the search button does not put the focus in a search field"
+                    )
+                else:
+                    site.press(driver, "LeNet", Keys.ENTER)
+                    try:
+                        WebDriverWait(driver, 30).until(
+                            lambda d: "search.html" in d.current_url
+                        )
+                    except TimeoutException:
+                        problems.append(
+                            f"{at} typing LeNet and Enter does not search "
+                            f"(the page is {driver.current_url})"
+                        )
+
+            # a solution's dropdown: Tab reaches its button, Space opens it, Enter closes it
+            if has_solutions:
+                site.open_page(driver, url, first_visit=False)
+                button = ".solution.dropdown button.toggle-button"
+                shown = (
+                    "return !document.querySelector('.solution.dropdown').classList"
+                    ".contains('toggle-hidden')"
+                )
+                if not site.tab_into(driver, button):
+                    problems.append(f"{at} Tab does not reach the solution's button")
+                else:
+                    if not site.focus_ring(driver):
+                        problems.append(f"{at} the solution's button shows no focus")
+                    if state(shown):
+                        problems.append(
+                            f"{at} the solution is open before the reader opens it"
+                        )
+                    site.press(driver, Keys.SPACE)
+                    if not state(shown):
+                        problems.append(f"{at} Space does not open the solution")
+                    site.press(driver, Keys.ENTER)
+                    if state(shown):
+                        problems.append(f"{at} Enter does not close the solution again")
+    finally:
+        site.set_theme(driver, "auto")
+    assert not problems, f"{edition.name}:\n  " + "\n  ".join(problems)
 
 
 def site_paths_in(text: str) -> list[str]:

@@ -10,11 +10,40 @@ from lenet_common.exercises import data as checks
 
 
 @pytest.fixture
-def x():
+def x(monkeypatch):
+    """Stand-in training images, which the checks also take as their reference."""
     x = np.zeros((20, 28, 28), np.uint8)
     x[:, 10:18, 12:16] = 200
     x[:, 9, 12:16] = 80
+    monkeypatch.setattr(checks, "_reference_train_images", lambda full: x)
     return x
+
+
+def test_checks_judge_against_their_own_images_not_the_ones_passed(x):
+    """A right answer for other images is refused: the check loads its own."""
+    blank = np.zeros_like(x)
+    for result in (
+        checks.check_zero_fraction(1.0, blank),
+        checks.check_normalisation(0.0, 0.0, blank),
+        checks.check_pad(lambda a: np.pad(a, ((0, 0), (2, 2), (2, 2))), blank),
+        checks.check_zero_fraction(float(np.mean(x[:5] == 0)), x[:5]),
+    ):
+        assert not result
+        assert "not the training images" in result.message
+        assert "pass raw.train_images, unchanged" in result.message
+
+
+def test_the_reference_is_the_chapters_own_data(monkeypatch):
+    """Unpatched, the check compares with data.load_mnist()'s images (the sample
+    in quick mode), and accepts them."""
+    from lenet_common import data
+
+    monkeypatch.setenv("LENET_QUICK", "1")
+    raw = data.load_mnist(quick=True)
+    assert checks.check_zero_fraction(
+        float(np.mean(raw.train_images == 0)), raw.train_images
+    )
+    assert not checks.check_zero_fraction(0.5, raw.train_images)
 
 
 def padded(x):

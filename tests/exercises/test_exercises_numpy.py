@@ -149,6 +149,26 @@ def _one_sided(f, x, h=1e-5):
     return grad
 
 
+def test_numerical_gradient_hint_tells_a_large_h_from_a_one_sided_difference():
+    """Both are close; the hint names the one that was made, and its h."""
+    for h in (1e-2, 1e-3):
+        large = E.check_numerical_gradient(lambda f, x, h0=1e-5, h=h: _centred(f, x, h))
+        assert not large and "centred, but h is too large" in large.message
+        assert f"about {h:.0e}" in large.message and "one-sided" not in large.message
+    for h in (1e-5, 1e-3):
+        forward = E.check_numerical_gradient(
+            lambda f, x, h0=1e-5, h=h: _one_sided(f, x, h)
+        )
+        assert not forward and "one-sided difference" in forward.message
+        assert (
+            f"h about {h:.0e}" in forward.message and "too large" not in forward.message
+        )
+    backward = E.check_numerical_gradient(lambda f, x, h=1e-5: _one_sided(f, x, -h))
+    assert not backward and "one-sided difference" in backward.message
+    tiny = E.check_numerical_gradient(lambda f, x, h=1e-5: _centred(f, x, 1e-13))
+    assert not tiny and "round-off" in tiny.message
+
+
 def test_numerical_gradient():
     assert E.check_numerical_gradient(_centred)
     one_sided = E.check_numerical_gradient(_one_sided)
