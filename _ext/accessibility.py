@@ -1,7 +1,7 @@
 """Sphinx extension: what the pages need for WCAG 2.1 AA that the tools do not give.
 
 ``_config.yml`` loads it (``sphinx.local_extensions``); the browser test
-(tests/test_browser.py) runs axe-core on every page and checks every image.
+(tests/browser/test_browser.py) runs axe-core on every page and checks every image.
 
 A figure's alt text from its notebook output. The book's figures get their alt text where they are made
 (``lenet_common.plotting.describe``): the PNG output of the cell carries it in

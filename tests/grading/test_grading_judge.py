@@ -126,7 +126,7 @@ def test_in_place_changes_come_back(kernel):
 
 
 def test_the_books_data_comes_from_the_judge_not_the_kernel():
-    from tests.test_grader import grade as scripts_grade
+    from tests.book.test_grader import grade as scripts_grade
 
     judge.import_checks(["01_data"])
     calls = scripts_grade.check_calls(scripts_grade.ROOT / "book", "01_data")

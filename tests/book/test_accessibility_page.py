@@ -30,8 +30,10 @@ def test_both_editions_list_the_page():
 
 def test_the_page_names_the_checks_that_run():
     text = PAGE.read_text(encoding="utf-8")
-    browser = (ROOT / "tests" / "test_browser.py").read_text(encoding="utf-8")
-    command = re.search(r'pytest tests/test_browser.py -k "([^"]+)"', text)
+    browser = (ROOT / "tests" / "browser" / "test_browser.py").read_text(
+        encoding="utf-8"
+    )
+    command = re.search(r'pytest tests/browser/test_browser.py -k "([^"]+)"', text)
     assert command, "the page gives the command that runs the checks"
     for word in command.group(1).split(" or "):
         assert re.search(rf"def test_\w*{word}\w*\(", browser), (

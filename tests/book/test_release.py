@@ -3,7 +3,7 @@
 ``make release`` builds both editions in full mode and prints their PDFs;
 the packing that follows is tested here on the quick builds that ``make
 test`` has just made (``--allow-quick``), with stand-in PDFs (the PDFs
-themselves are tested in tests/test_pdf.py): every part is in the bundle,
+themselves are tested in tests/book/test_pdf.py): every part is in the bundle,
 each archive holds what it should, the checksums verify, and a site that is
 not fit to publish, a missing PDF or a tag that is not the version are
 refused, leaving an earlier bundle as it was.
