@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 
 from lenet_common import plotting  # noqa: E402
 from lenet_common.comparison import speed_plots
-from tests import browser_site  # noqa: E402
+from tests.browser import browser_site  # noqa: E402 (its alt-text rule only)
 from tests.test_figure_rule import FIGURES  # noqa: E402
 
 SPEED = {

@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 STARTS_KERNELS = re.compile(
     r"NotebookClient|KernelManager|nbclient|grade\.py|bench_build\.py|ipykernel"
 )
-READS_PAGES = re.compile(r"student-quick|browser_site|_build\" / \"quick")
+READS_PAGES = re.compile(r"student-quick|browser_site as site|_build\" / \"quick")
 TEST_FILES = sorted((ROOT / "tests").rglob("test_*.py"))
 
 
