@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-from tests import browser_site as site
+from tests.browser import browser_site as site
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "_ext"))

@@ -22,7 +22,7 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from tests import browser_site as site
+from tests.browser import browser_site as site
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))

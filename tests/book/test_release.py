@@ -25,7 +25,7 @@ import tomllib
 import yaml
 from pypdf import PdfReader, PdfWriter
 
-from tests import browser_site as site
+from tests.browser import browser_site as site
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
