@@ -1,8 +1,7 @@
 """The figures of the "Why convolutions" material, under the book's figure rule.
 
 Every function returns its matplotlib ``Figure``. :data:`ALT_TEXT` gives each
-figure's text alternative, in one place; each function gives it to its figure
-(:func:`lenet_common.plotting.describe`), so the page's ``<img>`` has it as ``alt``.
+figure's text alternative, in one place, for the pages' ``alt`` attributes.
 """
 
 from __future__ import annotations
@@ -180,7 +179,7 @@ def plot_layer_change(
     for k, s in enumerate(shifts):
         ax.plot(labels, [change[n][k] for n in names], marker="o", label=f"{s} px")
     ax.set_ylim(0, 1.1 * max(max(v) for v in change.values()))
-    _finish(
+    fig = _finish(
         fig,
         ax,
         "layer",
@@ -201,7 +200,7 @@ def plot_accuracy_under_shift(
     for name, values in accuracy.items():
         ax.plot(shifts, values, marker="o", label=name)
     ax.set_xticks(list(shifts))
-    _finish(
+    fig = _finish(
         fig, ax, "digits moved right by (pixels)", "test accuracy", percent=True
     )
     return plotting.describe(fig, ALT_TEXT["plot_accuracy_under_shift"])
@@ -230,7 +229,7 @@ def plot_learning_curves(
     ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_ylim(bottom=0)
-    _finish(
+    fig = _finish(
         fig, ax, "training images (logarithmic scale)", "error rate", percent=True
     )
     return plotting.describe(fig, ALT_TEXT["plot_learning_curves"])
