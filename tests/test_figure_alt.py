@@ -20,6 +20,7 @@ from lenet_common import plotting  # noqa: E402
 from lenet_common.comparison import speed_plots
 from tests.browser import browser_site  # noqa: E402 (its alt-text rule only)
 from tests.test_figure_rule import FIGURES  # noqa: E402
+from tests.why_convolutions.test_why_convolutions import FIGURES as WHY_FIGURES  # noqa: E402
 
 SPEED = {
     "variants": {
@@ -32,6 +33,7 @@ GPU = {
 }
 ALL = {
     **FIGURES,
+    **{f"why_convolutions.{k}": v for k, v in WHY_FIGURES.items()},
     "speed_plots.plot_speed_steps": lambda: speed_plots.plot_speed_steps(
         SPEED, title="Throughput"
     ),
