@@ -12,11 +12,7 @@ AXE    := node_modules/axe-core/axe.min.js
 
 .PHONY: book test book-quick book-student student grade install clean pdf release axe
 
-# make test: torch's OpenMP threads spin while they wait for work, and on a shared
-# machine (CI) they spin against other processes for the same cores: at load 10 on
-# 2 cores a PyTorch training step ran 5-10x slower than with passive waiting, which
-# costs about 12% on a quiet machine. Only the tests wait passively: the book and
-# benchmarks/ keep torch's defaults, whose speed the chapters report.
+# make test: torch's threads wait passively on a shared machine (docs/decisions.md).
 test: export OMP_WAIT_POLICY ?= PASSIVE
 
 book: $(STAMP)  ## the published book: full MNIST, every epoch
@@ -24,24 +20,18 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 	@$(PY) scripts/check_book.py _build/html --mode full
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-# make test runs each notebook once: nbval executes the chapters (book/), the student
-# edition's build executes student/, and the strict build of the chapters' pages
-# (-W -n) does not execute them again (scripts/quick_config.py turns execution off).
-# It runs in two lanes, because one lane alone leaves a core idle much of the time.
-# Only one lane starts Jupyter kernels: kernels launched by two processes at once can
-# pick the same free TCP ports (a known jupyter_client race), and a trial that ran
-# two such lanes hung. After the strict build:
-#   main lane: the executed student build, then the chapters under nbval and the
-#              tests that start kernels (-m kernels);
-#   side lane: the tests that start no kernel and read no page, then, once the student
-#              build is done, the tests that read the built pages (-m pages).
-# The side lane writes to $(LANE_LOG), printed when both lanes are done; Ctrl-C stops both.
+# make test: ruff first (cheap), then the strict build of the pages (no execution), then
+# two lanes side by side (docs/decisions.md says why): the main lane builds the student
+# edition (executed), then runs the chapters under nbval and the tests that start kernels
+# (-m kernels); the side lane runs the other tests, then, once the student build is done,
+# the tests that read the built pages (-m pages), and writes to $(LANE_LOG).
 LANE_LOG  := _build/test-side-lane.log
 LANE_FLAG := _build/test-student-built
 PYTEST    := LENET_QUICK=1 $(PY) -m pytest
 test: $(STAMP) $(AXE)  ## what CI runs
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	@status=0; mkdir -p _build; rm -f $(LANE_FLAG); \
-	$(PY) scripts/quick_config.py _config.yml _build/quick/_config.yml && \
+	$(PY) scripts/site_config.py quick _config.yml _build/quick/_config.yml && \
 	LENET_QUICK=1 $(JB) build . --config _build/quick/_config.yml --path-output _build/quick -W -n --keep-going || status=1; \
 	echo "make test: the side lane's tests run beside this lane; their output follows at the end"; \
 	( side=0; \
@@ -50,7 +40,7 @@ test: $(STAMP) $(AXE)  ## what CI runs
 	  $(PYTEST) -p no:cacheprovider tests -m pages || side=1; \
 	  exit $$side ) > $(LANE_LOG) 2>&1 & side=$$!; \
 	trap 'pkill -P $$side; kill $$side 2>/dev/null; exit 130' INT TERM; \
-	$(PY) scripts/student_config.py _config.yml _build/student-quick/_config.yml && \
+	$(PY) scripts/site_config.py student _config.yml _build/student-quick/_config.yml && \
 	LENET_QUICK=1 $(JB) build . --config _build/student-quick/_config.yml --toc student/_toc.yml --path-output _build/student-quick -W -n --keep-going && \
 	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions --toc student/_toc.yml || status=1; \
 	touch $(LANE_FLAG); \
@@ -68,7 +58,7 @@ student: $(STAMP)  ## write the student notebooks (student/) from the chapters: 
 
 book-student: $(STAMP)  ## the student edition: the full book built from student/, without the solutions
 	$(PY) scripts/make_student.py --check
-	$(PY) scripts/student_config.py _config.yml _build/student/_config.yml
+	$(PY) scripts/site_config.py student _config.yml _build/student/_config.yml
 	LENET_QUICK=0 LENET_ALLOW_SAMPLE=0 $(JB) build . --config _build/student/_config.yml --toc student/_toc.yml --path-output _build/student --keep-going
 	@$(PY) scripts/check_book.py _build/student/_build/html --mode full --no-solutions --toc student/_toc.yml
 	@echo "Student edition: $(CURDIR)/_build/student/_build/html/index.html"

@@ -1,7 +1,7 @@
 """Sphinx extension: what the pages need for WCAG 2.1 AA that the tools do not give.
 
 ``_config.yml`` loads it (``sphinx.local_extensions``); the browser test
-(tests/test_browser.py) runs axe-core on every page and checks every image.
+(tests/browser/test_browser.py) runs axe-core on every page and checks every image.
 
 A figure's alt text from its notebook output. The book's figures get their alt text where they are made
 (``lenet_common.plotting.describe``): the PNG output of the cell carries it in
@@ -55,8 +55,9 @@ def biblioentries_as_listitems(html: str) -> str:
 _BIBLIOENTRY = re.compile(r'(<div class="citation"[^>]*\brole=")doc-biblioentry(")')
 
 
-def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
-                  doctree: Any) -> None:
+def _page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     body = context.get("body")
     if body and "doc-biblioentry" in body:
         context["body"] = biblioentries_as_listitems(body)
@@ -72,15 +73,19 @@ def issue_tracker(repository_url: str | None) -> str:
 
 def _config_inited(app: Sphinx, config: Any) -> None:
     url = (config.html_theme_options or {}).get("repository_url")
-    config.myst_substitutions = {**(config.myst_substitutions or {}),
-                                 "issue_tracker": issue_tracker(url)}
+    config.myst_substitutions = {
+        **(config.myst_substitutions or {}),
+        "issue_tracker": issue_tracker(url),
+    }
 
 
 def setup(app: Sphinx) -> dict:
     from myst_nb.core.render import NbElementRenderer
 
     if not hasattr(NbElementRenderer.render_image, "__wrapped__"):  # once per process
-        NbElementRenderer.render_image = _with_output_alt(NbElementRenderer.render_image)
+        NbElementRenderer.render_image = _with_output_alt(
+            NbElementRenderer.render_image
+        )
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -23,12 +23,19 @@ def read_citation(root: Path) -> dict[str, Any]:
     """CITATION.cff's content, with a clear error when it is missing or not CFF."""
     path = root / CITATION_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the front page's citation is made from it")
+        raise FileNotFoundError(
+            f"{path} is missing: the front page's citation is made from it"
+        )
     cff = yaml.safe_load(path.read_text(encoding="utf-8"))
-    missing = [k for k in ("cff-version", "title", "authors", "date-released")
-               if not (isinstance(cff, dict) and cff.get(k))]
+    missing = [
+        k
+        for k in ("cff-version", "title", "authors", "date-released")
+        if not (isinstance(cff, dict) and cff.get(k))
+    ]
     if missing:
-        raise ValueError(f"{path} has no {', '.join(missing)}: fill them in (CFF 1.2.0)")
+        raise ValueError(
+            f"{path} has no {', '.join(missing)}: fill them in (CFF 1.2.0)"
+        )
     return cff
 
 
@@ -37,12 +44,16 @@ def _author(person: dict[str, str]) -> str:
     if "family-names" in person:
         given = person.get("given-names")
         return f"{person['family-names']}, {given}" if given else person["family-names"]
-    return "{" + person["name"] + "}"  # braces: a group's name is not parsed as a person's
+    return (
+        "{" + person["name"] + "}"
+    )  # braces: a group's name is not parsed as a person's
 
 
 def _text_author(person: dict[str, str]) -> str:
     if "family-names" in person:
-        return " ".join(p for p in (person.get("given-names"), person["family-names"]) if p)
+        return " ".join(
+            p for p in (person.get("given-names"), person["family-names"]) if p
+        )
     return person["name"]
 
 

@@ -1,7 +1,7 @@
 """Sphinx extension: every page names its edition's version, the licences and the PDF.
 
 ``_config.yml`` loads it (``sphinx.local_extensions``), so both editions get
-it (``scripts/student_config.py`` derives the student edition's configuration
+it (``scripts/site_config.py student`` derives the student edition's configuration
 from the book's). At build time it
 
 - works out the version of what is built: the git tag if HEAD is tagged,
@@ -32,8 +32,14 @@ PDF_NAMES = {"book": "lenet5-book.pdf", "student": "lenet5-book-student.pdf"}
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              timeout=30, check=False)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -66,7 +72,8 @@ def pages_url(repository_url: str) -> str:
     if parts.netloc != "github.com" or len(owner_name) != 2:
         raise ValueError(
             f"repository.url {repository_url!r} is not https://github.com/OWNER/NAME: "
-            "the PDF's published address is derived from it; fix repository.url in _config.yml")
+            "the PDF's published address is derived from it; fix repository.url in _config.yml"
+        )
     owner, name = owner_name
     return f"https://{owner.lower()}.github.io/{name}/"
 
@@ -79,8 +86,10 @@ def pdf_url(repository_url: str, edition: str) -> str:
 
 def footer(licences: str, version: str, pdf: str) -> str:
     """The footer's HTML: the licences (from _config.yml), the version, the PDF's link."""
-    return (f'{licences}\n<p class="book-edition">Version <code>{html.escape(version)}</code>'
-            f' · <a href="{html.escape(pdf)}">The whole book as one PDF</a></p>')
+    return (
+        f'{licences}\n<p class="book-edition">Version <code>{html.escape(version)}</code>'
+        f' · <a href="{html.escape(pdf)}">The whole book as one PDF</a></p>'
+    )
 
 
 def _config_inited(app: Any, config: Any) -> None:

@@ -39,17 +39,11 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common import data, lenet5
+from lenet_common.comparison import registry
+from lenet_common.plumbing import machine, results
 
-from lenet_common import data, lenet5, results  # noqa: E402
-
-FRAMEWORKS = ("numpy", "torch", "keras")
-LIBRARIES = {
-    "numpy": ["numpy"],
-    "torch": ["numpy", "torch"],
-    "keras": ["numpy", "tensorflow", "tensorflow-cpu", "keras"],
-}
+FRAMEWORKS = registry.NAMES
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -84,20 +78,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-
 def versions(framework: str) -> dict[str, str]:
     found = {}
-    for name in LIBRARIES[framework]:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    for name in registry.get(framework).libraries:
+        for distribution in (name, f"{name}-cpu"):  # tensorflow-cpu on some machines
+            try:
+                found[distribution] = importlib.metadata.version(distribution)
+            except importlib.metadata.PackageNotFoundError:
+                pass
     return found
 
 
 def train_and_test(implementation: str, recipe: lenet5.Recipe, d: Any) -> float:
     """Train ``implementation`` as its chapter does; return its test accuracy."""
-    from lenet_common import runtime, side_by_side
+    from lenet_common import runtime
+    from lenet_common.comparison import side_by_side
 
     runtime.seed_everything(recipe.seed)
     params, _, _ = side_by_side.train_run(implementation, d, recipe)
@@ -179,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     recipe = lenet5.book_recipe(quick=args.quick)
     d = data.load_lenet_data("mnist", layout="NCHW", quick=args.quick)
     path = results.result_path("accuracy_spread") if args.store else args.json
-    info = results.machine()
+    info = machine.machine()
     result: dict[str, Any] = {
         "benchmark": "accuracy_spread",
         "what": "test accuracy of the book's recipe, one run per seed",
@@ -188,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": info,
-        "load": {"before": results.load()},
+        "load": {"before": machine.load()},
         "data": {
             "source": d.source,
             "train": len(d.y_train),
@@ -219,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             }
             if path:  # after each run: a long run keeps what it has done
                 results.write(path, result)
-    result["load"]["after"] = results.load()
+    result["load"]["after"] = machine.load()
     print(f"\n{'implementation':<15}{'mean':>8}{'min':>8}{'max':>8}{'std':>8}")
     for framework, s in result["frameworks"].items():
         cells = "".join(f"{s[k]:>8.2%}" for k in ("mean", "min", "max", "std"))

@@ -26,7 +26,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from lenet_common import results
+from lenet_common.plumbing import machine, results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,13 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "build",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
-        "machine": results.machine(),
+        "machine": machine.machine(),
         "load": {"before": before, "after": after},
         "total_seconds": total,
         "chapters": timings,
     }
     path = args.json or (
-        results.result_path("build", results.machine()) if args.store else None
+        results.result_path("build", machine.machine()) if args.store else None
     )
     if path:
         print(f"written: {results.write(path, result)}")

@@ -1,7 +1,7 @@
 """What the reliability checks cost: training with them against training without.
 
 Usage:
-    python benchmarks/bench_checks.py [--rounds 5] [--frameworks numpy torch keras]
+    python benchmarks/bench_checks.py [--rounds 5] [--frameworks NAME ...]
                                       [--json benchmarks/bench_checks.json]
 
 The checks are: hyperparameters, labels and finite pixels before training
@@ -24,14 +24,16 @@ import argparse
 import contextlib
 import dataclasses
 import importlib
-import json
 import os
-import platform
 import statistics
 import time
 import timeit
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
+
+from lenet_common.comparison import registry
+from lenet_common.plumbing import machine, results
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -40,8 +42,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--frameworks",
         nargs="+",
-        default=["numpy", "torch", "keras"],
-        choices=["numpy", "torch", "keras"],
+        default=list(registry.NAMES),
+        choices=registry.NAMES,
     )
     parser.add_argument(
         "--json", type=Path, default=Path(__file__).with_name("bench_checks.json")
@@ -49,11 +51,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_average() -> list[float]:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return []
+#: Each implementation's pair of runs (with its checks, without), by registry name.
+ARMS: dict[str, Callable[..., Any]] = {}
+
+
+def arms_of(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the function that makes ``name``'s two arms."""
+
+    def register(make: Callable[..., Any]) -> Callable[..., Any]:
+        ARMS[registry.get(name).name] = make
+        return make
+
+    return register
 
 
 @contextlib.contextmanager
@@ -73,6 +82,7 @@ def noop(*args, **kwargs) -> None:
     return None
 
 
+@arms_of("numpy")
 def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     from lenet_common import lenet5
     from lenet_common.numpy_lenet import LeNet5, train
@@ -104,11 +114,14 @@ def numpy_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     return run, without
 
 
+@arms_of("torch")
 def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     import torch
 
     from lenet_common import lenet5
     from lenet_common import torch_lenet as tl
+
+    torch_train = importlib.import_module("lenet_common.torch_lenet.train")
 
     config = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
 
@@ -135,9 +148,9 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
         model = tl.LeNet5()
         model._forward_pre_hooks.clear()  # the input-shape check
         off = [
-            (tl, "stop_if_diverged", noop),
-            (tl, "_checked_data", plain_data),
-            (tl, "_check_finite_output", noop),
+            (torch_train, "stop_if_diverged", noop),
+            (torch_train, "_checked_data", plain_data),
+            (torch_train, "_check_finite_output", noop),
         ]
         with patched(off):
             run(model)
@@ -145,10 +158,14 @@ def torch_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     return run, without
 
 
+@arms_of("keras")
 def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     import keras
 
     from lenet_common import keras_lenet as kl
+    from lenet_common.keras_lenet import model as keras_model
+
+    keras_train = importlib.import_module("lenet_common.keras_lenet.train")
     from lenet_common import lenet5
 
     recipe = dataclasses.replace(lenet5.book_recipe(quick=False), epochs=1)
@@ -167,8 +184,8 @@ def keras_arms(data) -> tuple[Callable[[], None], Callable[[], None]]:
     def without() -> None:
         with patched(
             [
-                (kl, "DivergenceGuard", keras.callbacks.Callback),
-                (kl, "check_dataset", noop),
+                (keras_train, "DivergenceGuard", keras.callbacks.Callback),
+                (keras_model, "check_dataset", noop),
             ]
         ):
             run()
@@ -180,7 +197,7 @@ def micro() -> dict[str, float]:
     """Microseconds per step of each per-step piece; ms of the up-front check."""
     import numpy as np
 
-    from lenet_common.checks import check_images, has_diverged
+    from lenet_common.plumbing.checks import check_images, has_diverged
 
     out = {
         "numpy has_diverged per step (us)": 1e6
@@ -195,6 +212,8 @@ def micro() -> dict[str, float]:
         import torch
 
         from lenet_common import torch_lenet as tl
+
+        torch_train = importlib.import_module("lenet_common.torch_lenet.train")
     except ImportError:
         return out
     sums, total = torch.zeros(430), torch.tensor(3.0)
@@ -216,7 +235,7 @@ def micro() -> dict[str, float]:
         1e6
         * min(
             timeit.repeat(
-                lambda: tl.first_diverged_step(sums[:50], 128, 55_000),
+                lambda: torch_train.first_diverged_step(sums[:50], 128, 55_000),
                 number=1000,
                 repeat=5,
             )
@@ -230,24 +249,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from lenet_common.data import load_lenet_data
 
-    arms = {"numpy": numpy_arms, "torch": torch_arms, "keras": keras_arms}
+    arms = ARMS
     result = {
-        "machine": platform.platform(),
-        "cpus": os.cpu_count(),
+        "machine": machine.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "load_before": load_average(),
+        "load": {"before": machine.load()},
         "rounds": args.rounds,
         "epoch_seconds": {},
         "epoch_cpu_seconds": {},
         "micro": {},
     }
     print(
-        f"{os.cpu_count()} CPUs, load average {load_average()}; one epoch of 2,500 "
+        f"{os.cpu_count()} CPUs, load average {machine.load_average()}; one epoch of 2,500 "
         f"images, batch 128; {args.rounds} rounds per arm, alternating"
     )
     rows = []
     for name in args.frameworks:
-        layout = "NHWC" if name == "keras" else "NCHW"
+        layout = registry.get(name).layout
         data = load_lenet_data(quick=True, layout=layout)
         run, without = arms[name](data)
         run(), without()  # warm-up: first calls build kernels and graphs
@@ -270,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append((name, w["with"], w["without"], *overhead))
     result["micro"] = micro()
-    result["load_after"] = load_average()
+    result["load"]["after"] = machine.load()
     print(f"\n{'':<10}{'median epoch, s':^23}{'overhead':^18}")
     print(f"{'framework':<10}{'with':>10}{'without':>13}{'wall':>9}{'CPU':>9}")
     for name, w, wo, pct, pct_cpu in rows:
@@ -278,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for key, value in result["micro"].items():
         print(f"{key:<45}{value:>10.2f}")
-    print(f"\nload average after: {result['load_after']}")
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nload average after: {result['load']['after']['load_average']}")
+    results.write(args.json, result)
     print(f"wrote {args.json}")
     return 0
 

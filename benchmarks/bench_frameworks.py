@@ -22,7 +22,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from lenet_common import framework_costs
+from lenet_common.comparison import framework_costs
+from lenet_common.plumbing import results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json
         or Path(__file__).resolve().parent / "results" / f"frameworks-{mode}.json"
     )
-    print(f"\nwritten to {framework_costs.save_json(result, path)}")
+    print(f"\nwritten to {results.write(path, result)}")
     return 0
 
 

@@ -12,14 +12,14 @@ Ways of running the training step (``--modes``, all by default):
 - ``compiled_reduce_overhead``: ``torch.compile(mode="reduce-overhead")``
   (CUDA graphs for the model's forward and backward; CUDA only);
 - ``graph``: the whole step (batch gather, forward, backward, optimizer)
-  captured as one CUDA graph, ``torch_steps.CapturedStep`` (CUDA only).
+  captured as one CUDA graph, ``gpu_step.CapturedStep`` (CUDA only).
 
 Each (batch size, way) trains a fresh model on data resident on the device
 (random images: the speed does not depend on the pixels) for a warm-up pass
 (compilation and capture happen there) and then ``--rounds`` timed passes of
 ``--steps`` batches; the median pass gives seconds per step, reported per
 epoch of the book's 55,000 training images. It also counts what one eager
-step launches (``torch_steps.count_launches``). It prints a table and writes
+step launches (``gpu_step.count_launches``). It prints a table and writes
 JSON (``--json PATH``, or ``--store`` for ``lenet_common/results/``).
 """
 
@@ -35,9 +35,10 @@ from typing import Any
 
 import torch
 
-from lenet_common import lenet5, results
+from lenet_common import lenet5
 from lenet_common import torch_lenet as tl
-from lenet_common import torch_steps
+from lenet_common.plumbing import machine, results
+from lenet_common.torch_lenet import gpu_step
 
 #: The book's training split: MNIST's 60,000 training images less 5,000 for validation.
 EPOCH_IMAGES = 55_000
@@ -101,10 +102,10 @@ def measure(
     generator = torch.Generator().manual_seed(0)
     amp = torch.bfloat16 if mode == "eager_bf16" else None
     if mode == "graph":
-        captured = torch_steps.CapturedStep(model, optimizer, x, y, batch_size)
+        captured = gpu_step.CapturedStep(model, optimizer, x, y, batch_size)
 
         def one_pass() -> None:
-            torch_steps.train_one_epoch_captured(
+            gpu_step.train_one_epoch_captured(
                 captured, scheduler, n, generator=generator
             )
     else:
@@ -165,11 +166,11 @@ def launches(device: torch.device, batch_size: int = 128) -> dict[str, Any]:
         )
 
     one_step()
-    return {"batch_size": batch_size, **torch_steps.count_launches(one_step)}
+    return {"batch_size": batch_size, **gpu_step.count_launches(one_step)}
 
 
 def device_info(device: torch.device) -> dict[str, Any]:
-    info = results.machine() | {"torch": torch.__version__, "device": device.type}
+    info = machine.machine() | {"torch": torch.__version__, "device": device.type}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
         info["cuda"] = torch.version.cuda

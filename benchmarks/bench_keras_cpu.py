@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 
-from lenet_common import results
+from lenet_common.plumbing import machine, results
 
 #: (name, TF_ENABLE_ONEDNN_OPTS, jit_compile, steps_per_execution)
 SETTINGS = (
@@ -75,8 +75,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def one_run(onednn: str, jit: bool, spe: int, images: int) -> dict[str, float]:
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn)
     args = [str(images), str(spe), "1" if jit else "0"]
-    done = subprocess.run([sys.executable, "-c", CHILD, *args],
-                          capture_output=True, text=True, env=env, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the Keras run failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -84,7 +89,7 @@ def one_run(onednn: str, jit: bool, spe: int, images: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    before = results.load_average()
+    before = machine.load()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in SETTINGS}
     for _ in range(args.rounds):
         for name, onednn, jit, spe in SETTINGS:
@@ -104,18 +109,22 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "keras_cpu",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": results.machine(),
+        "machine": machine.machine(),
         "settings": vars(args) | {"batch_size": 128},
-        "load_average": {"before": before, "after": results.load_average()},
+        "load": machine.load_record(before),
         "variants": table,
     }
-    after = result["load_average"]["after"]
-    print(f"Keras fit, batch 128, {args.images:,} images, median of {args.rounds} "
-          f"rounds (load before {before}, after {after}):")
+    after = result["load"]["after"]["load_average"]
+    print(
+        f"Keras fit, batch 128, {args.images:,} images, median of {args.rounds} "
+        f"rounds (load before {before['load_average']}, after {after}):"
+    )
     print(f"  {'':18s} {'images/s':>10s} {'images/CPU-s':>13s}")
     for name, row in table.items():
-        print(f"  {name:18s} {row['images_per_second']:10,.0f} "
-              f"{row['images_per_cpu_second']:13,.0f}")
+        print(
+            f"  {name:18s} {row['images_per_second']:10,.0f} "
+            f"{row['images_per_cpu_second']:13,.0f}"
+        )
     path = args.json or (results.result_path("keras_cpu") if args.store else None)
     if path:
         print(f"written: {results.write(path, result)}")

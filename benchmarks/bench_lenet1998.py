@@ -33,11 +33,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lenet_common import data, lenet1998 as L, lenet1998_train as T, results, shapes
+from lenet_common import data, shapes
+from lenet_common.lenet1998 import model as L
+from lenet_common.lenet1998 import train as T
+from lenet_common.plumbing import machine, results
 
 
 class GroupedC3(torch.nn.Module):
@@ -158,7 +160,7 @@ def bench_runs(mnist: data.LeNetData) -> dict:
             "seconds": seconds,
             "val_accuracy": history["val_accuracy"],
             "recipe": repr(recipe),
-            "load_after": results.load_average(),
+            "load": {"after": machine.load()},
         }
         print(f"  {name:<48} test error {1 - accuracy:.2%}  {seconds:6.0f} s")
     return result
@@ -186,15 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     report: dict = {
         "benchmark": "lenet1998",
-        "machine": results.machine(),
+        "machine": machine.machine(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes"),
         "torch": torch.__version__,
         "threads": args.threads,
-        "load_before": results.load_average(),
+        "load": {"before": machine.load()},
     }
     print(
         f"{report['machine']}; torch {torch.__version__}, {args.threads} threads; "
-        f"load average {report['load_before']}"
+        f"load average {report['load']['before']['load_average']}"
     )
     if "c3" in parts:
         report["c3"] = bench_c3()
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             report["optimisers"] = bench_optimisers(mnist)
         if "runs" in parts:
             report["runs"] = bench_runs(mnist)
-    report["load_after"] = results.load_average()
+    report["load"]["after"] = machine.load()
     path = (
         results.result_path("lenet1998", report["machine"]) if args.store else args.json
     )

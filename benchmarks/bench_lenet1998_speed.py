@@ -11,7 +11,7 @@ training images:
 ``memory format``  one pass of the distorted recipe with the network's maps in
                    PyTorch's default order (N, C, H, W) against channels-last;
 ``two runs``       one pass of each recipe (no distortions, affine), one run
-                   after the other against ``lenet1998_train.train_together``.
+                   after the other against ``lenet1998.train.train_together``.
                    Both ways store the maps channels-last, as ``train`` does.
 
 Prints a table and writes JSON (``--json PATH``; ``--store`` keeps it in
@@ -32,7 +32,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lenet_common import data, lenet1998 as L, lenet1998_train as T, results
+from lenet_common import data
+from lenet_common.lenet1998 import model as L
+from lenet_common.lenet1998 import train as T
+from lenet_common.plumbing import machine, results
 
 
 def _model(memory_format: torch.memory_format = torch.contiguous_format) -> L.LeNet1998:
@@ -55,7 +58,9 @@ def bench_memory_format(x: torch.Tensor, y: torch.Tensor, rounds: int) -> dict:
     for r in range(rounds):
         for name, (model, optimizer) in runs.items():
             start = time.perf_counter()
-            T.train_one_pass(model, optimizer, x, y, recipe, 0, np.random.default_rng(r))
+            T.train_one_pass(
+                model, optimizer, x, y, recipe, 0, np.random.default_rng(r)
+            )
             seconds[name].append(time.perf_counter() - start)
     return _summary(seconds, "channels-last")
 
@@ -65,8 +70,10 @@ def bench_two_runs(mnist: data.LeNetData, n: int, rounds: int) -> dict:
     args = (mnist.x_train[:n], mnist.y_train[:n], mnist.x_val, mnist.y_val)
 
     def runs() -> dict:
-        recipes = {k: dataclasses.replace(T.recipe(k, quick=False), epochs=1)
-                   for k in ("none", "affine")}
+        recipes = {
+            k: dataclasses.replace(T.recipe(k, quick=False), epochs=1)
+            for k in ("none", "affine")
+        }
         return {k: (_model(), recipe) for k, recipe in recipes.items()}
 
     def one_after_the_other() -> None:
@@ -114,8 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", type=Path, help="write the result to this file")
-    out.add_argument("--store", action="store_true",
-                     help="keep the result in lenet_common/results/ (machine, date)")
+    out.add_argument(
+        "--store",
+        action="store_true",
+        help="keep the result in lenet_common/results/ (machine, date)",
+    )
     args = parser.parse_args(argv)
     if args.images < 128 or args.rounds < 1 or args.threads < 1:
         parser.error("need --images >= 128, --rounds >= 1 and --threads >= 1")
@@ -124,27 +134,37 @@ def main(argv: list[str] | None = None) -> int:
     n = min(args.images, len(mnist.y_train))
     report: dict = {
         "benchmark": "lenet1998_speed",
-        "machine": results.machine(),
+        "machine": machine.machine(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes"),
         "torch": torch.__version__,
         "threads": args.threads,
         "images": n,
         "rounds": args.rounds,
         "data": mnist.source,
-        "load_before": results.load_average(),
+        "load": {"before": machine.load()},
     }
-    print(f"{report['machine']['cpu']}, torch {torch.__version__}, {args.threads} "
-          f"threads, {n:,} {mnist.source} images, load {report['load_before']}")
+    print(
+        f"{report['machine']['cpu']}, torch {torch.__version__}, {args.threads} "
+        f"threads, {n:,} {mnist.source} images, load {report['load']['before']['load_average']}"
+    )
     x = torch.as_tensor(mnist.x_train[:n])
     y = torch.as_tensor(mnist.y_train[:n]).long()
     report["memory_format"] = bench_memory_format(x, y, args.rounds)
-    _print("One pass, affine distortions: the maps' order in memory",
-           report["memory_format"])
+    _print(
+        "One pass, affine distortions: the maps' order in memory",
+        report["memory_format"],
+    )
     report["two_runs"] = bench_two_runs(mnist, n, args.rounds)
-    _print("One pass of each recipe: one run after the other, or both at once",
-           report["two_runs"])
-    report["load_after"] = results.load_average()
-    path = results.result_path("lenet1998_speed", report["machine"]) if args.store else args.json
+    _print(
+        "One pass of each recipe: one run after the other, or both at once",
+        report["two_runs"],
+    )
+    report["load"]["after"] = machine.load()
+    path = (
+        results.result_path("lenet1998_speed", report["machine"])
+        if args.store
+        else args.json
+    )
     if path is not None:
         print(f"\nwritten: {results.write(path, report)}")
     return 0

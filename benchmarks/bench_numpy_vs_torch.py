@@ -39,12 +39,14 @@ import statistics
 import sys
 import time
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from lenet_common import lenet5, results
+from lenet_common import lenet5
 from lenet_common.numpy_lenet import SGD, LeNet5, fast
+from lenet_common.plumbing import machine, results
 
 #: The book recipe's optimiser settings (its rate held constant while timing).
 RECIPE = lenet5.book_recipe(quick=False)
@@ -71,7 +73,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-
 class FreshWorkspace(fast.Workspace):
     """A workspace that keeps nothing: every array is new, as in plain NumPy code."""
 
@@ -93,8 +94,12 @@ def numpy_variants(
     steps = {}
 
     def with_sgd(model: LeNet5, loss_and_grads):
-        optimizer = SGD(model.params, lr=RECIPE.learning_rate,
-                        momentum=RECIPE.momentum, weight_decay=RECIPE.weight_decay)
+        optimizer = SGD(
+            model.params,
+            lr=RECIPE.learning_rate,
+            momentum=RECIPE.momentum,
+            weight_decay=RECIPE.weight_decay,
+        )
 
         def step(x, y):
             _, grads, _ = loss_and_grads(x, y)
@@ -137,7 +142,9 @@ def torch_variant(batches, channels_last: bool = False):
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=RECIPE.learning_rate, momentum=RECIPE.momentum,
+        model.parameters(),
+        lr=RECIPE.learning_rate,
+        momentum=RECIPE.momentum,
         weight_decay=RECIPE.weight_decay,
     )
 
@@ -263,11 +270,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         for _ in range(args.steps)
     ]
-    info = results.machine() | {
+    info = machine.machine() | {
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
     }
-    before = results.load()
+    before = machine.load()
     print(
         f"{info['cpu']}, {info['cores']} cores; NumPy {info['numpy']} "
         f"({info.get('blas')}), torch {info['torch']} "
@@ -331,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         name: step_memory_mib(fresh_steps[name], batches[0])
         for name in ("taught", "batch_last_fresh", "batch_last", "numpy")
     }
-    after = results.load()
+    after = machine.load()
     result = {
         "benchmark": "numpy_vs_torch",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -383,7 +390,7 @@ def print_table(result: dict[str, Any]) -> None:
         f"  {'':44s} {'img/s':>8s} {'best':>8s} {'CPU ms/step':>12s} "
         f"{'faults/step':>12s}"
     )
-    for name, v in result["variants"].items():
+    for v in result["variants"].values():
         ips = v["images_per_second"]
         print(
             f"  {v['label']:44s} {ips['median']:8,.0f} {ips['best']:8,.0f} "
@@ -397,7 +404,9 @@ def print_table(result: dict[str, Any]) -> None:
     )
     cl = result.get("ratio_numpy_to_pytorch_channels_last")
     if cl:
-        print(f"  NumPy / PyTorch with channels-last maps: {cl['median_of_rounds']:.2f}")
+        print(
+            f"  NumPy / PyTorch with channels-last maps: {cl['median_of_rounds']:.2f}"
+        )
     print(
         "\nFast step, one thread, by layer (ms per step; S2/S4 include the tanh "
         "backward "

@@ -56,11 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--momentum", type=float)
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--seed", type=int)
-    parser.add_argument("--save", default=None, help="write the trained weights to this .npz file")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs)")
+    parser.add_argument(
+        "--save", default=None, help="write the trained weights to this .npz file"
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (for logs)"
+    )
     args = parser.parse_args(argv)
-    changes = {f.name: getattr(args, f.name) for f in dataclasses.fields(lenet5.Recipe)
-               if getattr(args, f.name, None) is not None}
+    changes = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(lenet5.Recipe)
+        if getattr(args, f.name, None) is not None
+    }
     recipe = dataclasses.replace(lenet5.book_recipe(), **changes)
 
     runtime.print_mode()
@@ -68,29 +75,53 @@ def main(argv: list[str] | None = None) -> int:
     runtime.seed_everything(recipe.seed)
     data = load_lenet_data("mnist", layout="NCHW")
     print(data.describe())
-    loading_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    loading_mib = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )  # Linux: KiB
     can_reset = reset_peak_memory()
     model = LeNet5(seed=recipe.seed)
+
     def log_epoch(epoch: int, history: dict[str, list[float]]) -> None:
         values = "  ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
-        print(f"epoch {epoch:2d}/{recipe.epochs} ({time.perf_counter() - start:6.0f} s): {values}", flush=True)
+        print(
+            f"epoch {epoch:2d}/{recipe.epochs} ({time.perf_counter() - start:6.0f} s): {values}",
+            flush=True,
+        )
 
     start = time.perf_counter()
-    history = train(model, data.x_train, data.y_train, data.x_val, data.y_val, recipe,
-                    show_progress=not args.no_progress, on_epoch_end=log_epoch)
+    train(
+        model,
+        data.x_train,
+        data.y_train,
+        data.x_val,
+        data.y_val,
+        recipe,
+        show_progress=not args.no_progress,
+        on_epoch_end=log_epoch,
+    )
     seconds = time.perf_counter() - start
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test)
     images = recipe.epochs * len(data.x_train)
     # resetting VmHWM also resets ru_maxrss on Linux: the loading peak was read before
-    peak_mib = max(loading_mib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    peak_mib = max(
+        loading_mib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
     training_mib = peak_memory_mib() if can_reset else None
-    print(f"test accuracy: {test_acc:.4%} (test loss {test_loss:.4f}, {len(data.x_test)} images)")
-    print(f"training time: {seconds:.1f} s for {recipe.epochs} epochs "
-          f"({images / seconds:,.0f} images/s, validation passes included)")
-    print(f"peak resident memory, whole process: {peak_mib:,.0f} MiB "
-          f"(while loading the data: {loading_mib:,.0f} MiB)")
+    print(
+        f"test accuracy: {test_acc:.4%} (test loss {test_loss:.4f}, {len(data.x_test)} images)"
+    )
+    print(
+        f"training time: {seconds:.1f} s for {recipe.epochs} epochs "
+        f"({images / seconds:,.0f} images/s, validation passes included)"
+    )
+    print(
+        f"peak resident memory, whole process: {peak_mib:,.0f} MiB "
+        f"(while loading the data: {loading_mib:,.0f} MiB)"
+    )
     if training_mib is not None:
-        print(f"peak resident memory during training and evaluation: {training_mib:,.0f} MiB")
+        print(
+            f"peak resident memory during training and evaluation: {training_mib:,.0f} MiB"
+        )
     if args.save:
         print(f"weights saved to {save_weights(model, args.save)}")
     return 0

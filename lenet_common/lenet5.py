@@ -12,13 +12,13 @@ Importing this module needs NumPy only, never torch or TensorFlow.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Mapping
 
 import numpy as np
 
 from lenet_common import runtime
-from lenet_common.checks import check_hyperparameters
+from lenet_common.plumbing.checks import check_hyperparameters
 
 __all__ = [
     "Layer",
@@ -223,13 +223,18 @@ class Recipe:
 
     def __post_init__(self) -> None:
         check_hyperparameters(  # the rules and wording all the book's code shares
-            epochs=self.epochs, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, momentum=self.momentum,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
             weight_decay=self.weight_decay,
         )
         problems = []
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) \
-                or self.seed < 0:
+        if (
+            not isinstance(self.seed, (int, np.integer))
+            or isinstance(self.seed, bool)
+            or self.seed < 0
+        ):
             problems.append(f"seed={self.seed!r} (must be a whole number >= 0)")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule={self.schedule!r} (must be one of {SCHEDULES})")
@@ -290,6 +295,10 @@ def batch_order(n_images: int, epoch: int, seed: int = 0) -> np.ndarray:
 #: The functions ``numpy_lenet``, ``torch_lenet`` and ``keras_lenet`` all offer,
 #: with the same names and behaviour (the parameters in the book's names and layout).
 SURFACE = (
+    "build_model",
+    "device_name",
+    "train",
+    "step_function",
     "get_params",
     "set_params",
     "predict_logits",

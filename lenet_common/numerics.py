@@ -89,7 +89,9 @@ def assert_close(
         dtype = _dtype_of(a, d)
     atol = np.broadcast_to(tolerance(magnitude, terms, dtype), d.shape)
     diff = np.abs(a.astype(np.float64) - d.astype(np.float64))
-    worst = np.unravel_index(int(np.argmax(np.where(ok, -np.inf, diff / atol))), d.shape)
+    worst = np.unravel_index(
+        int(np.argmax(np.where(ok, -np.inf, diff / atol))), d.shape
+    )
     raise AssertionError(
         f"{what}: {int((~ok).sum())} of {ok.size} elements differ by more than "
         f"summation-order rounding ({terms} terms, {np.dtype(dtype).name}); worst at "

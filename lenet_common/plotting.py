@@ -21,7 +21,7 @@ comes from its data.
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -65,7 +65,9 @@ FIGURE_INCHES = COLUMN_INCHES - 0.2
 MIN_FONT_PT = 7.0
 
 
-def _alt_bundle(text: str, include: object = None, exclude: object = None) -> tuple[dict, dict]:
+def _alt_bundle(
+    text: str, include: object = None, exclude: object = None
+) -> tuple[dict, dict]:
     """IPython's display hook: no data of its own (matplotlib's backend draws
     the PNG), only the alt text as the PNG's metadata."""
     return {}, {"image/png": {"alt": text}}
@@ -108,22 +110,30 @@ def column_size(height: float, width: float = 1.0) -> tuple[float, float]:
     ``height`` is in inches; ``width`` is a fraction of the column (0 < width <= 1).
     """
     if not 0 < width <= 1:
-        raise ValueError(f"width is a fraction of the column, 0 < width <= 1; got {width}")
+        raise ValueError(
+            f"width is a fraction of the column, 0 < width <= 1; got {width}"
+        )
     if height <= 0:
         raise ValueError(f"height must be positive (inches), got {height}")
     return (FIGURE_INCHES * width, float(height))
 
 
 def column_figure(
-    nrows: int = 1, ncols: int = 1, *, height: float, width: float = 1.0, **subplots_kw: object
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    height: float,
+    width: float = 1.0,
+    **subplots_kw: object,
 ) -> tuple[Figure, np.ndarray | plt.Axes]:
     """``plt.subplots`` under the book's figure rule: column-wide, at the book's dpi.
 
     ``height`` is in inches; ``width`` a fraction of the column. Extra keywords
     go to :func:`matplotlib.pyplot.subplots`.
     """
-    return plt.subplots(nrows, ncols, figsize=column_size(height, width), dpi=FIGURE_DPI,
-                        **subplots_kw)
+    return plt.subplots(
+        nrows, ncols, figsize=column_size(height, width), dpi=FIGURE_DPI, **subplots_kw
+    )
 
 
 def fit_column(fig: Figure) -> Figure:
@@ -162,8 +172,13 @@ def _grid(n: int, ncols: int, cell: float = 1.1) -> tuple[Figure, np.ndarray]:
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
     cell = min(cell, FIGURE_INCHES / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.25 * nrows),
-                             dpi=FIGURE_DPI, squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(cell * ncols, cell * 1.25 * nrows),
+        dpi=FIGURE_DPI,
+        squeeze=False,
+    )
     for ax in axes.flat:
         ax.axis("off")
     return fig, axes
@@ -205,13 +220,21 @@ def show_digits(
     what = f"{n} {side}-pixel grey image{'s' if n > 1 else ''}, dark ink on white"
     if labels is not None and predictions is not None:
         what += ", titled true→predicted: " + _listed(
-            [f"{_name(t, class_names)}→{_name(p, class_names)}" for t, p in zip(labels, predictions)])
+            [
+                f"{_name(t, class_names)}→{_name(p, class_names)}"
+                for t, p in zip(labels, predictions)
+            ]
+        )
     elif labels is not None:
-        what += ", titled with their labels: " + _listed([_name(t, class_names) for t in labels])
+        what += ", titled with their labels: " + _listed(
+            [_name(t, class_names) for t in labels]
+        )
     return describe(fig, _titled(title, what))
 
 
-def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None) -> Figure:
+def plot_history(
+    history: Mapping[str, Sequence[float]], *, title: str | None = None
+) -> Figure:
     """Loss and accuracy per epoch, training and (when present) validation.
 
     ``history`` uses Keras' keys: ``loss``, ``accuracy``, ``val_loss``,
@@ -248,10 +271,16 @@ def _history_alt(history: Mapping[str, Sequence[float]]) -> str:
             values = history.get(prefix + key)
             if values is None or len(values) == 0:
                 continue
-            show = (lambda v: f"{100 * v:.1f}%") if key == "accuracy" else (lambda v: f"{v:.3f}")
+            show = (
+                (lambda v: f"{100 * v:.1f}%")
+                if key == "accuracy"
+                else (lambda v: f"{v:.3f}")
+            )
             parts.append(f"{who} {key} from {show(values[0])} to {show(values[-1])}")
-    return (f"Two line charts over {n} epoch{'s' if n != 1 else ''}, loss on the left and "
-            f"accuracy on the right: " + "; ".join(parts) + ".")
+    return (
+        f"Two line charts over {n} epoch{'s' if n != 1 else ''}, loss on the left and "
+        f"accuracy on the right: " + "; ".join(parts) + "."
+    )
 
 
 def plot_schedule(
@@ -292,14 +321,25 @@ def plot_schedule(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    what = "; ".join(f"{label} from {v[0]:.3g} at the first step to {v[-1]:.3g} at the last, "
-                     f"between {v.min():.3g} and {v.max():.3g}" for label, v in curves)
-    return describe(fig, _titled(title, f"Line chart{'s' if panels > 1 else ''} over "
-                                        f"{epochs[-1] + 1 / steps_per_epoch:.3g} epochs "
-                                        f"({len(rates):,} steps): {what}."))
+    what = "; ".join(
+        f"{label} from {v[0]:.3g} at the first step to {v[-1]:.3g} at the last, "
+        f"between {v.min():.3g} and {v.max():.3g}"
+        for label, v in curves
+    )
+    return describe(
+        fig,
+        _titled(
+            title,
+            f"Line chart{'s' if panels > 1 else ''} over "
+            f"{epochs[-1] + 1 / steps_per_epoch:.3g} epochs "
+            f"({len(rates):,} steps): {what}.",
+        ),
+    )
 
 
-def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10) -> np.ndarray:
+def confusion_matrix(
+    y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10
+) -> np.ndarray:
     """Counts: row = true class, column = predicted class."""
     t = np.asarray(y_true, dtype=np.int64).ravel()
     p = np.asarray(y_pred, dtype=np.int64).ravel()
@@ -307,7 +347,9 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: in
         raise ValueError(f"{t.size} true labels but {p.size} predictions")
     if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}")
-    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes
+    )
 
 
 def plot_confusion_matrix(
@@ -318,7 +360,9 @@ def plot_confusion_matrix(
     title: str | None = None,
 ) -> Figure:
     """The confusion matrix as a heat map with counts; the diagonal is what went right."""
-    names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    names = (
+        list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    )
     cm = confusion_matrix(y_true, y_pred, len(names))
     fig, ax = column_figure(height=5.4, width=0.9)
     # colour the errors only, so that a handful of mistakes still shows
@@ -329,28 +373,64 @@ def plot_confusion_matrix(
     for i in range(len(names)):
         for j in range(len(names)):
             if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if i != j and cm[i, j] > dark else "black",
-                        fontweight="bold" if i == j else "normal")
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if i != j and cm[i, j] > dark else "black",
+                    fontweight="bold" if i == j else "normal",
+                )
     long_names = max(len(n) for n in names) > 2
-    ax.set_xticks(range(len(names)), names, rotation=45 if long_names else 0,
-                  ha="right" if long_names else "center")
+    ax.set_xticks(
+        range(len(names)),
+        names,
+        rotation=45 if long_names else 0,
+        ha="right" if long_names else "center",
+    )
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     accuracy = np.trace(cm) / max(cm.sum(), 1)
-    ax.set_title(title or f"Confusion matrix ({cm.sum():,} images, accuracy {100 * accuracy:.2f}%)")
+    ax.set_title(
+        title
+        or f"Confusion matrix ({cm.sum():,} images, accuracy {100 * accuracy:.2f}%)"
+    )
     fig.tight_layout()
     errors = cm.copy()
     np.fill_diagonal(errors, 0)
-    worst = sorted(((errors[i, j], i, j) for i in range(len(names)) for j in range(len(names))
-                    if errors[i, j]), reverse=True)[:3]
-    commonest = ("; most frequent: " + ", ".join(f"{names[i]} taken for {names[j]}: {c} times"
-                                                  for c, i, j in worst)) if worst else ""
-    return describe(fig, _titled(title, (
-        f"Confusion matrix, a {len(names)} by {len(names)} grid of counts, true class in rows "
-        f"and predicted class in columns: {cm.sum():,} images, accuracy {100 * accuracy:.2f}%, "
-        f"{errors.sum():,} errors{commonest}.")))
+    worst = sorted(
+        (
+            (errors[i, j], i, j)
+            for i in range(len(names))
+            for j in range(len(names))
+            if errors[i, j]
+        ),
+        reverse=True,
+    )[:3]
+    commonest = (
+        (
+            "; most frequent: "
+            + ", ".join(
+                f"{names[i]} taken for {names[j]}: {c} times" for c, i, j in worst
+            )
+        )
+        if worst
+        else ""
+    )
+    return describe(
+        fig,
+        _titled(
+            title,
+            (
+                f"Confusion matrix, a {len(names)} by {len(names)} grid of counts, true class in rows "
+                f"and predicted class in columns: {cm.sum():,} images, accuracy {100 * accuracy:.2f}%, "
+                f"{errors.sum():,} errors{commonest}."
+            ),
+        ),
+    )
 
 
 def show_misclassified(
@@ -368,10 +448,15 @@ def show_misclassified(
         fig, ax = column_figure(height=1.0, width=0.6)
         ax.axis("off")
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
-        return describe(fig, "A figure with no images, only the words: no misclassified images.")
+        return describe(
+            fig, "A figure with no images, only the words: no misclassified images."
+        )
     shown = wrong[:max_items]
     return show_digits(
-        _as_images(images)[shown], t[shown], p[shown], class_names=class_names,
+        _as_images(images)[shown],
+        t[shown],
+        p[shown],
+        class_names=class_names,
         title=f"{shown.size} of {wrong.size} misclassified images (true→predicted)",
     )
 
@@ -386,8 +471,13 @@ def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
         raise ValueError(f"expected weights shaped (out, in, kh, kw), got {w.shape}")
     n_out, n_in = w.shape[:2]
     cell = min(1.2, FIGURE_INCHES / n_out)
-    fig, axes = plt.subplots(n_in, n_out, figsize=(cell * n_out, (cell + 0.1) * n_in),
-                             dpi=FIGURE_DPI, squeeze=False)
+    fig, axes = plt.subplots(
+        n_in,
+        n_out,
+        figsize=(cell * n_out, (cell + 0.1) * n_in),
+        dpi=FIGURE_DPI,
+        squeeze=False,
+    )
     for i in range(n_in):
         for o in range(n_out):
             ax = axes[i, o]
@@ -401,13 +491,22 @@ def show_filters(weights: np.ndarray, *, title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return describe(fig, _titled(title, (
-        f"{n_out} convolution filters of {w.shape[2]}x{w.shape[3]} weights"
-        f"{f' for each of {n_in} input channels' if n_in > 1 else ''}, drawn as small "
-        f"colour squares: blue for negative weights, red for positive, white near zero.")))
+    return describe(
+        fig,
+        _titled(
+            title,
+            (
+                f"{n_out} convolution filters of {w.shape[2]}x{w.shape[3]} weights"
+                f"{f' for each of {n_in} input channels' if n_in > 1 else ''}, drawn as small "
+                f"colour squares: blue for negative weights, red for positive, white near zero."
+            ),
+        ),
+    )
 
 
-def show_feature_maps(maps: np.ndarray, *, title: str | None = None, ncols: int = 8) -> Figure:
+def show_feature_maps(
+    maps: np.ndarray, *, title: str | None = None, ncols: int = 8
+) -> Figure:
     """The channels of one layer's output, shaped (C, H, W), side by side."""
     m = np.asarray(maps)
     if m.ndim != 3:
@@ -419,6 +518,13 @@ def show_feature_maps(maps: np.ndarray, *, title: str | None = None, ncols: int 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return describe(fig, _titled(title, (
-        f"{m.shape[0]} feature maps of {m.shape[1]}x{m.shape[2]} values, side by side, "
-        f"each drawn as an image from dark blue (low, {m.min():.2f}) to yellow (high, {m.max():.2f}).")))
+    return describe(
+        fig,
+        _titled(
+            title,
+            (
+                f"{m.shape[0]} feature maps of {m.shape[1]}x{m.shape[2]} values, side by side, "
+                f"each drawn as an image from dark blue (low, {m.min():.2f}) to yellow (high, {m.max():.2f})."
+            ),
+        ),
+    )

@@ -24,7 +24,6 @@ __all__ = [
     "env_flag",
     "env_seconds",
     "env_path",
-    "is_quick",
     "mode_name",
     "print_mode",
     "seed_everything",
@@ -100,18 +99,8 @@ def env_path(name: str) -> Path | None:
     return None if value is None else Path(value).expanduser()
 
 
-def _read_quick(value: str | None) -> bool:
-    """Parse a value of ``LENET_QUICK``; anything unexpected is an error."""
-    return _parse_flag("LENET_QUICK", value or None, False)
-
-
 #: True when the book runs in quick mode (small real sample, few steps).
 QUICK: bool = env_flag("LENET_QUICK", False)
-
-
-def is_quick() -> bool:
-    """Whether this process runs in quick mode (``LENET_QUICK=1``)."""
-    return QUICK
 
 
 def mode_name() -> str:
@@ -122,8 +111,10 @@ def mode_name() -> str:
 def print_mode() -> None:
     """Print one line saying which mode runs, so no output hides it."""
     if QUICK:
-        print("Mode: QUICK (LENET_QUICK=1): a small sample and few steps, "
-              "not the book's results.")
+        print(
+            "Mode: QUICK (LENET_QUICK=1): a small sample and few steps, "
+            "not the book's results."
+        )
     else:
         print("Mode: full (full MNIST, all epochs).")
 
@@ -200,7 +191,7 @@ def progress(iterable: Any = None, **kwargs: Any) -> Any:
     kwargs.setdefault("leave", True)
     kwargs.setdefault("mininterval", 1.0)
     if _is_notebook_bar(tqdm):
-        from ._progress_record import RecordedNotebookBar
+        from .plumbing.progress_record import RecordedNotebookBar
 
         return RecordedNotebookBar(iterable, **kwargs)
     return tqdm(iterable, **kwargs)

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common.plumbing.notebooks import leaked, solution_shingles
 
-from lenet_common.exercises.cells import leaked, solution_shingles  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def chapters(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
@@ -78,7 +77,9 @@ def page_text(page_html: str, skip_outputs: bool = False) -> str:
     return " ".join(reader.parts)
 
 
-_FILE_NAME = re.compile(r"^\S*\.(?:png|jpe?g|gif|svg|webp|pdf)$|^[0-9a-f]{16,}$", re.IGNORECASE)
+_FILE_NAME = re.compile(
+    r"^\S*\.(?:png|jpe?g|gif|svg|webp|pdf)$|^[0-9a-f]{16,}$", re.IGNORECASE
+)
 
 
 def alt_problem(src: str, alt: str | None) -> str | None:
@@ -110,8 +111,11 @@ def images_without_alt(page_html: str) -> list[str]:
     """``src: what is wrong`` for every image of the page without a proper alt text."""
     reader = _Images()
     reader.feed(page_html)
-    return [f"{src.rsplit('/', 1)[-1]}: {why}" for src, alt in reader.images
-            if (why := alt_problem(src, alt))]
+    return [
+        f"{src.rsplit('/', 1)[-1]}: {why}"
+        for src, alt in reader.images
+        if (why := alt_problem(src, alt))
+    ]
 
 
 def solution_leaks(
@@ -160,8 +164,7 @@ def main() -> int:
             problems.append(f"{page}: still shows a solution")
         elif args.no_solutions and (leaks := solution_leaks(chapter, text)):
             problems.append(
-                f"{page}: shows {len(leaks)} runs of solution words, "
-                f"e.g. {leaks[0]!r}"
+                f"{page}: shows {len(leaks)} runs of solution words, e.g. {leaks[0]!r}"
             )
     for p in problems:
         print("check_book:", p, file=sys.stderr)

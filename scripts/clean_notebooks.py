@@ -38,8 +38,9 @@ def clean(path: Path) -> bool:
     taken = {cell["id"] for cell in nb.get("cells", []) if "id" in cell}
     for cell in nb.get("cells", []):
         if "id" not in cell:
-            cell["id"] = next(i for i in iter(lambda: uuid.uuid4().hex[:8], None)
-                              if i not in taken)
+            cell["id"] = next(
+                i for i in iter(lambda: uuid.uuid4().hex[:8], None) if i not in taken
+            )
             taken.add(cell["id"])
             changed = True
     meta = nb.get("metadata", {})
@@ -48,7 +49,9 @@ def clean(path: Path) -> bool:
             del meta[key]
             changed = True
     if changed:
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return changed
 
 

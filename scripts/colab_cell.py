@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_FOLDERS = ("book", "student")
 
-TEMPLATE = '''\
+TEMPLATE = """\
 # Colab only: install this book's helper package, lenet_common, from its repository.
 # torch and TensorFlow are already installed in Colab; elsewhere this cell does nothing.
 import subprocess
@@ -38,7 +38,7 @@ if "google.colab" in sys.modules:
     if pip.returncode != 0:
         raise RuntimeError(
             "pip could not install lenet_common:\\n" + pip.stdout + pip.stderr
-        )'''
+        )"""
 
 
 def repository(config_file: Path = ROOT / "_config.yml") -> tuple[str, str]:
@@ -56,7 +56,11 @@ def notebooks() -> list[Path]:
     """Every chapter notebook of the repository (the book's and the student edition's)."""
     found = []
     for folder in NOTEBOOK_FOLDERS:
-        found += sorted(p for p in (ROOT / folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        found += sorted(
+            p
+            for p in (ROOT / folder).rglob("*.ipynb")
+            if ".ipynb_checkpoints" not in p.parts
+        )
     return found
 
 
@@ -66,7 +70,9 @@ def first_code_cell(nb: dict) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check, change nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="only check, change nothing"
+    )
     args = parser.parse_args()
     wanted = cell_source(*repository())
     stale = []
@@ -78,7 +84,9 @@ def main() -> int:
         stale.append(path)
         if not args.check:
             cell["source"] = wanted.splitlines(keepends=True)
-            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            path.write_text(
+                json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
     verb = "differs" if args.check else "rewritten"
     for path in stale:
         print(f"{path.relative_to(ROOT)}: Colab cell {verb}", file=sys.stderr)

@@ -49,12 +49,12 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common.exercises import verdicts
+from lenet_common.grading import judge, reports, sandbox
+from lenet_common.grading.reports import write_text
+from lenet_common.plumbing import notebooks as cells
 
-from lenet_common.exercises import cells, verdicts  # noqa: E402
-from lenet_common.grading import judge, reports, sandbox  # noqa: E402
-from lenet_common.grading.reports import write_text  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 COLUMNS = [
     "file",

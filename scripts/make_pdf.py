@@ -41,30 +41,44 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "_ext"))
 
 import edition as edition_ext  # noqa: E402  (the PDF's name and the version)
 
-from lenet_common.atomic import replacing  # noqa: E402
+from lenet_common.plumbing.atomic import replacing  # noqa: E402
 
 #: the browsers tried, in turn: Debian's Chromium (the browser test's), else Chrome
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
 )
 # A4, with margins; the theme's own print style hides the navigation
 PRINT_OPTIONS = {
-    "paperWidth": 8.27, "paperHeight": 11.69,
-    "marginTop": 0.6, "marginBottom": 0.7, "marginLeft": 0.6, "marginRight": 0.6,
-    "printBackground": True, "preferCSSPageSize": False, "generateDocumentOutline": True,
-    "displayHeaderFooter": True, "headerTemplate": "<div></div>",
+    "paperWidth": 8.27,
+    "paperHeight": 11.69,
+    "marginTop": 0.6,
+    "marginBottom": 0.7,
+    "marginLeft": 0.6,
+    "marginRight": 0.6,
+    "printBackground": True,
+    "preferCSSPageSize": False,
+    "generateDocumentOutline": True,
+    "displayHeaderFooter": True,
+    "headerTemplate": "<div></div>",
     "footerTemplate": (
         '<div style="font-size:8px;width:100%;text-align:center;color:#555;">'
         '<span class="title"></span> · page <span class="pageNumber"></span>'
-        ' of <span class="totalPages"></span></div>'),
+        ' of <span class="totalPages"></span></div>'
+    ),
 }
 
 
@@ -91,8 +105,10 @@ def toc_pages(toc_file: Path) -> list[str]:
                 walk(entry.get(key, []))
 
     walk([{key: toc.get(key, []) for key in ("parts", "chapters", "sections")}])
-    return [str(Path(p).with_suffix("")) if Path(p).suffix in (".md", ".ipynb") else p
-            for p in pages]
+    return [
+        str(Path(p).with_suffix("")) if Path(p).suffix in (".md", ".ipynb") else p
+        for p in pages
+    ]
 
 
 def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -101,7 +117,8 @@ def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
             pass
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -114,8 +131,10 @@ def _chromium() -> Iterator[Any]:
     browser = next(filter(None, map(shutil.which, BROWSERS)), None)
     driver_path = shutil.which("chromedriver")
     if not browser or not driver_path:
-        raise SystemExit("make_pdf: a Chromium and its chromedriver are needed: "
-                         "apt-get install chromium chromium-driver")
+        raise SystemExit(
+            "make_pdf: a Chromium and its chromedriver are needed: "
+            "apt-get install chromium chromium-driver"
+        )
     profile = tempfile.mkdtemp(prefix="lenet-pdf-")
     options = webdriver.ChromeOptions()
     options.binary_location = browser
@@ -187,7 +206,9 @@ def section_pages(pdf: bytes, headings: list[list]) -> list[tuple[int, str, int]
             if isinstance(item, list):
                 walk(item)
             else:
-                marks.append((_key(item.title), reader.get_destination_page_number(item)))
+                marks.append(
+                    (_key(item.title), reader.get_destination_page_number(item))
+                )
 
     walk(reader.outline)
     found, start = [], 0
@@ -214,8 +235,12 @@ def print_page(driver: Any, url: str) -> tuple[str, bytes, list]:
     if state.get("broken"):
         problems.append(f"images that did not load: {state['broken'][:5]}")
     if problems:
-        raise RuntimeError(f"make_pdf: {url} is not ready to print: {'; '.join(problems)}")
-    pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", PRINT_OPTIONS)["data"])
+        raise RuntimeError(
+            f"make_pdf: {url} is not ready to print: {'; '.join(problems)}"
+        )
+    pdf = base64.b64decode(
+        driver.execute_cdp_cmd("Page.printToPDF", PRINT_OPTIONS)["data"]
+    )
     return state["title"], pdf, section_pages(pdf, state["headings"])
 
 
@@ -223,7 +248,8 @@ def contents_html(title: str, version: str, chapters: list[tuple[str, int]]) -> 
     """The title and contents page: the book's title, version, and each chapter's first page."""
     rows = "\n".join(
         f'<tr><td>{html.escape(name)}</td><td class="n">{page}</td></tr>'
-        for name, page in chapters)
+        for name, page in chapters
+    )
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <title>{html.escape(title)}</title><style>
 body {{ font-family: sans-serif; margin: 0; }}
@@ -262,12 +288,20 @@ def assemble(front: bytes, printed: list[Printed], title: str, version: str) -> 
         parent = chapter
         for level, heading, page in item.sections:
             if level == 2:
-                parent = writer.add_outline_item(title=heading, page_number=first + page,
-                                                 parent=chapter)
+                parent = writer.add_outline_item(
+                    title=heading, page_number=first + page, parent=chapter
+                )
             else:  # a subsection goes under the section before it
-                writer.add_outline_item(title=heading, page_number=first + page, parent=parent)
-    writer.add_metadata({"/Title": title, "/Author": "The LeNet-5 book team",
-                         "/Subject": f"Version {version}"})
+                writer.add_outline_item(
+                    title=heading, page_number=first + page, parent=parent
+                )
+    writer.add_metadata(
+        {
+            "/Title": title,
+            "/Author": "The LeNet-5 book team",
+            "/Subject": f"Version {version}",
+        }
+    )
     writer.page_mode = "/UseOutlines"
     out = io.BytesIO()
     writer.write(out)
@@ -281,8 +315,10 @@ def make_pdf(site: Path, toc: Path, output: Path, title: str | None = None) -> P
     site, pages = Path(site), toc_pages(Path(toc))
     missing = [p for p in pages if not (site / f"{p}.html").is_file()]
     if missing:
-        raise SystemExit(f"make_pdf: {site} has no page for {missing}: build the site first "
-                         "(make book or make book-student)")
+        raise SystemExit(
+            f"make_pdf: {site} has no page for {missing}: build the site first "
+            "(make book or make book-student)"
+        )
     version = edition_ext.book_version(ROOT)
     server, base = _serve(site)
     chromium = _chromium()
@@ -293,8 +329,11 @@ def make_pdf(site: Path, toc: Path, output: Path, title: str | None = None) -> P
             start = time.perf_counter()
             name, pdf, sections = print_page(driver, base + f"{page}.html")
             printed.append(Printed(page, name, pdf, sections))
-            print(f"make_pdf: {page}: {len(PdfReader(io.BytesIO(pdf)).pages)} pages, "
-                  f"{time.perf_counter() - start:.1f} s", flush=True)
+            print(
+                f"make_pdf: {page}: {len(PdfReader(io.BytesIO(pdf)).pages)} pages, "
+                f"{time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
         book_title = title or printed[0].title
         # the contents page numbers pages from 1 = the front page; it may take more than one
         front_pages, front = 1, b""
@@ -319,11 +358,21 @@ def make_pdf(site: Path, toc: Path, output: Path, title: str | None = None) -> P
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("site", type=Path, help="the built site's folder (holding index.html)")
-    parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml",
-                        help="its table of contents (student/_toc.yml for the student edition)")
-    parser.add_argument("--out", type=Path, help="the PDF (default: in the site's folder)")
-    parser.add_argument("--title", help="the title on the front page (default: the first page's)")
+    parser.add_argument(
+        "site", type=Path, help="the built site's folder (holding index.html)"
+    )
+    parser.add_argument(
+        "--toc",
+        type=Path,
+        default=ROOT / "_toc.yml",
+        help="its table of contents (student/_toc.yml for the student edition)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="the PDF (default: in the site's folder)"
+    )
+    parser.add_argument(
+        "--title", help="the title on the front page (default: the first page's)"
+    )
     args = parser.parse_args(argv)
     root = yaml.safe_load(args.toc.read_text(encoding="utf-8"))["root"]
     name = edition_ext.PDF_NAMES[edition_ext.edition_of(root)]
@@ -332,8 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     from pypdf import PdfReader
 
     pages = len(PdfReader(out).pages)
-    print(f"make_pdf: {out}: {pages} pages, {out.stat().st_size / 1e6:.1f} MB, "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"make_pdf: {out}: {pages} pages, {out.stat().st_size / 1e6:.1f} MB, "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     return 0
 
 

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lenet_common.plumbing.notebooks import without_solutions
 
-from lenet_common.exercises.cells import without_solutions  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 STUDENT = "student"
 #: pages of the book that only instructors get (the student edition has no link to them)

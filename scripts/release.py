@@ -46,7 +46,7 @@ from make_pdf import toc_pages  # noqa: E402
 
 SITE = ROOT / "_build" / "html"
 STUDENT_SITE = ROOT / "_build" / "student" / "_build" / "html"
-SAMPLE = ROOT / "lenet_common" / "sample"
+SAMPLE = ROOT / "lenet_common" / "data" / "sample"
 # what the wheel is built from (copied, so that the build leaves the tree untouched)
 WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "lenet_common")
 
@@ -63,12 +63,17 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def zip_folder(folder: Path, target: Path, top: str, leave_out: tuple[str, ...] = ()) -> None:
+def zip_folder(
+    folder: Path, target: Path, top: str, leave_out: tuple[str, ...] = ()
+) -> None:
     """Zip ``folder``'s files under the folder name ``top``, in a stable order,
     leaving out the files named in ``leave_out`` (relative to ``folder``)."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            if "__pycache__" in path.parts or path.relative_to(folder).as_posix() in leave_out:
+            if (
+                "__pycache__" in path.parts
+                or path.relative_to(folder).as_posix() in leave_out
+            ):
                 continue
             archive.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
 
@@ -76,7 +81,9 @@ def zip_folder(folder: Path, target: Path, top: str, leave_out: tuple[str, ...] 
 def check_site(site: Path, toc: Path, allow_quick: bool) -> None:
     """Refuse a missing site, a missing page, or (unless allowed) a quick or unexecuted one."""
     if not (site / "index.html").is_file():
-        raise ReleaseError(f"{site} holds no built site: run make book and make book-student")
+        raise ReleaseError(
+            f"{site} holds no built site: run make book and make book-student"
+        )
     for page in toc_pages(toc):
         html = site / f"{page}.html"
         if not html.is_file():
@@ -85,8 +92,10 @@ def check_site(site: Path, toc: Path, allow_quick: bool) -> None:
             continue
         text = html.read_text(encoding="utf-8")
         if "Mode: QUICK" in text or "Mode: full" not in text:
-            raise ReleaseError(f"{html} was not built in full mode (make book): "
-                               "a release never ships quick-mode or unexecuted chapters")
+            raise ReleaseError(
+                f"{html} was not built in full mode (make book): "
+                "a release never ships quick-mode or unexecuted chapters"
+            )
 
 
 def check_tag(root: Path = ROOT) -> None:
@@ -96,9 +105,11 @@ def check_tag(root: Path = ROOT) -> None:
         return
     cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
     if tag.removeprefix("v") != str(cff.get("version")):
-        raise ReleaseError(f"HEAD is tagged {tag} but CITATION.cff says version "
-                           f"{cff.get('version')}: update CITATION.cff and pyproject.toml "
-                           "before tagging (README, Releasing)")
+        raise ReleaseError(
+            f"HEAD is tagged {tag} but CITATION.cff says version "
+            f"{cff.get('version')}: update CITATION.cff and pyproject.toml "
+            "before tagging (README, Releasing)"
+        )
 
 
 def build_wheel(target: Path) -> Path:
@@ -109,16 +120,34 @@ def build_wheel(target: Path) -> Path:
         for name in WHEEL_SOURCES:
             path = ROOT / name
             if path.is_dir():
-                shutil.copytree(path, source / name,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                shutil.copytree(
+                    path,
+                    source / name,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                )
             else:
                 shutil.copy2(path, source / name)
         done = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-             "--quiet", "--wheel-dir", str(target), str(source)],
-            capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "--quiet",
+                "--wheel-dir",
+                str(target),
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
-            raise ReleaseError(f"the wheel of lenet_common did not build:\n{done.stderr}")
+            raise ReleaseError(
+                f"the wheel of lenet_common did not build:\n{done.stderr}"
+            )
     wheels = sorted(target.glob("lenet_common-*.whl"))
     if len(wheels) != 1:
         raise ReleaseError(f"expected one wheel of lenet_common, found {wheels}")
@@ -146,15 +175,21 @@ def readme(version: str, files: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_bundle(out: Path, site: Path = SITE, student_site: Path = STUDENT_SITE,
-                allow_quick: bool = False) -> list[Path]:
+def make_bundle(
+    out: Path,
+    site: Path = SITE,
+    student_site: Path = STUDENT_SITE,
+    allow_quick: bool = False,
+) -> list[Path]:
     """Write the bundle into ``out`` (replacing it whole); returns its files."""
     version = edition_ext.book_version(ROOT)
     check_tag()
     check_site(site, ROOT / "_toc.yml", allow_quick)
     check_site(student_site, ROOT / "student" / "_toc.yml", allow_quick)
-    pdfs = {name: folder / edition_ext.PDF_NAMES[name]
-            for name, folder in (("book", site), ("student", student_site))}
+    pdfs = {
+        name: folder / edition_ext.PDF_NAMES[name]
+        for name, folder in (("book", site), ("student", student_site))
+    }
     for pdf in pdfs.values():
         if not pdf.is_file():
             raise ReleaseError(f"{pdf} is missing: run make pdf")
@@ -165,20 +200,34 @@ def make_bundle(out: Path, site: Path = SITE, student_site: Path = STUDENT_SITE,
     part.chmod(0o755)  # mkdtemp makes it private; the bundle is for sharing
     try:
         # the PDFs lie in the sites' folders (make pdf); the bundle has them once, beside
-        zip_folder(site, part / f"lenet5-book-site-{tag}.zip", f"lenet5-book-site-{tag}",
-                   leave_out=(pdfs["book"].name,))
-        zip_folder(student_site, part / f"lenet5-book-student-site-{tag}.zip",
-                   f"lenet5-book-student-site-{tag}", leave_out=(pdfs["student"].name,))
+        zip_folder(
+            site,
+            part / f"lenet5-book-site-{tag}.zip",
+            f"lenet5-book-site-{tag}",
+            leave_out=(pdfs["book"].name,),
+        )
+        zip_folder(
+            student_site,
+            part / f"lenet5-book-student-site-{tag}.zip",
+            f"lenet5-book-student-site-{tag}",
+            leave_out=(pdfs["student"].name,),
+        )
         with tempfile.TemporaryDirectory() as tmp:
             notebooks = Path(tmp)
             for nb in sorted((ROOT / "student").glob("*.ipynb")):
                 shutil.copy2(nb, notebooks / nb.name)
             if not any(notebooks.iterdir()):
                 raise ReleaseError("student/ holds no notebooks: run make student")
-            zip_folder(notebooks, part / f"lenet5-book-student-notebooks-{tag}.zip",
-                       f"lenet5-book-student-notebooks-{tag}")
-        zip_folder(SAMPLE, part / f"lenet5-book-data-sample-{tag}.zip",
-                   f"lenet5-book-data-sample-{tag}")
+            zip_folder(
+                notebooks,
+                part / f"lenet5-book-student-notebooks-{tag}.zip",
+                f"lenet5-book-student-notebooks-{tag}",
+            )
+        zip_folder(
+            SAMPLE,
+            part / f"lenet5-book-data-sample-{tag}.zip",
+            f"lenet5-book-data-sample-{tag}",
+        )
         shutil.copy2(pdfs["book"], part / f"lenet5-book-{tag}.pdf")
         shutil.copy2(pdfs["student"], part / f"lenet5-book-student-{tag}.pdf")
         build_wheel(part)
@@ -186,7 +235,9 @@ def make_bundle(out: Path, site: Path = SITE, student_site: Path = STUDENT_SITE,
         (part / "README.txt").write_text(readme(version, names), encoding="utf-8")
         names = sorted(p.name for p in part.iterdir())
         (part / "SHA256SUMS").write_text(
-            "".join(f"{sha256(part / name)}  {name}\n" for name in names), encoding="utf-8")
+            "".join(f"{sha256(part / name)}  {name}\n" for name in names),
+            encoding="utf-8",
+        )
         if out.exists():
             old = out.with_name(f".{out.name}-old")
             shutil.rmtree(old, ignore_errors=True)
@@ -206,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument("--site", type=Path, default=SITE)
     parser.add_argument("--student-site", type=Path, default=STUDENT_SITE)
-    parser.add_argument("--allow-quick", action="store_true",
-                        help="accept quick or unexecuted builds (tests only: never publish)")
+    parser.add_argument(
+        "--allow-quick",
+        action="store_true",
+        help="accept quick or unexecuted builds (tests only: never publish)",
+    )
     args = parser.parse_args(argv)
     try:
         files = make_bundle(args.out, args.site, args.student_site, args.allow_quick)

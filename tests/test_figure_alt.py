@@ -16,18 +16,31 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lenet_common import plotting, speed_plots  # noqa: E402
-from tests import browser_site  # noqa: E402
+from lenet_common import plotting  # noqa: E402
+from lenet_common.comparison import speed_plots
+from tests.browser import browser_site  # noqa: E402 (its alt-text rule only)
 from tests.test_figure_rule import FIGURES  # noqa: E402
-from tests.test_why_convolutions import FIGURES as WHY_FIGURES  # noqa: E402
+from tests.why_convolutions.test_why_convolutions import FIGURES as WHY_FIGURES  # noqa: E402
 
-SPEED = {"variants": {"numpy": {"label": "NumPy, rearranged", "images_per_second": {"median": 900.0}},
-                      "pytorch": {"label": "PyTorch", "images_per_second": {"median": 4000.0}}}}
-GPU = {"seconds_per_epoch": {"128": {"eager": 4.0, "graph": 2.5}, "1024": {"eager": 1.0}}}
-ALL = {**FIGURES, **{f"why_convolutions.{k}": v for k, v in WHY_FIGURES.items()},
-       "speed_plots.plot_speed_steps": lambda: speed_plots.plot_speed_steps(SPEED, title="Throughput"),
-       "speed_plots.plot_gpu_epochs": lambda: speed_plots.plot_gpu_epochs(
-           GPU, {"eager": "eager", "graph": "CUDA graph"})}
+SPEED = {
+    "variants": {
+        "numpy": {"label": "NumPy, rearranged", "images_per_second": {"median": 900.0}},
+        "pytorch": {"label": "PyTorch", "images_per_second": {"median": 4000.0}},
+    }
+}
+GPU = {
+    "seconds_per_epoch": {"128": {"eager": 4.0, "graph": 2.5}, "1024": {"eager": 1.0}}
+}
+ALL = {
+    **FIGURES,
+    **{f"why_convolutions.{k}": v for k, v in WHY_FIGURES.items()},
+    "speed_plots.plot_speed_steps": lambda: speed_plots.plot_speed_steps(
+        SPEED, title="Throughput"
+    ),
+    "speed_plots.plot_gpu_epochs": lambda: speed_plots.plot_gpu_epochs(
+        GPU, {"eager": "eager", "graph": "CUDA graph"}
+    ),
+}
 
 
 @pytest.mark.parametrize("name", list(ALL))
@@ -37,10 +50,18 @@ def test_every_figure_says_what_it_shows(name):
         alt = plotting.alt_text(fig)
         assert alt, f"{name}: no alt text (give one with plotting.describe)"
         assert browser_site.alt_problem("figure.png", alt) is None, f"{name}: {alt!r}"
-        assert len(alt.split()) >= 8, f"{name}: too short to say what the figure shows: {alt!r}"
+        assert len(alt.split()) >= 8, (
+            f"{name}: too short to say what the figure shows: {alt!r}"
+        )
         title = fig._suptitle.get_text() if fig._suptitle else ""
-        if title and "\n" not in title and name.startswith(("show_digits", "plot_history")):
-            assert alt.startswith(title), f"{name}: the alt text does not name the figure's title"
+        if (
+            title
+            and "\n" not in title
+            and name.startswith(("show_digits", "plot_history"))
+        ):
+            assert alt.startswith(title), (
+                f"{name}: the alt text does not name the figure's title"
+            )
     finally:
         plt.close(fig)
 
@@ -87,5 +108,7 @@ def test_ipython_puts_the_alt_text_in_the_png_output_metadata():
 def test_the_alt_check_knows_a_file_name():
     assert browser_site.alt_problem("../_images/ab12.png", "../_images/ab12.png")
     assert browser_site.alt_problem("x.png", "9a5daf46bf7c0123456789")
-    assert browser_site.alt_problem("x.png", None) and browser_site.alt_problem("x.png", " ")
+    assert browser_site.alt_problem("x.png", None) and browser_site.alt_problem(
+        "x.png", " "
+    )
     assert browser_site.alt_problem("x.png", "Two line charts over 10 epochs") is None

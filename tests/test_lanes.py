@@ -15,12 +15,16 @@ import pytest
 from tests.conftest import ROOT
 
 # What, in a test file's text, starts a kernel or reads the quick builds' pages.
-STARTS_KERNELS = re.compile(r"NotebookClient|KernelManager|nbclient|grade\.py|bench_build\.py|ipykernel")
-READS_PAGES = re.compile(r"student-quick|browser_site|_build\" / \"quick")
-TEST_FILES = sorted((ROOT / "tests").glob("test_*.py"))
+STARTS_KERNELS = re.compile(
+    r"NotebookClient|KernelManager|nbclient|grade\.py|bench_build\.py|ipykernel"
+)
+READS_PAGES = re.compile(r"student-quick|browser_site as site|_build\" / \"quick")
+TEST_FILES = sorted((ROOT / "tests").rglob("test_*.py"))
 
 
-@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", TEST_FILES, ids=lambda p: p.relative_to(ROOT / "tests").as_posix()
+)
 def test_files_that_start_kernels_or_read_pages_carry_the_mark(path):
     if path.name == "test_lanes.py":
         return
@@ -39,9 +43,11 @@ def test_files_that_start_kernels_or_read_pages_carry_the_mark(path):
 
 def test_the_makefile_runs_the_marks_in_their_lanes():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    recipe = makefile[makefile.index("\ntest: "):makefile.index("\nbook-quick:")]
+    recipe = makefile[makefile.index("\ntest: ") : makefile.index("\nbook-quick:")]
     assert '-m "not kernels and not pages"' in recipe
     assert "-m pages" in recipe and "-m kernels --nbval-lax" in recipe
     # the side lane is the one in the background; kernels run in the foreground lane
-    side = recipe[recipe.index("( side=0;"):recipe.index("& side=$$!")]
-    assert "-m kernels" not in side and "jupyter-book" not in side.replace("$(JB)", "jupyter-book")
+    side = recipe[recipe.index("( side=0;") : recipe.index("& side=$$!")]
+    assert "-m kernels" not in side and "jupyter-book" not in side.replace(
+        "$(JB)", "jupyter-book"
+    )

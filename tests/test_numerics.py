@@ -36,7 +36,9 @@ def test_an_error_of_a_thousandth_of_the_terms_fails(dtype):
 
 
 def test_the_less_precise_operand_sets_the_rounding():
-    assert tolerance(1.0, 10, np.float32) == pytest.approx(10 * np.finfo(np.float32).eps)
+    assert tolerance(1.0, 10, np.float32) == pytest.approx(
+        10 * np.finfo(np.float32).eps
+    )
     a, b = np.float32(1.0), np.float64(1.0 + 5 * np.finfo(np.float32).eps)
     assert close(a, b, terms=10, magnitude=1.0)
     assert not close(np.float64(1.0), b, terms=10, magnitude=1.0, dtype=np.float64)

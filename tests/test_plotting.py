@@ -22,7 +22,9 @@ def test_show_digits_titles_and_colours():
 
 
 def test_show_digits_class_names_and_errors():
-    fig = plotting.show_digits(np.zeros((2, 28, 28, 1)), [0, 9], class_names=[str(i) * 2 for i in range(10)])
+    fig = plotting.show_digits(
+        np.zeros((2, 28, 28, 1)), [0, 9], class_names=[str(i) * 2 for i in range(10)]
+    )
     assert titles(fig) == ["00", "99"]
     with pytest.raises(ValueError, match="2 images but 3 labels"):
         plotting.show_digits(np.zeros((2, 28, 28)), [0, 1, 2])
@@ -31,12 +33,19 @@ def test_show_digits_class_names_and_errors():
 
 
 def test_plot_history_draws_each_series():
-    h = {"loss": [1.0, 0.5], "accuracy": [0.8, 0.9], "val_loss": [1.1, 0.6], "val_accuracy": [0.7, 0.85]}
+    h = {
+        "loss": [1.0, 0.5],
+        "accuracy": [0.8, 0.9],
+        "val_loss": [1.1, 0.6],
+        "val_accuracy": [0.7, 0.85],
+    }
     fig = plotting.plot_history(h)
     loss_ax, acc_ax = fig.axes
     np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [1.1, 0.6])
     np.testing.assert_allclose(acc_ax.lines[0].get_xdata(), [1, 2])
-    assert len(plotting.plot_history({"loss": [1], "accuracy": [0.5]}).axes[0].lines) == 1
+    assert (
+        len(plotting.plot_history({"loss": [1], "accuracy": [0.5]}).axes[0].lines) == 1
+    )
     with pytest.raises(KeyError, match="accuracy"):
         plotting.plot_history({"loss": [1.0]})
 

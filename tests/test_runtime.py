@@ -12,21 +12,36 @@ import pytest
 from lenet_common import runtime
 
 
-@pytest.mark.parametrize("value, quick", [(None, False), ("", False), ("0", False), ("1", True), ("true", True), (" YES ", True)])
+@pytest.mark.parametrize(
+    "value, quick",
+    [
+        (None, False),
+        ("", False),
+        ("0", False),
+        ("1", True),
+        ("true", True),
+        (" YES ", True),
+    ],
+)
 def test_read_quick(value, quick):
-    assert runtime._read_quick(value) is quick
+    assert runtime._parse_flag("LENET_QUICK", value or None, False) is quick
 
 
 def test_read_quick_rejects_nonsense():
     with pytest.raises(ValueError, match="LENET_QUICK='fast'"):
-        runtime._read_quick("fast")
+        runtime._parse_flag("LENET_QUICK", "fast", False)
 
 
 def test_quick_is_read_from_the_environment():
     code = "import lenet_common.runtime as r; print(r.QUICK, r.mode_name())"
     for env, expected in (("1", "True quick"), ("0", "False full")):
-        out = subprocess.run([sys.executable, "-c", code], env={"LENET_QUICK": env, "PATH": ""},
-                             capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={"LENET_QUICK": env, "PATH": ""},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert out == expected
 
 
@@ -39,7 +54,15 @@ def test_seed_everything_repeats_numpy_and_python():
     assert a[1] == b[1]
 
 
-@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+@pytest.mark.parametrize(
+    "cuda, mps, expected",
+    [
+        (True, True, "cuda"),
+        (True, False, "cuda"),
+        (False, True, "mps"),
+        (False, False, "cpu"),
+    ],
+)
 def test_choose_torch_device(cuda, mps, expected):
     assert runtime.choose_torch_device(cuda, mps) == expected
 
@@ -55,9 +78,14 @@ def test_lenet_variables_are_read_only_in_runtime():
 
     from tests.conftest import ROOT
 
-    reads = re.compile(r"""environ(\.get)?\s*[\[(]\s*["']LENET_|getenv\(\s*["']LENET_""")
-    offenders = [str(f.relative_to(ROOT)) for f in (ROOT / "lenet_common").rglob("*.py")
-                 if f.name != "runtime.py" and reads.search(f.read_text())]
+    reads = re.compile(
+        r"""environ(\.get)?\s*[\[(]\s*["']LENET_|getenv\(\s*["']LENET_"""
+    )
+    offenders = [
+        str(f.relative_to(ROOT))
+        for f in (ROOT / "lenet_common").rglob("*.py")
+        if f.name != "runtime.py" and reads.search(f.read_text())
+    ]
     assert offenders == []
     readme = (ROOT / "README.md").read_text()
     assert [name for name in runtime.ENV_VARS if name not in readme] == []
@@ -74,6 +102,9 @@ def test_env_seconds(monkeypatch, value, seconds):
 
 def test_env_flag_refuses_garbage(monkeypatch):
     monkeypatch.setenv("LENET_ALLOW_SAMPLE", "maybe")
-    with pytest.raises(ValueError, match=r"LENET_ALLOW_SAMPLE='maybe' is not understood: "
-                                         r"use 1, true, yes or on; or 0, false, no or off"):
+    with pytest.raises(
+        ValueError,
+        match=r"LENET_ALLOW_SAMPLE='maybe' is not understood: "
+        r"use 1, true, yes or on; or 0, false, no or off",
+    ):
         runtime.env_flag("LENET_ALLOW_SAMPLE", True)

@@ -101,7 +101,12 @@ def test_keras_optimizer_runs_the_described_schedule(monkeypatch, tiny_data):
             optimizer = self.model.optimizer
             used.append((float(optimizer.learning_rate), float(optimizer.momentum)))
 
-    monkeypatch.setattr(kl, "DivergenceGuard", RecordingGuard)
+    import importlib
+
+    keras_train = importlib.import_module("lenet_common.keras_lenet.train")
+
+    # fit_lenet5 looks the callback up in its own module
+    monkeypatch.setattr(keras_train, "DivergenceGuard", RecordingGuard)
     model = kl.set_params(kl.build_lenet5(RECIPE), lenet5.initial_params(0))
     x, y, xv, yv = tiny_data
     nhwc = (0, 2, 3, 1)

@@ -14,7 +14,7 @@ which the :func:`~.verdicts.check` decorator turns into the verdict.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -196,10 +196,8 @@ def as_array(value: Any, what: str) -> np.ndarray:
     array = numeric_or_none(value)
     if array is None:
         raise Feedback(
-            f"{what} should be a NumPy array of numbers, "
-            f"but it is {describe(value)}.",
-            "return an array of floats (lists of lists must all have the same "
-            "length).",
+            f"{what} should be a NumPy array of numbers, but it is {describe(value)}.",
+            "return an array of floats (lists of lists must all have the same length).",
         )
     return array
 
@@ -223,7 +221,7 @@ def call_student(
         return fn(*copies)
     except NotImplementedError:
         raise NotAttempted(
-            "write the body of your function (it still raises " "NotImplementedError)"
+            "write the body of your function (it still raises NotImplementedError)"
         ) from None
     # any error is feedback for the student, exit() included; Ctrl-C still stops
     except (Exception, SystemExit) as err:  # noqa: BLE001
@@ -269,7 +267,9 @@ def compare_arrays(
             "look for a division by zero, or numbers that grow without bound.",
         )
     if dtype is not None and np.issubdtype(dtype, np.floating):
-        rounding = tolerance(np.abs(ref) if magnitude is None else magnitude, terms, dtype)
+        rounding = tolerance(
+            np.abs(ref) if magnitude is None else magnitude, terms, dtype
+        )
         atol = np.maximum(atol, rounding)
     close = np.isclose(got, ref, rtol=rtol, atol=atol)
     if close.all():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from ..preprocess import pad_to_32
+from ..data.preprocess import pad_to_32
 from .answers import as_real, call_student, describe, number_text, numeric_or_none
 from .verdicts import ExerciseResult, Feedback, check, report
 
@@ -42,8 +42,7 @@ def _images(train_images: np.ndarray) -> np.ndarray:
         or images.ndim != 3
     ):
         raise Feedback(
-            f"the images should be an array (N, 28, 28), got "
-            f"{describe(train_images)}.",
+            f"the images should be an array (N, 28, 28), got {describe(train_images)}.",
             "pass raw.train_images, as the exercise says.",
         )
     reference = _reference_train_images(full=False)  # the shipped sample: no download
@@ -64,9 +63,7 @@ def _images(train_images: np.ndarray) -> np.ndarray:
     return reference
 
 
-@check(
-    "ex-data-zero", points=1, judge_inputs={"train_images": "mnist_train_images"}
-)
+@check("ex-data-zero", points=1, judge_inputs={"train_images": "mnist_train_images"})
 def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResult:
     """Exercise: the fraction of training pixels that are exactly 0 (pure
     background)."""
@@ -94,9 +91,7 @@ def check_zero_fraction(answer: float, train_images: np.ndarray) -> ExerciseResu
     )
 
 
-@check(
-    "ex-data-stats", points=1, judge_inputs={"train_images": "mnist_train_images"}
-)
+@check("ex-data-stats", points=1, judge_inputs={"train_images": "mnist_train_images"})
 def check_normalisation(
     mean: float, std: float, train_images: np.ndarray
 ) -> ExerciseResult:
@@ -130,16 +125,14 @@ def check_normalisation(
     )
 
 
-@check(
-    "ex-data-pad", points=2, judge_inputs={"train_images": "mnist_train_images"}
-)
+@check("ex-data-pad", points=2, judge_inputs={"train_images": "mnist_train_images"})
 def check_pad(
     pad: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray
 ) -> ExerciseResult:
     """Exercise: write the 28→32 zero padding yourself."""
     x = _images(train_images)[:16]
     got = call_student(
-        pad, x, hint="it receives an array (N, 28, 28) and returns " "(N, 32, 32)."
+        pad, x, hint="it receives an array (N, 28, 28) and returns (N, 32, 32)."
     )
     if got is None:
         return report(

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from lenet_common import keras_lenet, shapes
-from lenet_common.keras_lenet import keras  # imported after TensorFlow's log settings
 from lenet_common.data import LeNetData
 from lenet_common.exercises.answers import (
     as_whole,
@@ -22,6 +21,7 @@ from lenet_common.exercises.answers import (
     numeric_or_none,
 )
 from lenet_common.exercises.verdicts import ExerciseResult, Feedback, check, report
+from lenet_common.keras_lenet import keras  # imported after TensorFlow's log settings
 
 __all__ = [
     "conv_params",
@@ -107,8 +107,9 @@ def _pool_slip(layer: Any) -> str:
             'pass pooling="max".'
         )
     config = layer.get_config()
-    size, strides = tuple(config["pool_size"]), tuple(
-        config["strides"] or config["pool_size"]
+    size, strides = (
+        tuple(config["pool_size"]),
+        tuple(config["strides"] or config["pool_size"]),
     )
     if size != (2, 2) or strides != (2, 2) or config["padding"] != "valid":
         return (
@@ -172,16 +173,14 @@ def check_relu_max_variant(model: Any) -> ExerciseResult:
     hint = (
         slips[0]
         if slips
-        else ('use keras_lenet.build_lenet5(activation="relu", ' 'pooling="max").')
+        else ('use keras_lenet.build_lenet5(activation="relu", pooling="max").')
     )
     return report(
         False, "the model does not compute LeNet-5 with ReLU and 2x2 max pooling.", hint
     )
 
 
-@check(
-    "ex-keras-fashion", points=3, judge_inputs={"data": "fashion_data"}
-)
+@check("ex-keras-fashion", points=3, judge_inputs={"data": "fashion_data"})
 def check_fashion_model(model: Any, data: Any) -> ExerciseResult:
     """A LeNet-5 trained on Fashion-MNIST: clearly better than chance on its validation
     split.

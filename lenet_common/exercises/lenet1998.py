@@ -1,16 +1,18 @@
 """Checks for the exercises of the 1998-network chapter (``book/07_lenet1998.ipynb``).
 
 Plain NumPy: the expected answers come from :mod:`lenet_common.shapes` and
-:mod:`lenet_common.distortions`, never typed in.
+:mod:`lenet_common.lenet1998.distortions`, never typed in.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .. import distortions, shapes
+from .. import shapes
+from ..lenet1998 import distortions
 from .answers import as_array, as_whole, call_student, describe
 from .verdicts import ExerciseResult, Feedback, check, report
 

@@ -9,7 +9,8 @@ the book's reference in :mod:`lenet_common.numpy_lenet.layers`.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -73,8 +74,10 @@ def check_relu_backward(
             True, "ReLU's backward passes dout where x > 0 and blocks it elsewhere."
         )
     got = numeric_or_none(dx)
-    if got is not None and got.shape == ref.shape and np.allclose(
-        got[x != 0], ref[x != 0]
+    if (
+        got is not None
+        and got.shape == ref.shape
+        and np.allclose(got[x != 0], ref[x != 0])
     ):
         return report(
             False,
@@ -165,7 +168,9 @@ def check_dense_backward(dense_backward: Callable[..., Any]) -> ExerciseResult:
         "db": "db sums dout over the batch (axis 0).",
     }
     # the same products on absolute values: the size of each sum's terms
-    magnitudes = L.dense_backward(np.abs(dout), L.dense_forward(np.abs(x), np.abs(w), b)[1])
+    magnitudes = L.dense_backward(
+        np.abs(dout), L.dense_forward(np.abs(x), np.abs(w), b)[1]
+    )
     terms = {"dx": w.shape[1], "dw": len(x), "db": len(x)}
     for name, mine, ref, magnitude in zip(
         ("dx", "dw", "db"), grads, L.dense_backward(dout, cache), magnitudes
@@ -260,7 +265,10 @@ def check_avg_pool_backward(
         )
         try:
             compare_arrays(
-                dx, ref, f"dx ({what})", terms=size * size,
+                dx,
+                ref,
+                f"dx ({what})",
+                terms=size * size,
                 magnitude=L.avg_pool_backward(np.abs(dout), cache),
             )
         except Feedback as feedback:
@@ -355,14 +363,24 @@ def check_conv_backward(conv_backward: Callable[..., Any]) -> ExerciseResult:
         "dw": "dw[f] sums dout[n, f, i, j] * x[n, :, i:i+kh, j:j+kw] over n, i and j.",
         "db": "db sums dout over the batch and every position: axes 0, 2 and 3.",
     }
-    magnitudes = dict(zip(("dx", "dw", "db"), L.conv_backward(
-        np.abs(dout), L.conv_forward(np.abs(x), np.abs(w), b)[1])))
+    magnitudes = dict(
+        zip(
+            ("dx", "dw", "db"),
+            L.conv_backward(np.abs(dout), L.conv_forward(np.abs(x), np.abs(w), b)[1]),
+        )
+    )
     n, f, oh, ow = dout.shape
     terms = {"dx": f * w.shape[2] * w.shape[3], "dw": n * oh * ow, "db": n * oh * ow}
     for name, mine in zip(("dx", "dw", "db"), grads):
         try:
-            compare_arrays(mine, refs[name], name, hints[name], terms=terms[name],
-                           magnitude=magnitudes[name])
+            compare_arrays(
+                mine,
+                refs[name],
+                name,
+                hints[name],
+                terms=terms[name],
+                magnitude=magnitudes[name],
+            )
         except Feedback as feedback:
             got = numeric_or_none(mine)
             for wrong, hint in slips[name]:
@@ -527,7 +545,7 @@ def check_planted_bug(wrong: str, numerical: np.ndarray) -> ExerciseResult:
     names = ("dx", "dw", "db")
     if not isinstance(wrong, str) or wrong not in names:
         raise Feedback(
-            f'name the wrong gradient as "dx", "dw" or "db", not ' f"{describe(wrong)}."
+            f'name the wrong gradient as "dx", "dw" or "db", not {describe(wrong)}.'
         )
     true = dict(zip(names, L.conv_backward(dout, L.conv_forward(x, w, b)[1])))
     given = dict(zip(names, mystery_conv_backward(dout, x, w, b)))
@@ -596,11 +614,13 @@ def check_conv_forward_im2col(
             x,
             w,
             b,
-            hint="it receives x (N, C, H, W), w (F, C, kh, kw) " "and b (F,).",
+            hint="it receives x (N, C, H, W), w (F, C, kh, kw) and b (F,).",
         )
         try:
             compare_arrays(
-                got, ref, f"the output for x {x.shape} and w {w.shape}",
+                got,
+                ref,
+                f"the output for x {x.shape} and w {w.shape}",
                 terms=w[0].size + 1,
                 magnitude=L.conv_forward(np.abs(x), np.abs(w), np.abs(b))[0],
             )
@@ -609,8 +629,7 @@ def check_conv_forward_im2col(
             candidates = [
                 (
                     ref.transpose(0, 2, 3, 1),
-                    "the output must be channels first, "
-                    "(N, F, OH, OW): transpose it.",
+                    "the output must be channels first, (N, F, OH, OW): transpose it.",
                 ),
                 (
                     ref - b[:, None, None],

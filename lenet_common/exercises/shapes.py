@@ -7,7 +7,7 @@ in, so a check and the chapter's tables cannot disagree.
 from __future__ import annotations
 
 import itertools
-from typing import Callable
+from collections.abc import Callable
 
 from .. import shapes
 from .answers import as_real, as_whole, call_student
@@ -194,7 +194,7 @@ def check_c3_params(modern: int, paper: int) -> ExerciseResult:
             hint = "(inputs per map x 5 x 5 + 1 bias) for each of the 16 output maps."
         return report(
             False,
-            f"{modern:,} is not the count for the modern, fully connected " "C3.",
+            f"{modern:,} is not the count for the modern, fully connected C3.",
             hint,
         )
     pairs = sum(sum(row) for row in shapes.c3_connection_table())

@@ -8,7 +8,8 @@ inside the functions that need them, so importing this module stays light.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -108,7 +109,12 @@ def check_state_dict_conversion(
 
 
 #: Tensors a careless conversion can break; the tests try each of them.
-BROKEN_CANDIDATES: tuple[str, ...] = ("c1.weight", "c5.weight", "f6.weight", "output.weight")
+BROKEN_CANDIDATES: tuple[str, ...] = (
+    "c1.weight",
+    "c5.weight",
+    "f6.weight",
+    "output.weight",
+)
 
 
 def _broken_name() -> str:
@@ -179,10 +185,10 @@ def step_seconds(implementation: str, batch_size: int, steps: int = 30) -> float
     """Median seconds of one training step of ``implementation`` at ``batch_size``.
 
     The book's starting weights and the recipe's SGD (at a constant rate),
-    random images; one warm-up step first. Keras takes its steps with
-    ``train_on_batch``.
+    random images; one warm-up step first. Each implementation's
+    ``step_function`` makes the step.
     """
-    from lenet_common import side_by_side
+    from lenet_common.comparison import side_by_side
 
     recipe = lenet5.Recipe(**{**lenet5.book_recipe().as_dict(), "schedule": "constant"})
     model = side_by_side.model_from(
@@ -191,39 +197,7 @@ def step_seconds(implementation: str, batch_size: int, steps: int = 30) -> float
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch_size, *lenet5.INPUT_SHAPE)).astype(np.float32)
     y = rng.integers(0, lenet5.N_CLASSES, batch_size)
-    if implementation == "numpy":
-        from lenet_common import numpy_lenet as nl
-
-        optimizer = nl.SGD(
-            model.params,
-            lr=recipe.learning_rate,
-            momentum=recipe.momentum,
-            weight_decay=recipe.weight_decay,
-        )
-
-        def step() -> None:
-            optimizer.step(model.loss_and_grads(x, y)[1])
-    elif implementation == "torch":
-        import torch
-
-        from lenet_common import torch_lenet as tl
-
-        optimizer, _ = tl.make_optimizer(model, recipe, 1)
-        device = next(model.parameters()).device
-        xt, yt = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
-        order = torch.arange(batch_size, device=device)
-
-        def step() -> None:
-            tl.train_one_epoch(model, optimizer, None, xt, yt, batch_size, order=order)
-    else:
-        from lenet_common import keras_lenet as kl
-
-        kl.compile_lenet5(model, recipe, total_steps=1)
-        xk = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-
-        def step() -> None:
-            model.train_on_batch(xk, y)
-
+    step = side_by_side.surface(implementation).step_function(model, recipe, x, y)
     step()
     times = []
     for _ in range(steps):
@@ -251,7 +225,7 @@ def check_batch_one_cost(
     no machine can make flaky; the ratios themselves and the fastest
     implementation depend on the machine, and are reported, not graded.
     """
-    from lenet_common.side_by_side import LABELS
+    from lenet_common.comparison.side_by_side import LABELS
 
     size = lenet5.book_recipe().batch_size
     if not isinstance(seconds, Mapping) or sorted(seconds) != sorted({1, size}):
@@ -272,8 +246,11 @@ def check_batch_one_cost(
         timed[batch] = {}
         for name in LABELS:
             value = numeric_or_none(row[name])
-            if value is None or value.size != 1 or not np.isfinite(value).all() or (
-                value.item() <= 0
+            if (
+                value is None
+                or value.size != 1
+                or not np.isfinite(value).all()
+                or (value.item() <= 0)
             ):
                 raise Feedback(
                     f"seconds[{batch}][{name!r}] should be a positive number of "
@@ -314,7 +291,8 @@ def check_batch_one_cost(
             )
     if wrong:
         return report(
-            False, f"the ratios of {', '.join(wrong)} do not follow from your timings.",
+            False,
+            f"the ratios of {', '.join(wrong)} do not follow from your timings.",
             hint,
         )
     fastest = min(timed[1], key=timed[1].get)

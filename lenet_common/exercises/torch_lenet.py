@@ -8,7 +8,8 @@ parameter that is declared but never used cannot pass.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -117,8 +118,7 @@ def check_relu_maxpool(model: nn.Module) -> ExerciseResult:
     if torch.allclose(got.to(expected.dtype), expected, atol=1e-5):
         return report(
             True,
-            "the model uses ReLU and 2x2 max pooling, with the same "
-            "61,706 parameters.",
+            "the model uses ReLU and 2x2 max pooling, with the same 61,706 parameters.",
         )
     activation = getattr(model, "activation", None)
     probe = torch.tensor([-1.0, 0.5])
@@ -174,11 +174,11 @@ def _explain_subsampling(
             (c * sums, "the bias is declared but never used: add it after scaling."),
             (
                 torch.tanh(c * sums + b),
-                "leave the squashing function out: no activation " "inside the layer.",
+                "leave the squashing function out: no activation inside the layer.",
             ),
             (
                 torch.sigmoid(c * sums + b),
-                "leave the squashing function out: no activation " "inside the layer.",
+                "leave the squashing function out: no activation inside the layer.",
             ),
         ]
     for candidate, hint in slips:
@@ -205,7 +205,7 @@ def check_subsampling(layer_cls: Callable[[int], nn.Module]) -> ExerciseResult:
             layer_cls,
             channels,
             name="Subsampling",
-            hint="the class must take the number of maps: " "Subsampling(6).",
+            hint="the class must take the number of maps: Subsampling(6).",
         ),
         "Subsampling(6)",
     )
@@ -259,8 +259,7 @@ def check_subsampling(layer_cls: Callable[[int], nn.Module]) -> ExerciseResult:
         if tuple(out.shape) != (2, channels, 14, 14):
             return report(
                 False,
-                f"a (2, 6, 28, 28) input gave {tuple(out.shape)}, not "
-                "(2, 6, 14, 14).",
+                f"a (2, 6, 28, 28) input gave {tuple(out.shape)}, not (2, 6, 14, 14).",
                 "2x2 blocks with stride 2 halve the height and the width.",
             )
         # judged in float64, whatever float type the layer computes in
@@ -277,6 +276,6 @@ def check_subsampling(layer_cls: Callable[[int], nn.Module]) -> ExerciseResult:
         hint = _explain_subsampling(out, x, maps)
     return report(
         False,
-        "the output is not coefficient x (sum of each 2x2 block) + bias, " "per map.",
+        "the output is not coefficient x (sum of each 2x2 block) + bias, per map.",
         hint,
     )

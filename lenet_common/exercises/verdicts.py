@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "ExerciseResult",
@@ -38,7 +39,7 @@ __all__ = [
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 
 #: exercise label -> the check function registered for it
-CHECKS: dict[str, Callable[..., "ExerciseResult"]] = {}
+CHECKS: dict[str, Callable[..., ExerciseResult]] = {}
 #: exercise label -> the points a correct answer earns (the grader sums them)
 POINTS: dict[str, float] = {}
 #: exercise label -> {check parameter: the book's data the grader supplies for it}

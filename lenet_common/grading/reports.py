@@ -7,7 +7,7 @@ from an optional roster (``--roster``, a CSV with a ``student`` column and
 any of ``name``, ``email``, ``sid``, ``canvas_id``, ``sis_user_id``,
 ``sis_login_id``, ``section``); ``feedback/<student>.md`` tells each student
 every exercise's verdict and hint. Every file is written whole or not at all
-(:mod:`lenet_common.atomic`).
+(:mod:`lenet_common.plumbing.atomic`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lenet_common.atomic import replacing
+from lenet_common.plumbing.atomic import replacing
 
 __all__ = [
     "Student",

@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -298,7 +299,7 @@ class Run:
             elif kind == "status" and content.get("execution_state") == "idle":
                 return found
 
-    def execute(self, on_capture: dict[int, Callable[[dict, "Run"], Any]]) -> RunResult:
+    def execute(self, on_capture: dict[int, Callable[[dict, Run], Any]]) -> RunResult:
         """Run every code cell; after each cell in ``on_capture``, call its judge."""
         cap = int(self.limits.output_mb * 2**20)
         self.client = _Client(

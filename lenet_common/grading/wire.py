@@ -14,7 +14,8 @@ import base64
 import io
 import math
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

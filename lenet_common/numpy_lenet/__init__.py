@@ -8,22 +8,40 @@ convolution's data layout), ``naive`` (loop references), ``model``,
 steps layer by layer) and ``pictures`` (the chapter's figures; imports
 matplotlib, so it is not imported here).
 
+``build_model``, ``train``, ``step_function``, ``device_name``,
 ``get_params``, ``set_params``, ``predict_logits``, ``predict``,
-``gradients``, ``save_weights`` and ``load_weights`` are the surface all three
-implementations share (see ``torch_lenet`` and ``keras_lenet``).
+``gradients``, ``save_weights`` and ``load_weights`` are the surface all
+three implementations share (:data:`lenet_common.lenet5.SURFACE`).
 """
 
-from .. import lenet5
 from .gradcheck import (
-    numerical_gradient, numerical_gradient_of_layer, rel_error, rel_error_norm,
+    numerical_gradient,
+    numerical_gradient_of_layer,
+    rel_error,
+    rel_error_norm,
 )
 from .io import get_params, load_weights, save_weights, set_params
-from .model import LeNet5, gradients, predict, predict_logits
+from .model import LeNet5, build_model, device_name, gradients, predict, predict_logits
 from .optim import SGD
-from .train import evaluate, train
+from .train import evaluate, step_function, train
 
 __all__ = [
-    "LeNet5", "SGD", "train", "evaluate",
-    "numerical_gradient", "numerical_gradient_of_layer", "rel_error", "rel_error_norm",
-    *lenet5.SURFACE,  # the functions all three implementations share
+    "LeNet5",
+    "SGD",
+    "build_model",
+    "device_name",
+    "evaluate",
+    "get_params",
+    "gradients",
+    "load_weights",
+    "numerical_gradient",
+    "numerical_gradient_of_layer",
+    "predict",
+    "predict_logits",
+    "rel_error",
+    "rel_error_norm",
+    "save_weights",
+    "set_params",
+    "step_function",
+    "train",
 ]

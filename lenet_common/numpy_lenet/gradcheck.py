@@ -7,16 +7,25 @@ an analytic gradient that is right agrees to about 1e-8 or better.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["numerical_gradient", "numerical_gradient_of_layer", "rel_error",
-           "rel_error_norm", "check_network_gradients"]
+__all__ = [
+    "numerical_gradient",
+    "numerical_gradient_of_layer",
+    "rel_error",
+    "rel_error_norm",
+    "check_network_gradients",
+]
 
 
-def _centred_differences(evaluate: Callable[[], object], x: np.ndarray, h: float,
-                         slope: Callable[[object, object], float]) -> np.ndarray:
+def _centred_differences(
+    evaluate: Callable[[], object],
+    x: np.ndarray,
+    h: float,
+    slope: Callable[[object, object], float],
+) -> np.ndarray:
     """Nudge each element of ``x`` by +h and -h (in place, then restore it)."""
     if x.dtype != np.float64:
         raise TypeError(
@@ -49,8 +58,9 @@ def numerical_gradient(
     return _centred_differences(f, x, h, lambda plus, minus: float(plus) - float(minus))
 
 
-def numerical_gradient_of_layer(forward: Callable[[], np.ndarray], x: np.ndarray,
-                                dout: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient_of_layer(
+    forward: Callable[[], np.ndarray], x: np.ndarray, dout: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Numerical gradient of ``sum(forward() * dout)`` with respect to ``x``.
 
     That scalar's gradient is exactly what a layer's backward computes from
@@ -59,6 +69,7 @@ def numerical_gradient_of_layer(forward: Callable[[], np.ndarray], x: np.ndarray
     ``x[i]`` does not touch then cancel exactly, instead of leaving rounding
     noise in the small difference of two large sums.
     """
+
     def slope(plus: np.ndarray, minus: np.ndarray) -> float:
         return float(np.sum((plus - minus) * dout))
 
@@ -87,8 +98,12 @@ def rel_error_norm(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
 
 
 def check_network_gradients(
-    model, x: np.ndarray, y: np.ndarray, max_entries: int | None = None,
-    seed: int = 0, h: float = 1e-5,
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    max_entries: int | None = None,
+    seed: int = 0,
+    h: float = 1e-5,
 ) -> dict[str, float]:
     """Norm-wise relative error of backprop against finite differences, per tensor.
 
@@ -109,7 +124,7 @@ def check_network_gradients(
             picks = np.sort(rng.choice(p.size, max_entries, replace=False))
         # a one-element view of the parameter, nudged in place by the check
         numeric = np.array(
-            [numerical_gradient(loss, flat[i:i + 1], h)[0] for i in picks]
+            [numerical_gradient(loss, flat[i : i + 1], h)[0] for i in picks]
         )
         errors[name] = rel_error_norm(analytic[picks], numeric)
     return errors

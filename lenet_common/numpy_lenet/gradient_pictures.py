@@ -206,17 +206,21 @@ def conv_backward_picture(
         7.5,
         top - 5.4,
         f"dx[{p}, {q}] = Σ padded δ[{p}+a, {q}+b] · flipped w[a, b]\n= "
-        f"{_products(padded[p:p + k, q:q + k], flipped)} = {ex.dx[p, q]:g}",
+        f"{_products(padded[p : p + k, q : q + k], flipped)} = {ex.dx[p, q]:g}",
         ha="center",
         va="top",
         fontsize=9,
     )
-    return describe(fig, (
-        f"Diagram of the convolution's backward pass on a 4x4 input x and a {k}x{k} kernel w, "
-        f"in two rows of number grids. Top: x correlated with the upstream gradient δ gives the "
-        f"weight gradient dw; entry dw[{u}, {v}] = {ex.dw[u, v]:g} is the sum of the highlighted "
-        f"window of x times δ. Bottom: δ padded with {k - 1} zero on each side, correlated with w "
-        f"flipped both ways, gives the input gradient dx; entry dx[{p}, {q}] = {ex.dx[p, q]:g}."))
+    return describe(
+        fig,
+        (
+            f"Diagram of the convolution's backward pass on a 4x4 input x and a {k}x{k} kernel w, "
+            f"in two rows of number grids. Top: x correlated with the upstream gradient δ gives the "
+            f"weight gradient dw; entry dw[{u}, {v}] = {ex.dw[u, v]:g} is the sum of the highlighted "
+            f"window of x times δ. Bottom: δ padded with {k - 1} zero on each side, correlated with w "
+            f"flipped both ways, gives the input gradient dx; entry dx[{p}, {q}] = {ex.dx[p, q]:g}."
+        ),
+    )
 
 
 def pooling_backward_picture() -> Figure:
@@ -284,10 +288,14 @@ def pooling_backward_picture() -> Figure:
         va="top",
         fontsize=9,
     )
-    return describe(fig, (
-        "Diagram of 2x2 pooling backward on a 4x4 input x, as grids of numbers coloured by "
-        "window. Top: average pooling, where each input of a window gets a quarter of the "
-        "window's upstream gradient δ. Bottom: max pooling on the same x, where every window "
-        "has tied maxima: on the left the first maximum in row-major order takes all of δ; on "
-        f"the right a mask x == max hands δ to each tied one ({', '.join(map(str, copies))} "
-        "copies in the four windows)."))
+    return describe(
+        fig,
+        (
+            "Diagram of 2x2 pooling backward on a 4x4 input x, as grids of numbers coloured by "
+            "window. Top: average pooling, where each input of a window gets a quarter of the "
+            "window's upstream gradient δ. Bottom: max pooling on the same x, where every window "
+            "has tied maxima: on the left the first maximum in row-major order takes all of δ; on "
+            f"the right a mask x == max hands δ to each tied one ({', '.join(map(str, copies))} "
+            "copies in the four windows)."
+        ),
+    )

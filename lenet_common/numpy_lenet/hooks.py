@@ -10,8 +10,9 @@ else.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 __all__ = ["FORWARD_STEPS", "BACKWARD_STEPS", "around_layers"]
 

@@ -44,13 +44,18 @@ class ConvGeometry:
     OW: int
 
 
-def conv_geometry(x_shape: tuple[int, ...], kh: int, kw: int, stride: int = 1,
-                  pad: int = 0) -> ConvGeometry:
+def conv_geometry(
+    x_shape: tuple[int, ...], kh: int, kw: int, stride: int = 1, pad: int = 0
+) -> ConvGeometry:
     """Work out the output size of a convolution, with clear errors when it has none."""
     if len(x_shape) != 4:
-        raise ValueError(f"expected an input of shape (N, C, H, W), got shape {tuple(x_shape)}")
+        raise ValueError(
+            f"expected an input of shape (N, C, H, W), got shape {tuple(x_shape)}"
+        )
     if stride < 1 or pad < 0:
-        raise ValueError(f"stride must be >= 1 and pad >= 0, got stride={stride}, pad={pad}")
+        raise ValueError(
+            f"stride must be >= 1 and pad >= 0, got stride={stride}, pad={pad}"
+        )
     N, C, H, W = (int(s) for s in x_shape)
     Hp, Wp = H + 2 * pad, W + 2 * pad
     if Hp < kh or Wp < kw:
@@ -63,7 +68,9 @@ def conv_geometry(x_shape: tuple[int, ...], kh: int, kw: int, stride: int = 1,
     return ConvGeometry(N, C, H, W, kh, kw, stride, pad, Hp, Wp, OH, OW)
 
 
-def _window_view(xp: np.ndarray, g: ConvGeometry, writeable: bool = False) -> np.ndarray:
+def _window_view(
+    xp: np.ndarray, g: ConvGeometry, writeable: bool = False
+) -> np.ndarray:
     """View ``(N, C, kh, kw, OH, OW)`` of the padded input: ``[n, c, u, v, i, j] = xp[n, c, i*s+u, j*s+v]``."""
     sN, sC, sH, sW = xp.strides
     return as_strided(
@@ -74,8 +81,9 @@ def _window_view(xp: np.ndarray, g: ConvGeometry, writeable: bool = False) -> np
     )
 
 
-def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1,
-           pad: int = 0) -> tuple[np.ndarray, ConvGeometry]:
+def im2col(
+    x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0
+) -> tuple[np.ndarray, ConvGeometry]:
     """Columns ``(N, C*kh*kw, OH*OW)`` of ``x (N, C, H, W)``, and the geometry.
 
     Column ``p`` of image ``n`` holds the receptive field of output position
@@ -100,13 +108,15 @@ def col2im(dcols: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """
     expected = (g.C * g.kh * g.kw, g.OH * g.OW * g.N)
     if dcols.shape != expected:
-        raise ValueError(f"col2im expects column gradients of shape {expected} "
-                         f"(C*kh*kw, OH*OW*N), got {dcols.shape}")
+        raise ValueError(
+            f"col2im expects column gradients of shape {expected} "
+            f"(C*kh*kw, OH*OW*N), got {dcols.shape}"
+        )
     blocks = dcols.reshape(g.C, g.kh, g.kw, g.OH, g.OW, g.N)
     dxp = np.zeros((g.C, g.Hp, g.Wp, g.N), dtype=dcols.dtype)
     s = g.stride
     for u in range(g.kh):  # kh*kw vectorised adds: no loop over images or pixels
         for v in range(g.kw):
-            dxp[:, u:u + s * g.OH:s, v:v + s * g.OW:s, :] += blocks[:, u, v]
-    dxp = dxp[:, g.pad:g.pad + g.H, g.pad:g.pad + g.W, :]
+            dxp[:, u : u + s * g.OH : s, v : v + s * g.OW : s, :] += blocks[:, u, v]
+    dxp = dxp[:, g.pad : g.pad + g.H, g.pad : g.pad + g.W, :]
     return np.ascontiguousarray(dxp.transpose(3, 0, 1, 2))  # back to (N, C, H, W)

@@ -4,21 +4,21 @@
 names and behaviour in ``torch_lenet`` and ``keras_lenet``: the arrays use
 the book's names and this model's layout (:data:`lenet_common.lenet5.PARAM_SHAPES`).
 Files are plain arrays, never pickles. Saving is atomic
-(:func:`lenet_common.atomic.replacing`): a save that fails part-way leaves
+(:func:`lenet_common.plumbing.atomic.replacing`): a save that fails part-way leaves
 the previous file as it was.
 """
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
 from .. import lenet5
-from ..atomic import replacing
-from ..fileformat import wrong_file_error
+from ..plumbing.atomic import replacing
+from ..plumbing.fileformat import wrong_file_error
 from .model import LeNet5
 
 __all__ = ["get_params", "set_params", "save_weights", "load_weights"]
@@ -57,7 +57,8 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a file written by :func:`save_weights`, checked."""
     if not path.is_file():
         raise FileNotFoundError(
-            f"no weights file at {path}: save one with save_weights(model, path)")
+            f"no weights file at {path}: save one with save_weights(model, path)"
+        )
     expected = "LeNet-5 weights written by numpy_lenet.save_weights (.npz)"
     how = "Pass the file that save_weights(model, path) wrote."
     try:
@@ -81,8 +82,10 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
     if tag is None:
         raise wrong_file_error(path, expected, how)
     if str(tag) != FORMAT:
-        raise ValueError(f"{path} holds weights in the format {str(tag)!r}; "
-                         f"this version of lenet_common reads {FORMAT!r}")
+        raise ValueError(
+            f"{path} holds weights in the format {str(tag)!r}; "
+            f"this version of lenet_common reads {FORMAT!r}"
+        )
     lenet5.check_params(arrays, what=f"the weights in {path}")
     return arrays
 
@@ -90,13 +93,17 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
 def _pickled_error(path: Path, name: str, names: list[str]) -> ValueError:
     """The refusal of an .npz archive whose array ``name`` holds pickled objects."""
     tagged = "__format__" in names
-    what = ("an .npz archive that carries save_weights' format tag" if tagged
-            else "an .npz archive")
+    what = (
+        "an .npz archive that carries save_weights' format tag"
+        if tagged
+        else "an .npz archive"
+    )
     return ValueError(
         f"{path} is {what}, but its array {name!r} holds Python objects (a pickle) "
         "instead of numbers. It is refused because loading a pickle can run any "
         "code its author put in it, and save_weights never writes one. Save the "
-        "weights again with save_weights(model, path) and load that file.")
+        "weights again with save_weights(model, path) and load that file."
+    )
 
 
 def load_weights(model: LeNet5 | None, path: str | Path) -> LeNet5:

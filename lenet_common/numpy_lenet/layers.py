@@ -18,12 +18,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .im2col import col2im, im2col
 
 __all__ = [
-    "conv_forward", "conv_backward",
-    "avg_pool_forward", "avg_pool_backward",
-    "max_pool_forward", "max_pool_backward",
-    "tanh_forward", "tanh_backward",
-    "relu_forward", "relu_backward",
-    "dense_forward", "dense_backward",
+    "conv_forward",
+    "conv_backward",
+    "avg_pool_forward",
+    "avg_pool_backward",
+    "max_pool_forward",
+    "max_pool_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "relu_forward",
+    "relu_backward",
+    "dense_forward",
+    "dense_backward",
     "softmax_cross_entropy",
 ]
 
@@ -43,8 +49,10 @@ def _expect_ndim(name: str, a: np.ndarray, ndim: int, layout: str) -> None:
 
 # ------------------------------------------------------------------ convolution
 
-def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
-                 pad: int = 0) -> tuple[np.ndarray, Cache]:
+
+def conv_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0
+) -> tuple[np.ndarray, Cache]:
     """2-D convolution (cross-correlation, as in every framework) plus bias.
 
     ``out[n, f, i, j] = b[f] + sum_{c,u,v} w[f, c, u, v] * x[n, c, i*s+u, j*s+v]``
@@ -111,6 +119,7 @@ def conv_backward(
 
 # ------------------------------------------------------------------ pooling
 
+
 def _pool_geometry(
     x: np.ndarray, size: int, stride: int | None, what: str
 ) -> tuple[int, int, int, bool]:
@@ -135,8 +144,9 @@ def _windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
     return sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
 
 
-def avg_pool_forward(x: np.ndarray, size: int = 2,
-                     stride: int | None = None) -> tuple[np.ndarray, Cache]:
+def avg_pool_forward(
+    x: np.ndarray, size: int = 2, stride: int | None = None
+) -> tuple[np.ndarray, Cache]:
     """Average pooling: ``out[n, c, i, j]`` = mean of the window at ``(i*s, j*s)``.
 
     When the windows tile the input (LeNet's 2x2, stride 2), the window
@@ -172,12 +182,15 @@ def avg_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     OH, OW = dout.shape[2:]
     for u in range(size):
         for v in range(size):
-            dx[:, :, u:u + stride * OH:stride, v:v + stride * OW:stride] += share
+            dx[:, :, u : u + stride * OH : stride, v : v + stride * OW : stride] += (
+                share
+            )
     return dx
 
 
-def max_pool_forward(x: np.ndarray, size: int = 2,
-                     stride: int | None = None) -> tuple[np.ndarray, Cache]:
+def max_pool_forward(
+    x: np.ndarray, size: int = 2, stride: int | None = None
+) -> tuple[np.ndarray, Cache]:
     """Max pooling. The cache remembers which element of each window won.
 
     Ties: when a window holds several equal maxima (MNIST's flat background
@@ -210,6 +223,7 @@ def max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
 
 # ------------------------------------------------------------------ activations
 
+
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
     """``out = tanh(x)``; the cache keeps ``out``, which is all the backward needs."""
     out = np.tanh(x)
@@ -234,6 +248,7 @@ def relu_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ dense
+
 
 def dense_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray
@@ -263,6 +278,7 @@ def dense_backward(
 
 
 # ------------------------------------------------------------------ loss
+
 
 def softmax_cross_entropy(
     logits: np.ndarray, y: np.ndarray

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import lenet5
-from ..checks import (
+from ..plumbing.checks import (
     check_hyperparameters,
     check_images,
     nonfinite_output_error,
@@ -54,7 +54,7 @@ class LeNet5:
         """Total number of trainable numbers (61,706 for the book's LeNet-5)."""
         return sum(p.size for p in self.params.values())
 
-    def astype(self, dtype: Any) -> "LeNet5":
+    def astype(self, dtype: Any) -> LeNet5:
         """A copy of this network computing in ``dtype``."""
         other = LeNet5(dtype=dtype)
         other.params = {k: v.astype(dtype) for k, v in self.params.items()}
@@ -96,28 +96,37 @@ class LeNet5:
         out, self._caches[name] = L.dense_forward(x, *self._weights(name))
         return out
 
-    def _conv_tanh_backward(self, name: str, dh: np.ndarray,
-                            grads: dict[str, np.ndarray],
-                            need_dx: bool = True) -> np.ndarray | None:
+    def _conv_tanh_backward(
+        self,
+        name: str,
+        dh: np.ndarray,
+        grads: dict[str, np.ndarray],
+        need_dx: bool = True,
+    ) -> np.ndarray | None:
         conv_cache, tanh_cache = self._caches[name]
         dx, grads[f"{name}.weight"], grads[f"{name}.bias"] = L.conv_backward(
-            L.tanh_backward(dh, tanh_cache), conv_cache, need_dx=need_dx)
+            L.tanh_backward(dh, tanh_cache), conv_cache, need_dx=need_dx
+        )
         return dx
 
     def _avg_pool_backward(self, name: str, dout: np.ndarray) -> np.ndarray:
         return L.avg_pool_backward(dout, self._caches[name])
 
-    def _dense_tanh_backward(self, name: str, dh: np.ndarray,
-                             grads: dict[str, np.ndarray]) -> np.ndarray:
+    def _dense_tanh_backward(
+        self, name: str, dh: np.ndarray, grads: dict[str, np.ndarray]
+    ) -> np.ndarray:
         dense_cache, tanh_cache = self._caches[name]
         dx, grads[f"{name}.weight"], grads[f"{name}.bias"] = L.dense_backward(
-            L.tanh_backward(dh, tanh_cache), dense_cache)
+            L.tanh_backward(dh, tanh_cache), dense_cache
+        )
         return dx
 
-    def _dense_backward(self, name: str, dout: np.ndarray,
-                        grads: dict[str, np.ndarray]) -> np.ndarray:
+    def _dense_backward(
+        self, name: str, dout: np.ndarray, grads: dict[str, np.ndarray]
+    ) -> np.ndarray:
         dx, grads[f"{name}.weight"], grads[f"{name}.bias"] = L.dense_backward(
-            dout, self._caches[name])
+            dout, self._caches[name]
+        )
         return dx
 
     # ------------------------------------------------------------------ passes
@@ -141,7 +150,8 @@ class LeNet5:
         """
         if not self._caches:
             raise RuntimeError(
-                "call forward before backward: backward uses forward's caches")
+                "call forward before backward: backward uses forward's caches"
+            )
         grads: dict[str, np.ndarray] = {}
         dh = self._dense_backward("output", dlogits, grads)
         dh = self._dense_tanh_backward("f6", dh, grads)
@@ -153,8 +163,11 @@ class LeNet5:
         self._conv_tanh_backward("c1", dh, grads, need_dx=False)
         return {name: grads[name] for name in lenet5.PARAM_SHAPES}
 
-    def loss_and_grads(self, x: np.ndarray, y: np.ndarray,
-                       ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
+    def loss_and_grads(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+    ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
         """Mean softmax cross-entropy of a batch, every gradient, and the logits."""
         logits = self.forward(x)
         loss, dlogits = L.softmax_cross_entropy(logits, y)
@@ -171,8 +184,9 @@ class LeNet5:
         check_hyperparameters(batch_size=batch_size)
         x = self.check_input(x)
         check_images(x, "images to predict", allow_empty=True)
-        parts = [self.forward(x[i:i + batch_size])
-                 for i in range(0, len(x), batch_size)]
+        parts = [
+            self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)
+        ]
         self._caches = {}
         if not parts:
             return np.zeros((0, self.n_classes), self.dtype)
@@ -199,21 +213,33 @@ class LeNet5:
         return maps
 
 
-def predict_logits(model: LeNet5, images: np.ndarray,
-                   batch_size: int = 256) -> np.ndarray:
+def predict_logits(
+    model: LeNet5, images: np.ndarray, *, batch_size: int = 256
+) -> np.ndarray:
     """Logits ``(N, 10)`` of images ``(N, 1, 32, 32)``: one call in each framework."""
     return model.predict_logits(images, batch_size)
 
 
-def predict(model: LeNet5, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict(model: LeNet5, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """The predicted class of each image."""
     return model.predict(images, batch_size)
 
 
-def gradients(model: LeNet5, images: np.ndarray,
-              labels: np.ndarray) -> dict[str, np.ndarray]:
+def gradients(
+    model: LeNet5, images: np.ndarray, labels: np.ndarray
+) -> dict[str, np.ndarray]:
     """Gradients of the mean cross-entropy of one batch, by the book's names.
 
     No weight decay: the loss alone, as in the other frameworks' ``gradients``.
     """
     return model.loss_and_grads(images, labels)[1]
+
+
+def build_model(recipe: lenet5.Recipe | None = None) -> LeNet5:
+    """A fresh LeNet-5 (the recipe is not needed: the same call in all three)."""
+    return LeNet5()
+
+
+def device_name() -> str:
+    """Where the NumPy LeNet-5 trains: always the CPU."""
+    return "cpu"

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["naive_conv_forward", "naive_conv_backward", "naive_max_pool_forward",
-           "naive_max_pool_backward"]
+__all__ = [
+    "naive_conv_forward",
+    "naive_conv_backward",
+    "naive_max_pool_forward",
+    "naive_max_pool_backward",
+]
 
 
-def naive_conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
-                       pad: int = 0) -> np.ndarray:
+def naive_conv_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0
+) -> np.ndarray:
     """``out[n, f, i, j] = b[f] + sum(w[f] * window of x at (i*s, j*s))``, in loops."""
     N, C, H, W = x.shape
     F, _, kh, kw = w.shape
@@ -32,8 +37,9 @@ def naive_conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int 
     return out
 
 
-def naive_conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int = 1,
-                        pad: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def naive_conv_backward(
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int = 1, pad: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients (dx, dw, db): each output element hands ``dout`` back to its window."""
     N, C, H, W = x.shape
     F, _, kh, kw = w.shape
@@ -52,7 +58,7 @@ def naive_conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: 
                     dw[f] += g * xp[n, :, rows, cols]
                     dxp[n, :, rows, cols] += g * w[f]
                     db[f] += g
-    return dxp[:, :, pad:pad + H, pad:pad + W], dw, db
+    return dxp[:, :, pad : pad + H, pad : pad + W], dw, db
 
 
 def naive_max_pool_forward(
@@ -67,13 +73,18 @@ def naive_max_pool_forward(
         for c in range(C):
             for i in range(OH):
                 for j in range(OW):
-                    out[n, c, i, j] = x[n, c, i * stride:i * stride + size,
-                                        j * stride:j * stride + size].max()
+                    out[n, c, i, j] = x[
+                        n,
+                        c,
+                        i * stride : i * stride + size,
+                        j * stride : j * stride + size,
+                    ].max()
     return out
 
 
-def naive_max_pool_backward(dout: np.ndarray, x: np.ndarray, size: int = 2,
-                            stride: int | None = None) -> np.ndarray:
+def naive_max_pool_backward(
+    dout: np.ndarray, x: np.ndarray, size: int = 2, stride: int | None = None
+) -> np.ndarray:
     """Each window's gradient goes to its first maximum, scanning rows then columns."""
     stride = size if stride is None else stride
     dx = np.zeros_like(x)

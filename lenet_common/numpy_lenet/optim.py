@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_hyperparameters
+from ..plumbing.checks import check_hyperparameters
 
 __all__ = ["SGD"]
 
@@ -22,8 +22,13 @@ class SGD:
     arrays are allocated per step.
     """
 
-    def __init__(self, params: dict[str, np.ndarray], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: dict[str, np.ndarray],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
         check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
         self.params = params
         self.lr = lr
@@ -45,4 +50,3 @@ class SGD:
             if self.weight_decay:
                 v += self.weight_decay * p
             p -= self.lr * v
-

@@ -11,9 +11,10 @@ in rounds and the *median* round is reported: the chapter's speed story and
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,9 +66,12 @@ def layer_timer(model: LeNet5) -> Iterator[dict[str, float]]:
         yield seconds
 
 
-def time_training_rounds(model: LeNet5, optimizer: SGD,
-                         batches: Sequence[tuple[np.ndarray, np.ndarray]],
-                         rounds: int = 5) -> list[RoundTiming]:
+def time_training_rounds(
+    model: LeNet5,
+    optimizer: SGD,
+    batches: Sequence[tuple[np.ndarray, np.ndarray]],
+    rounds: int = 5,
+) -> list[RoundTiming]:
     """Run ``rounds`` passes over ``batches`` (one SGD step each), timing every round.
 
     One untimed step first warms the caches up.
