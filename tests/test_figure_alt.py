@@ -19,11 +19,12 @@ import pytest  # noqa: E402
 from lenet_common import plotting, speed_plots  # noqa: E402
 from tests import browser_site  # noqa: E402
 from tests.test_figure_rule import FIGURES  # noqa: E402
+from tests.test_why_convolutions import FIGURES as WHY_FIGURES  # noqa: E402
 
 SPEED = {"variants": {"numpy": {"label": "NumPy, rearranged", "images_per_second": {"median": 900.0}},
                       "pytorch": {"label": "PyTorch", "images_per_second": {"median": 4000.0}}}}
 GPU = {"seconds_per_epoch": {"128": {"eager": 4.0, "graph": 2.5}, "1024": {"eager": 1.0}}}
-ALL = {**FIGURES,
+ALL = {**FIGURES, **{f"why_convolutions.{k}": v for k, v in WHY_FIGURES.items()},
        "speed_plots.plot_speed_steps": lambda: speed_plots.plot_speed_steps(SPEED, title="Throughput"),
        "speed_plots.plot_gpu_epochs": lambda: speed_plots.plot_gpu_epochs(
            GPU, {"eager": "eager", "graph": "CUDA graph"})}

@@ -208,3 +208,14 @@ def test_figures_fit_the_column_with_readable_text(name):
         assert min(sizes) >= plotting.MIN_FONT_PT
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_figures_carry_their_alt_text(name):
+    fig = FIGURES[name]()
+    try:
+        alt = plotting.alt_text(fig)
+        assert alt == " ".join(figures.ALT_TEXT[name].split())
+        assert len(alt.split()) >= 8
+    finally:
+        plt.close(fig)

@@ -78,7 +78,7 @@ def show_local_fields(
             Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=2, ec=colour)
         )
     fig.tight_layout()
-    return fig
+    return plotting.describe(fig, ALT_TEXT["show_local_fields"])
 
 
 def show_shifted_maps(
@@ -109,7 +109,7 @@ def show_shifted_maps(
         va="center",
     )
     fig.tight_layout()
-    return fig
+    return plotting.describe(fig, ALT_TEXT["show_shifted_maps"])
 
 
 def draw_channel_sum(s2_maps: np.ndarray, kernel: np.ndarray, bias: float) -> Figure:
@@ -147,7 +147,7 @@ def draw_channel_sum(s2_maps: np.ndarray, kernel: np.ndarray, bias: float) -> Fi
     for ax in axes[2]:  # the value that the boxed windows give
         ax.add_patch(Rectangle((3.5, 3.5), 1, 1, fill=False, lw=1.5, ec="crimson"))
     fig.tight_layout(pad=0.3)
-    return fig
+    return plotting.describe(fig, ALT_TEXT["draw_channel_sum"])
 
 
 def _finish(
@@ -179,7 +179,7 @@ def plot_layer_change(
     for k, s in enumerate(shifts):
         ax.plot(labels, [change[n][k] for n in names], marker="o", label=f"{s} px")
     ax.set_ylim(0, 1.1 * max(max(v) for v in change.values()))
-    return _finish(
+    fig = _finish(
         fig,
         ax,
         "layer",
@@ -189,6 +189,7 @@ def plot_layer_change(
         ncol=len(shifts),
         loc="lower center",
     )
+    return plotting.describe(fig, ALT_TEXT["plot_layer_change"])
 
 
 def plot_accuracy_under_shift(
@@ -199,9 +200,10 @@ def plot_accuracy_under_shift(
     for name, values in accuracy.items():
         ax.plot(shifts, values, marker="o", label=name)
     ax.set_xticks(list(shifts))
-    return _finish(
+    fig = _finish(
         fig, ax, "digits moved right by (pixels)", "test accuracy", percent=True
     )
+    return plotting.describe(fig, ALT_TEXT["plot_accuracy_under_shift"])
 
 
 def plot_learning_curves(
@@ -227,9 +229,10 @@ def plot_learning_curves(
     ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_ylim(bottom=0)
-    return _finish(
+    fig = _finish(
         fig, ax, "training images (logarithmic scale)", "error rate", percent=True
     )
+    return plotting.describe(fig, ALT_TEXT["plot_learning_curves"])
 
 
 def plot_momentum(
@@ -253,7 +256,7 @@ def plot_momentum(
     right.set_title("height, noisy gradients", fontsize=9)
     right.legend(fontsize=7)
     fig.tight_layout()
-    return fig
+    return plotting.describe(fig, ALT_TEXT["plot_momentum"])
 
 
 def draw_field_centres(
@@ -305,4 +308,4 @@ def draw_field_centres(
     ax.set_yticks(ticks)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
-    return fig
+    return plotting.describe(fig, ALT_TEXT["draw_field_centres"])
