@@ -44,12 +44,13 @@ def asks_for_gpu(metadata: dict) -> bool:
     )
 
 
-def test_the_keras_pytorch_and_1998_chapters_train_on_a_gpu():
-    # the rule finds the chapters the book says train on a GPU
+def test_the_keras_pytorch_1998_and_speed_chapters_run_on_a_gpu():
+    # the rule finds the chapters the book says train (or measure speed) on a GPU
     assert {p.stem for p in CHAPTERS if trains_on_gpu(p)} == {
         "04_keras",
         "05_pytorch",
         "07_lenet1998",
+        "appendix_speed",
     }
 
 
