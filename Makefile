@@ -10,7 +10,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: book test book-quick book-student student grade install clean pdf release axe
+.PHONY: book test test-pdf book-quick book-student student grade install clean pdf release axe
 
 # make test: torch's threads wait passively on a shared machine (docs/decisions.md).
 test: export OMP_WAIT_POLICY ?= PASSIVE
@@ -37,7 +37,7 @@ test: $(STAMP) $(AXE)  ## what CI runs
 	( side=0; \
 	  $(PYTEST) -p no:cacheprovider tests -m "not kernels and not pages" || side=1; \
 	  while [ ! -f $(LANE_FLAG) ] && kill -0 $$$$ 2>/dev/null; do sleep 1; done; \
-	  $(PYTEST) -p no:cacheprovider tests -m pages || side=1; \
+	  $(PYTEST) -p no:cacheprovider tests -m "pages and not pdf" || side=1; \
 	  exit $$side ) > $(LANE_LOG) 2>&1 & side=$$!; \
 	trap 'pkill -P $$side; kill $$side 2>/dev/null; exit 130' INT TERM; \
 	$(PY) scripts/site_config.py student _config.yml _build/student-quick/_config.yml && \
@@ -69,6 +69,12 @@ book-student: $(STAMP)  ## the student edition: the full book built from student
 pdf: $(STAMP)  ## both editions as PDFs, after make book and make book-student
 	$(PY) scripts/make_pdf.py _build/html --toc _toc.yml
 	$(PY) scripts/make_pdf.py _build/student/_build/html --toc student/_toc.yml
+
+# make test-pdf: prints the quick builds that make test leaves (both editions) and checks
+# that each PDF holds every chapter, typeset maths and figures (tests/book/test_pdf.py).
+# Minutes per edition, so not part of make test; the Pages workflow runs make pdf itself.
+test-pdf: $(STAMP)  ## after make test: check the PDFs of both quick editions
+	LENET_QUICK=1 $(PY) -m pytest -p no:cacheprovider tests -m pdf
 
 release: book book-student  ## the offline classroom bundle in dist/ (README: Releasing)
 	@$(MAKE) --no-print-directory pdf

@@ -28,10 +28,8 @@ from tests.conftest import ROOT
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_pdf  # noqa: E402
 
-pytestmark = [
-    pytest.mark.pages,
-    pytest.mark.slow,
-]  # prints the built pages: a minute each
+# prints the built pages, a minute or more each: make test-pdf, not make test
+pytestmark = [pytest.mark.pages, pytest.mark.slow, pytest.mark.pdf]
 REQUIRED = os.environ.get("LENET_REQUIRE_BROWSER", "").strip() == "1"
 
 
