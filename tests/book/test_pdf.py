@@ -85,7 +85,9 @@ def test_every_chapter_is_in_the_outline_in_reading_order(printed):
             ]
     for page in pages:
         if site.source_of(page).suffix == ".ipynb":
-            assert children.get(source_title(page)), f"{page}: no sections in the outline"
+            assert children.get(source_title(page)), (
+                f"{page}: no sections in the outline"
+            )
 
 
 def test_every_chapter_starts_where_the_contents_says(printed):
