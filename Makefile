@@ -23,8 +23,11 @@ book: $(STAMP)  ## the published book: full MNIST, every epoch
 # make test: ruff first (cheap), then the strict build of the pages (no execution), then
 # two lanes side by side (docs/decisions.md says why): the main lane builds the student
 # edition (executed), then runs the chapters under nbval and the tests that start kernels
-# (-m kernels); the side lane runs the other tests, then, once the student build is done,
-# the tests that read the built pages (-m pages), and writes to $(LANE_LOG).
+# (-m kernels), then the browser test of the book's own pages; the side lane runs the
+# other tests, then, once the student build is done, the other tests that read the built
+# pages (-m pages: the student edition's browser test among them), and writes to
+# $(LANE_LOG). The browser test is split by edition so that both lanes share it: with
+# axe-core on every page it is the longest part of make test.
 LANE_LOG  := _build/test-side-lane.log
 LANE_FLAG := _build/test-student-built
 PYTEST    := LENET_QUICK=1 $(PY) -m pytest
@@ -37,7 +40,7 @@ test: $(STAMP) $(AXE)  ## what CI runs
 	( side=0; \
 	  $(PYTEST) -p no:cacheprovider tests -m "not kernels and not pages" || side=1; \
 	  while [ ! -f $(LANE_FLAG) ] && kill -0 $$$$ 2>/dev/null; do sleep 1; done; \
-	  $(PYTEST) -p no:cacheprovider tests -m "pages and not pdf" || side=1; \
+	  $(PYTEST) -p no:cacheprovider tests -m "pages and not pdf" -k "student or not test_browser" || side=1; \
 	  exit $$side ) > $(LANE_LOG) 2>&1 & side=$$!; \
 	trap 'pkill -P $$side; kill $$side 2>/dev/null; exit 130' INT TERM; \
 	$(PY) scripts/site_config.py student _config.yml _build/student-quick/_config.yml && \
@@ -45,6 +48,7 @@ test: $(STAMP) $(AXE)  ## what CI runs
 	$(PY) scripts/check_book.py _build/student-quick/_build/html --mode quick --no-solutions --toc student/_toc.yml || status=1; \
 	touch $(LANE_FLAG); \
 	$(PYTEST) tests book -m kernels --nbval-lax --nbval-cell-timeout=900 || status=1; \
+	$(PYTEST) -p no:cacheprovider tests/browser/test_browser.py -m "pages and not pdf" -k "not student" || status=1; \
 	wait $$side || status=1; \
 	echo "make test: the side lane's output"; cat $(LANE_LOG); \
 	exit $$status

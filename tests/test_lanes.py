@@ -46,6 +46,9 @@ def test_the_makefile_runs_the_marks_in_their_lanes():
     recipe = makefile[makefile.index("\ntest: ") : makefile.index("\nbook-quick:")]
     assert '-m "not kernels and not pages"' in recipe
     assert '-m "pages and not pdf"' in recipe and "-m kernels --nbval-lax" in recipe
+    # the browser test is split by edition between the lanes: together, every page test
+    assert '-k "student or not test_browser"' in recipe
+    assert 'test_browser.py -m "pages and not pdf" -k "not student"' in recipe
     # the side lane is the one in the background; kernels run in the foreground lane
     side = recipe[recipe.index("( side=0;") : recipe.index("& side=$$!")]
     assert "-m kernels" not in side and "jupyter-book" not in side.replace(

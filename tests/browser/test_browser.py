@@ -464,6 +464,9 @@ def test_search_finds_lenet(driver, servers, edition):
 
     base = servers(edition)
     site.set_width(driver, WIDTHS[0])
+    driver.get_log(
+        "browser"
+    )  # drained: judge the search page's own errors, not earlier tests'
     driver.get(base + "search.html?q=LeNet")
     # Sphinx adds the hits one by one and writes the summary ("Search finished,
     # found N pages ...") once all are there: count only after the summary
