@@ -16,9 +16,7 @@ class SGD:
 
         g = g + weight_decay * p          # L2 penalty (every tensor, biases too)
         v = momentum * v + g              # velocity: a running sum of gradients
-        p = p - lr * v
-
-    Updates happen in place: the model sees them at once.
+        p = p - lr * v                    # in place: the model sees it at once
     """
 
     def __init__(
