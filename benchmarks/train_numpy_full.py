@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         recipe,
         show_progress=not args.no_progress,
         on_epoch_end=log_epoch,
+        fast=True,  # the arithmetic of loss_and_grads rearranged for speed
     )
     seconds = time.perf_counter() - start
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test)

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 __all__ = [
     "Implementation",
@@ -36,6 +37,9 @@ class Implementation:
     libraries: tuple[str, ...]  # the libraries whose versions decide its results
     module: str  # the package with the shared surface (imported only when asked)
     layout: str  # the layout its layers compute in (the surface always takes NCHW)
+    # keyword arguments its ``train`` takes for a full run (NumPy: the fast step,
+    # tested equal to the taught one)
+    train_options: tuple[tuple[str, Any], ...] = ()
 
     def load(self) -> ModuleType:
         """The implementation's package (this imports its framework)."""
@@ -53,7 +57,13 @@ class Implementation:
 
 IMPLEMENTATIONS: tuple[Implementation, ...] = (
     Implementation(
-        "numpy", "NumPy", "tab:blue", ("numpy",), "lenet_common.numpy_lenet", "NCHW"
+        "numpy",
+        "NumPy",
+        "tab:blue",
+        ("numpy",),
+        "lenet_common.numpy_lenet",
+        "NCHW",
+        train_options=(("fast", True),),
     ),
     Implementation(
         "torch",

@@ -70,6 +70,7 @@ def train_run(
     """
     model = model_from(implementation, lenet5.initial_params(recipe.seed), recipe)
     module = surface(implementation)
+    options = dict(registry.get(implementation).train_options)
     start = time.perf_counter()
     history = module.train(
         model,
@@ -79,6 +80,7 @@ def train_run(
         data.y_val,
         recipe,
         show_progress=show_progress,
+        **options,
     )
     return module.get_params(model), history, time.perf_counter() - start
 

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ INFO/WARNING/ERROR lines
 if not os.path.exists("/dev/nvidiactl"):  # no NVIDIA GPU: the CPU trains
@@ -117,16 +118,8 @@ def build_lenet5(
     penalty of ``weight_decay / 2`` on every weight and bias: its gradient is
     ``weight_decay * w``, the term the NumPy and PyTorch optimisers add.
     """
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation={activation!r}: use one of {_ACTIVATIONS}")
-    if pooling not in _POOLINGS:
-        raise ValueError(f"pooling={pooling!r}: use one of {tuple(_POOLINGS)}")
-    recipe = lenet5.book_recipe() if recipe is None else recipe
-    Pool = _POOLINGS[pooling]
-    decay = None
-    if recipe.weight_decay:
-        decay = keras.regularizers.L2(recipe.weight_decay / 2)
-    weights = {"kernel_regularizer": decay, "bias_regularizer": decay}
+    Pool = _pooling_layer(activation, pooling)
+    weights = _weight_decay(lenet5.book_recipe() if recipe is None else recipe)
     return keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE, name="image"),
@@ -144,6 +137,23 @@ def build_lenet5(
         ],
         name="lenet5",
     )
+
+
+def _pooling_layer(activation: str, pooling: str) -> Any:
+    """The Keras pooling class for ``pooling``, after checking both options by name."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation={activation!r}: use one of {_ACTIVATIONS}")
+    if pooling not in _POOLINGS:
+        raise ValueError(f"pooling={pooling!r}: use one of {tuple(_POOLINGS)}")
+    return _POOLINGS[pooling]
+
+
+def _weight_decay(recipe: lenet5.Recipe) -> dict[str, Any]:
+    """The layers' regularisers: L2 of ``weight_decay / 2`` (gradient ``weight_decay * w``)."""
+    decay = None
+    if recipe.weight_decay:
+        decay = keras.regularizers.L2(recipe.weight_decay / 2)
+    return {"kernel_regularizer": decay, "bias_regularizer": decay}
 
 
 def _check_images(

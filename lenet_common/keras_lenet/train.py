@@ -57,18 +57,39 @@ def compile_lenet5(
 
     ``CosineDecay`` computes, inside the compiled step, the same rates as the
     recipe's schedule over ``total_steps`` steps. ``jit_compile`` (XLA) and
-    ``steps_per_execution`` default to what helps on the device: XLA and up to
-    50 batches per call on a GPU, neither on the CPU (docs/decisions.md says why).
-
-    Given ``steps_per_epoch``, the batches per call divide it (on a GPU: 43
-    for full MNIST's 430, not 50). Keras ends a call only when it has run
-    all its batches, so a call that crossed an epoch's end would take the
-    next epoch's batches, shifting every later epoch's end, until the data
-    ran out early in the last one.
+    ``steps_per_execution`` (batches per call) default to what helps on the
+    device: see :func:`_device_options` and the speed appendix.
     """
     rate: Any = recipe.learning_rate
     if recipe.schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, total_steps)
+    jit_compile, steps_per_execution = _device_options(
+        jit_compile, steps_per_execution, steps_per_epoch
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.momentum),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def _device_options(
+    jit_compile: bool | None,
+    steps_per_execution: int | None,
+    steps_per_epoch: int | None,
+) -> tuple[bool, int]:
+    """XLA and the batches per call: given, or what helps on the device.
+
+    XLA and up to 50 batches per call on a GPU, neither on the CPU
+    (docs/decisions.md says why). Given ``steps_per_epoch``, the batches per
+    call divide it (on a GPU: 43 for full MNIST's 430, not 50). Keras ends a
+    call only when it has run all its batches, so a call that crossed an
+    epoch's end would take the next epoch's batches, shifting every later
+    epoch's end, until the data ran out early in the last one.
+    """
     on_gpu = gpu_visible()
     if jit_compile is None:
         jit_compile = on_gpu  # XLA: fused kernels, few launches
@@ -83,14 +104,7 @@ def compile_lenet5(
             f"epoch's batches. Use a divisor of {steps_per_epoch}, such as "
             f"{_largest_divisor(steps_per_epoch, steps_per_execution)}."
         )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.momentum),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        jit_compile=jit_compile,
-        steps_per_execution=steps_per_execution,
-    )
-    return model
+    return jit_compile, steps_per_execution
 
 
 def make_dataset(
@@ -227,12 +241,41 @@ def fit_lenet5(
 ) -> TrainingRun:
     """Train ``model`` from its weights with the recipe, watching the validation split.
 
-    Compiles the model for the recipe first (see :func:`compile_lenet5`,
-    which takes ``compile_options``), so every call is one run from the
-    start of the schedule. The test set is not an argument on purpose: it
-    is used once, after training, and never to choose anything.
+    First :func:`_prepare` checks the images, compiles the model for the recipe
+    (:func:`compile_lenet5`, with ``compile_options``) and makes the datasets.
+    The test set is not an argument on purpose: it is used once, after training.
     """
     recipe = lenet5.book_recipe() if recipe is None else recipe
+    train_ds, val_ds, steps = _prepare(
+        model, x_train, y_train, x_val, y_val, recipe, compile_options
+    )
+    log = EpochLog(recipe.epochs, verbose=verbose)
+    keras_history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=recipe.epochs,
+        steps_per_epoch=steps,  # one epoch's batches
+        shuffle=False,  # the batches already come in the recipe's order
+        callbacks=[log, DivergenceGuard()],
+        verbose=0,
+    )
+    return _training_run(keras_history, log)
+
+
+def _prepare(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    recipe: lenet5.Recipe,
+    compile_options: dict[str, Any],
+) -> tuple[tf.data.Dataset, tf.data.Dataset, int]:
+    """Check the images, compile for the recipe, and make the two datasets.
+
+    Compiling here makes every :func:`fit_lenet5` call one run from the start
+    of the schedule. Returns the datasets and the batches per epoch.
+    """
     x_train, x_val = _as_channels_last(x_train), _as_channels_last(x_val)
     _check_images(x_train, y_train, "training")
     _check_images(x_val, y_val, "validation")
@@ -252,16 +295,11 @@ def fit_lenet5(
         x_train, y_train, batch_size=recipe.batch_size, orders=orders
     )
     val_ds = make_dataset(x_val, y_val, batch_size=1024)
-    log = EpochLog(recipe.epochs, verbose=verbose)
-    keras_history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=recipe.epochs,
-        steps_per_epoch=steps,  # one epoch's batches
-        shuffle=False,  # the batches already come in the recipe's order
-        callbacks=[log, DivergenceGuard()],
-        verbose=0,
-    )
+    return train_ds, val_ds, steps
+
+
+def _training_run(keras_history: Any, log: EpochLog) -> TrainingRun:
+    """The run's history as plain floats, its epoch times and its device."""
     history = {k: [float(v) for v in vals] for k, vals in keras_history.history.items()}
     return TrainingRun(
         history=history,

@@ -87,29 +87,27 @@ class Subsampling(nn.Module):
         )
 
 
+def _connected_pairs(table: Sequence[Sequence[bool]]) -> torch.Tensor:
+    """``o * in_maps + i`` for each connected pair, in the order (output map, input map)."""
+    n_in, n_out = len(table), len(table[0])
+    pairs = [o * n_in + i for o in range(n_out) for i in range(n_in) if table[i][o]]
+    return torch.tensor(pairs, dtype=torch.long)
+
+
 class TableConv(nn.Module):
     """A convolution whose output map ``o`` reads input map ``i`` if ``table[i][o]``.
 
-    Only the connected kernels are parameters: ``weight`` holds one
-    ``k x k`` kernel per connected pair, in the order (output map, input map).
-    The forward pass places them into a full (out, in, k, k) kernel whose
-    other entries are zero and runs one ordinary convolution; the zeros
-    get no gradient, because they are not parameters.
+    Only the connected kernels are parameters (``weight``: one ``k x k`` per
+    connected pair). The forward pass places them into a full kernel, zeros
+    elsewhere (no gradient: not parameters), and runs one ordinary convolution.
     """
 
     def __init__(self, table: Sequence[Sequence[bool]], kernel_size: int = 5) -> None:
         super().__init__()
         self.in_channels, self.out_channels = len(table), len(table[0])
         self.kernel_size = kernel_size
-        pairs = [
-            o * self.in_channels + i
-            for o in range(self.out_channels)
-            for i in range(self.in_channels)
-            if table[i][o]
-        ]
-        self.register_buffer(
-            "pairs", torch.tensor(pairs, dtype=torch.long), persistent=False
-        )
+        pairs = _connected_pairs(table)  # flat (output map, input map) indices
+        self.register_buffer("pairs", pairs, persistent=False)
         self.weight = nn.Parameter(torch.empty(len(pairs), kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(self.out_channels))
         nn.init.uniform_(self.weight, -0.1, 0.1)

@@ -59,17 +59,8 @@ def _subsampling_back(
 
 
 @torch.no_grad()
-def curvature(model: LeNet1998, x: torch.Tensor) -> dict[nn.Parameter, torch.Tensor]:
-    """Gauss-Newton estimates of ``d2E/dw_k2`` for every parameter, averaged over ``x``.
-
-    ``E`` is the penalty of the right class, ``y_D = sum_j (x_j - w_Dj)^2``,
-    whose second derivative with respect to each F6 output is 2 (the paper
-    also drops the competition term here). Going down, a unit's second
-    derivative is its slope squared times that of its output, and a weight
-    gets the sum of ``input**2 * d2(output)`` over the places it is used.
-    """
-    out: dict[nn.Parameter, torch.Tensor] = {}
-    # forward, keeping what the backward needs
+def _forward_keeping(model: LeNet1998, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The forward pass up to F6, keeping the sums and outputs :func:`curvature` needs."""
     a1 = model.c1(x)
     h1 = squash(a1)
     s2 = block_sums(h1)
@@ -83,6 +74,20 @@ def curvature(model: LeNet1998, x: torch.Tensor) -> dict[nn.Parameter, torch.Ten
     a5 = model.c5(h4)
     h5 = squash(a5).flatten(1)
     a6 = model.f6(h5)
+    return a1, s2, a2, h2, a3, s4, a4, h4, a5, h5, a6
+
+
+def curvature(model: LeNet1998, x: torch.Tensor) -> dict[nn.Parameter, torch.Tensor]:
+    """Gauss-Newton estimates of ``d2E/dw_k2`` for every parameter, averaged over ``x``.
+
+    ``E`` is the penalty of the right class, ``y_D = sum_j (x_j - w_Dj)^2``,
+    whose second derivative with respect to each F6 output is 2 (the paper
+    also drops the competition term here). Going down, a unit's second
+    derivative is its slope squared times that of its output, and a weight
+    gets the sum of ``input**2 * d2(output)`` over the places it is used.
+    """
+    out: dict[nn.Parameter, torch.Tensor] = {}
+    a1, s2, a2, h2, a3, s4, a4, h4, a5, h5, a6 = _forward_keeping(model, x)
     # backward with squares
     d2 = torch.full_like(a6, 2.0) * squash_slope(a6) ** 2  # F6's weighted sums
     out[model.f6.weight] = d2.T @ (h5 * h5)

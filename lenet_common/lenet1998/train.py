@@ -16,6 +16,7 @@ Importing this module imports torch.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -123,6 +124,32 @@ def step_size(progress: float, recipe: Recipe) -> float:
     return recipe.lr * PAPER_TABLE[-1][1] * factor
 
 
+def _loss_function(
+    recipe: Recipe,
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The recipe's loss as ``loss(distances, labels)`` (the paper's takes its ``j``)."""
+    loss_fn = LOSSES[recipe.loss]
+    if recipe.loss == "paper":
+        return functools.partial(loss_fn, j=recipe.j)
+    return loss_fn
+
+
+def _set_rate_and_curvature(
+    optimizer: torch.optim.Optimizer,
+    model: nn.Module,
+    xb: torch.Tensor,
+    recipe: Recipe,
+    step: int,
+    steps_per_pass: int,
+) -> None:
+    """Set the rate of pass ``step / steps_per_pass``; for SDLM, re-estimate the curvature."""
+    rate = step_size(step / steps_per_pass, recipe)
+    for group in optimizer.param_groups:
+        group["lr"] = rate
+    if isinstance(optimizer, SDLM) and step % recipe.curvature_every == 0:
+        optimizer.set_curvature(curvature(model, xb))
+
+
 def train_one_pass(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -135,32 +162,21 @@ def train_one_pass(
 ) -> tuple[float, float]:
     """One pass over ``(x, y)`` in shuffled batches, each freshly distorted.
 
-    Every batch draws new distortions (from ``rng``), so the network never
-    sees the same distorted digit twice. Returns the mean loss and the
-    training accuracy of the pass.
+    Every batch draws new distortions (from ``rng``): the network never sees
+    the same distorted digit twice. Returns the mean loss and the accuracy.
     """
     model.train()
-    loss_fn = LOSSES[recipe.loss]
-    kwargs = {"j": recipe.j} if recipe.loss == "paper" else {}
+    loss_fn = _loss_function(recipe)
     n = x.shape[0]
     steps = -(-n // recipe.batch_size)
     order = torch.as_tensor(rng.permutation(n), device=x.device)
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for step in range(steps):
-        idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
-        xb = distort(x[idx], random_grid(recipe.distortion, len(idx), rng))
-        yb = y[idx]
-        rate = step_size((first_step + step) / steps, recipe)
-        for group in optimizer.param_groups:
-            group["lr"] = rate
-        if (
-            isinstance(optimizer, SDLM)
-            and (first_step + step) % recipe.curvature_every == 0
-        ):
-            optimizer.set_curvature(curvature(model, xb))
+    for step, idx in enumerate(order.split(recipe.batch_size)):
+        xb, yb = distort(x[idx], random_grid(recipe.distortion, len(idx), rng)), y[idx]
+        _set_rate_and_curvature(optimizer, model, xb, recipe, first_step + step, steps)
         dist = model(xb)
-        loss = loss_fn(dist, yb, **kwargs)
+        loss = loss_fn(dist, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

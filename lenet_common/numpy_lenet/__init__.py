@@ -23,7 +23,7 @@ from .gradcheck import (
 from .io import get_params, load_weights, save_weights, set_params
 from .model import LeNet5, build_model, device_name, gradients, predict, predict_logits
 from .optim import SGD
-from .train import evaluate, step_function, train
+from .train import evaluate, step_function, train, train_one_epoch
 
 __all__ = [
     "LeNet5",
@@ -44,4 +44,5 @@ __all__ = [
     "set_params",
     "step_function",
     "train",
+    "train_one_epoch",
 ]

@@ -100,23 +100,19 @@ def col2im(dcols: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """Add column gradients back onto the input grid: the adjoint of :func:`im2col`.
 
     Every input pixel receives the sum of the gradients of all the columns it
-    was copied into. ``dcols`` comes *batch last*, shaped
-    ``(C*kh*kw, OH*OW*N)``: with the images as the fastest-varying axis, each
-    of the ``kh*kw`` additions runs over stretches of ``OW*N`` contiguous
-    numbers instead of rows of ``OW``, which is several times faster.
-    Returns ``dx`` shaped ``(N, C, H, W)``.
+    was copied into. ``dcols`` has the columns' shape ``(N, C*kh*kw, OH*OW)``;
+    returns ``dx`` shaped ``(N, C, H, W)``.
     """
-    expected = (g.C * g.kh * g.kw, g.OH * g.OW * g.N)
+    expected = (g.N, g.C * g.kh * g.kw, g.OH * g.OW)
     if dcols.shape != expected:
         raise ValueError(
             f"col2im expects column gradients of shape {expected} "
-            f"(C*kh*kw, OH*OW*N), got {dcols.shape}"
+            f"(N, C*kh*kw, OH*OW), the shape im2col gives, got {dcols.shape}"
         )
-    blocks = dcols.reshape(g.C, g.kh, g.kw, g.OH, g.OW, g.N)
-    dxp = np.zeros((g.C, g.Hp, g.Wp, g.N), dtype=dcols.dtype)
+    blocks = dcols.reshape(g.N, g.C, g.kh, g.kw, g.OH, g.OW)
+    dxp = np.zeros((g.N, g.C, g.Hp, g.Wp), dtype=dcols.dtype)
     s = g.stride
     for u in range(g.kh):  # kh*kw vectorised adds: no loop over images or pixels
         for v in range(g.kw):
-            dxp[:, u : u + s * g.OH : s, v : v + s * g.OW : s, :] += blocks[:, u, v]
-    dxp = dxp[:, g.pad : g.pad + g.H, g.pad : g.pad + g.W, :]
-    return np.ascontiguousarray(dxp.transpose(3, 0, 1, 2))  # back to (N, C, H, W)
+            dxp[:, :, u : u + s * g.OH : s, v : v + s * g.OW : s] += blocks[:, :, u, v]
+    return dxp[:, :, g.pad : g.pad + g.H, g.pad : g.pad + g.W]

@@ -56,9 +56,7 @@ def conv_forward(
     """2-D convolution (cross-correlation, as in every framework) plus bias.
 
     ``out[n, f, i, j] = b[f] + sum_{c,u,v} w[f, c, u, v] * x[n, c, i*s+u, j*s+v]``
-    computed as one matrix product per image on the im2col columns. When the
-    output is 1x1 (LeNet's C5) the columns are just the flattened input, and
-    the whole batch is one matrix product, like a dense layer.
+    computed as one matrix product per image on the im2col columns.
     """
     _expect_ndim("conv input x", x, 4, "(N, C, H, W)")
     _expect_ndim("conv weights w", w, 4, "(F, C, kh, kw)")
@@ -74,12 +72,8 @@ def conv_forward(
             f"conv bias must have shape ({F},), one per filter, got {b.shape}"
         )
     cols, g = im2col(x, kh, kw, stride, pad)
-    w2 = w.reshape(F, C * kh * kw)
-    if g.OH * g.OW == 1:  # 1x1 output: one (N, K) @ (K, F) product
-        out = cols.reshape(g.N, -1) @ w2.T + b
-    else:
-        out = np.matmul(w2, cols)  # (F, K) @ (N, K, P) -> (N, F, P)
-        out += b[:, None]
+    out = np.matmul(w.reshape(F, C * kh * kw), cols)  # (F, K) @ (N, K, P) -> (N, F, P)
+    out += b[:, None]
     out = out.reshape(g.N, F, g.OH, g.OW)
     return out, (w, cols, g)
 
@@ -91,29 +85,18 @@ def conv_backward(
 
     ``db`` sums ``dout`` over images and positions; ``dw`` is the product of
     ``dout`` with the same columns the forward used; ``dx`` sends
-    ``w^T @ dout`` back through col2im (computed with the batch as the last
-    axis, the layout col2im is fastest with). Pass ``need_dx=False`` for a first
+    ``w^T @ dout`` back through col2im. Pass ``need_dx=False`` for a first
     layer, whose input is the image: then ``dx`` is None and costs nothing.
     """
     w, cols, g = cache
     F = w.shape[0]
-    w2 = w.reshape(F, -1)
     d = dout.reshape(g.N, F, g.OH * g.OW)
     db = d.sum(axis=2).sum(axis=0)
-    dcols = None  # column gradients, batch last: (C*kh*kw, OH*OW*N)
-    if g.OH * g.OW == 1:  # 1x1 output (C5): the dense layer's formulas
-        d2 = d.reshape(g.N, F)
-        dw = d2.T @ cols.reshape(g.N, -1)
-        if need_dx:
-            dcols = (d2 @ w2).T
-    else:
-        # sum over images n of dout_n @ cols_n^T
-        dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)
-        if need_dx:
-            # (F, P*N): the batch as the last axis
-            d_last = d.transpose(1, 2, 0).reshape(F, -1)
-            dcols = w2.T @ d_last  # one (K, F) @ (F, P*N) product for the whole batch
-    dx = col2im(dcols, g) if need_dx else None
+    # sum over images n of dout_n @ cols_n^T
+    dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)
+    dx = None
+    if need_dx:  # (K, F) @ (N, F, P) -> (N, K, P): the columns' gradients
+        dx = col2im(np.matmul(w.reshape(F, -1).T, d), g)
     return dx, dw.reshape(w.shape), db
 
 

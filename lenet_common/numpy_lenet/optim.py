@@ -16,10 +16,7 @@ class SGD:
 
         g = g + weight_decay * p          # L2 penalty (every tensor, biases too)
         v = momentum * v + g              # velocity: a running sum of gradients
-        p = p - lr * v
-
-    Updates happen in place, so the model sees them at once and no new
-    arrays are allocated per step.
+        p = p - lr * v                    # in place: the model sees it at once
     """
 
     def __init__(
@@ -38,11 +35,7 @@ class SGD:
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
         """Apply one update from ``grads`` (same names and shapes as the parameters)."""
-        missing = set(self.params) - set(grads)
-        if missing:
-            raise KeyError(
-                f"no gradient for {sorted(missing)}: pass one for every parameter"
-            )
+        _check_names(self.params, grads)
         for name, p in self.params.items():
             v = self.velocity[name]
             v *= self.momentum
@@ -50,3 +43,12 @@ class SGD:
             if self.weight_decay:
                 v += self.weight_decay * p
             p -= self.lr * v
+
+
+def _check_names(params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    """Refuse a gradient dictionary that misses a parameter, naming the missing ones."""
+    missing = set(params) - set(grads)
+    if missing:
+        raise KeyError(
+            f"no gradient for {sorted(missing)}: pass one for every parameter"
+        )

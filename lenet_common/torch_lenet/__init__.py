@@ -33,6 +33,7 @@ from lenet_common.torch_lenet.train import (
     step_function,
     time_batch_fetching,
     train,
+    train_batches,
     train_one_epoch,
 )
 
@@ -59,5 +60,6 @@ __all__ = [
     "step_function",
     "time_batch_fetching",
     "train",
+    "train_batches",
     "train_one_epoch",
 ]

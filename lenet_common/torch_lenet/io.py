@@ -188,7 +188,20 @@ def load_weights(model: nn.Module | None, path: str | os.PathLike) -> nn.Module:
             f"(got {type(state).__name__}); save it with "
             "save_weights(model, path)"
         )
-    expected = model.state_dict()
+    problems = _mismatches(model.state_dict(), state)
+    if problems:
+        raise ValueError(
+            f"the weights in {Path(path).name!r} do not fit this model: "
+            + "; ".join(problems)
+            + ". Build the model with the same layers as the one that was saved, "
+            "then load."
+        )
+    model.load_state_dict(state)
+    return model
+
+
+def _mismatches(expected: dict[str, Any], state: dict[str, Any]) -> list[str]:
+    """Each layer missing, extra or of another shape in ``state``, in words."""
     problems = [f"{k} is missing from the file" for k in expected if k not in state]
     problems += [
         f"{k} is in the file but not in the model" for k in state if k not in expected
@@ -199,12 +212,4 @@ def load_weights(model: nn.Module | None, path: str | os.PathLike) -> nn.Module:
         for k, v in expected.items()
         if k in state and tuple(state[k].shape) != tuple(v.shape)
     ]
-    if problems:
-        raise ValueError(
-            f"the weights in {Path(path).name!r} do not fit this model: "
-            + "; ".join(problems)
-            + ". Build the model with the same layers as the one that was saved, "
-            "then load."
-        )
-    model.load_state_dict(state)
-    return model
+    return problems

@@ -12,7 +12,7 @@ captured step lives beside this module, in :mod:`~lenet_common.torch_lenet.gpu_s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "first_diverged_step",
     "stop_if_diverged",
     "train_one_epoch",
+    "train_batches",
     "evaluate",
     "train",
     "time_batch_fetching",
@@ -167,22 +168,70 @@ def train_one_epoch(
     ``lenet5.batch_order``); without it, a random one drawn from ``generator``.
     ``amp_dtype`` (e.g. ``torch.bfloat16``) turns on mixed precision; a
     ``scaler`` scales the loss so that float16 gradients do not underflow.
-    Returns the mean training loss and accuracy of the epoch. The running
+    Returns the mean training loss and accuracy of the epoch. The loop itself
+    is :func:`train_batches` (the mixed-precision one, its copy). The running
     sums stay on the device; only the caller's ``on_batch`` callback decides
     when to copy them to the host, so the GPU is not stalled every step.
     """
-    model.train()
     n = x.shape[0]
     if order is None:
         order = torch.randperm(n, generator=generator)
-    order = order.to(x.device)
+    batches = ((x[idx], y[idx]) for idx in order.to(x.device).split(batch_size))
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for step, start in enumerate(range(0, n, batch_size)):
-        idx = order[start : start + batch_size]
-        xb, yb = x[idx], y[idx]
+    steps = 0
+
+    def after_step(loss: torch.Tensor, logits: torch.Tensor, yb: torch.Tensor) -> None:
+        nonlocal steps
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum.add_(loss.detach() * yb.shape[0])
+        correct.add_((logits.argmax(dim=1) == yb).sum())
+        if on_batch is not None:
+            on_batch(steps, loss_sum, correct)
+        steps += 1
+
+    if amp_dtype is None and scaler is None:
+        train_batches(model, optimizer, batches, after_step)
+    else:
+        _train_batches_mixed(model, optimizer, batches, after_step, amp_dtype, scaler)
+    return loss_sum.item() / n, correct.item() / n
+
+
+def train_batches(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    after_step: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None],
+) -> None:
+    """The book's training loop: zero the gradients, forward, loss, backward, update.
+
+    ``after_step(loss, logits, labels)`` advances the schedule and keeps the
+    running sums (see :func:`train_one_epoch`).
+    """
+    model.train()
+    for xb, yb in batches:
+        optimizer.zero_grad()
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        loss.backward()
+        optimizer.step()
+        after_step(loss, logits, yb)
+
+
+def _train_batches_mixed(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    after_step: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None],
+    amp_dtype: torch.dtype | None,
+    scaler: torch.amp.GradScaler | None,
+) -> None:
+    """:func:`train_batches` in mixed precision, the loss scaled when ``scaler`` is given."""
+    model.train()
+    for xb, yb in batches:
         autocast = torch.autocast(
-            x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None
+            xb.device.type, dtype=amp_dtype, enabled=amp_dtype is not None
         )
         with autocast:
             logits = model(xb)
@@ -195,13 +244,7 @@ def train_one_epoch(
         else:
             loss.backward()
             optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        loss_sum += loss.detach() * yb.shape[0]
-        correct += (logits.argmax(dim=1) == yb).sum()
-        if on_batch is not None:
-            on_batch(step, loss_sum, correct)
-    return loss_sum.item() / n, correct.item() / n
+        after_step(loss, logits, yb)
 
 
 @torch.no_grad()

@@ -188,7 +188,9 @@ def test_numpy_divergence_names_the_step(batch, monkeypatch):
         TrainingDivergedError,
         match=r"at step 5 \(epoch 2\) the loss became non-finite \(nan\)",
     ):
-        run(LeNet5(), *batch, learning_rate=0.01)  # 3 steps per epoch: 5 in epoch 2
+        recipe = lenet5.Recipe(epochs=2, batch_size=16, learning_rate=0.01)
+        # 3 steps per epoch: 5 in epoch 2
+        train(LeNet5(), *batch, recipe=recipe, show_progress=False, fast=True)
     assert len(calls) == 5  # stopped there
 
 
