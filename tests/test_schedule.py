@@ -59,7 +59,7 @@ def test_numpy_optimizer_runs_the_described_schedule(monkeypatch, tiny_data):
 
     monkeypatch.setattr(optim.SGD, "step", recording_step)
     model = numpy_lenet.LeNet5(seed=0)
-    numpy_lenet.train(model, *tiny_data, RECIPE, show_progress=False, threads=1)
+    numpy_lenet.train(model, *tiny_data, RECIPE, show_progress=False)
     rates, momenta, decays = map(np.array, zip(*used))
     assert np.allclose(rates, described(), rtol=1e-12, atol=0)
     assert np.all(momenta == RECIPE.momentum) and np.all(decays == RECIPE.weight_decay)

@@ -60,8 +60,13 @@ def train(
     :class:`~lenet_common.numpy_lenet.fast.TrainingStep` instead: the same
     arithmetic rearranged batch-last and split across ``threads`` CPU threads
     (default: one per core), tested equal to the default to rounding and
-    several times quicker.
+    several times quicker. ``threads`` without ``fast=True`` is refused.
     """
+    if threads is not None and not fast:
+        raise ValueError(
+            f"threads={threads} only applies to the fast step: pass fast=True as well "
+            "(the default step, the model's own loss_and_grads, runs on one thread)"
+        )
     recipe = lenet5.book_recipe() if recipe is None else recipe
     x_train = model.check_input(x_train)
     check_dataset(x_train, y_train, model.n_classes, "training")

@@ -231,6 +231,7 @@ def test_training_with_one_or_two_threads_gives_the_same_curve():
                 y,
                 recipe=lenet5.Recipe(epochs=2, batch_size=48, learning_rate=0.05),
                 show_progress=False,
+                fast=True,
                 threads=threads,
             )
         )

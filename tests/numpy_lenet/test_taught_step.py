@@ -59,3 +59,12 @@ def test_swapping_a_taught_layer_changes_training(data, monkeypatch):
     # the fast step does not see the edit: it is a separate, rearranged copy
     _, fast_history = run(*data, fast=True, threads=1)
     np.testing.assert_allclose(fast_history["loss"], tanh_history["loss"], rtol=1e-9)
+
+
+def test_threads_without_the_fast_step_is_refused(data):
+    x, y = data
+    model = LeNet5(seed=0)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match="fast=True"):
+        train(model, x, y, recipe=RECIPE, threads=2)
+    assert all(np.array_equal(before[k], model.params[k]) for k in before)
