@@ -143,6 +143,8 @@ def to_training_device(model: nn.Module, device: torch.device) -> nn.Module:
     Channels-last is the order in which oneDNN's CPU convolutions read maps
     fastest (the speed appendix; ``benchmarks/bench_numpy_vs_torch.py``): the
     same network, the same values to rounding, about a third quicker there.
+    :func:`train` puts the weights back in torch's default order when it ends,
+    so a trained model and one loaded from its saved weights compute alike.
     """
     model.to(device)
     if device.type == "cpu":
@@ -400,6 +402,7 @@ def train(
             )
     finally:
         bar.close()
+        model.to(memory_format=torch.contiguous_format)  # as the caller gave it
     return history
 
 

@@ -327,16 +327,33 @@ def switch_theme(driver: Any, theme: str) -> str:
     )
 
 
-def run_axe(driver: Any) -> list[dict[str, Any]]:
+#: The rules that judge colours: they depend on the theme, and on the width only
+#: through the page's frame (header, sidebars, their toggles), never in the content.
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+#: The content of a page, whose colours are the same at every width.
+CONTENT = "article.bd-article"
+
+
+def run_axe(
+    driver: Any, *, colours: str = "all", context: Any = None
+) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.0/2.1 A and AA checks of the open page: one dict per
-    rule violated, with its id, impact, help text and the elements at fault."""
+    rule violated, with its id, impact, help text and the elements at fault.
+
+    ``colours``: "all" runs every rule; "none" every rule but COLOUR_RULES;
+    "only" COLOUR_RULES alone. ``context``: axe's include/exclude (default:
+    the whole document)."""
+    if colours not in ("all", "none", "only"):
+        raise ValueError(f"colours is 'all', 'none' or 'only', got {colours!r}")
     if not driver.execute_script("return !!window.axe"):
         driver.execute_script(AXE.read_text(encoding="utf-8"))
     driver.set_script_timeout(
         AXE_TIMEOUT
     )  # a long chapter takes axe 5-20 s, more on a busy machine
     try:
-        result = driver.execute_async_script(_AXE_JS, list(AXE_TAGS))
+        result = driver.execute_async_script(
+            _AXE_JS, list(AXE_TAGS), colours, list(COLOUR_RULES), context
+        )
     finally:
         driver.set_script_timeout(60)
     if "error" in result:
@@ -347,8 +364,12 @@ def run_axe(driver: Any) -> list[dict[str, Any]]:
 
 
 _AXE_JS = r"""
-const [tags, done] = [arguments[0], arguments[arguments.length - 1]];
-axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+const [tags, colours, colourRules, context, done] = arguments;
+const options = {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']};
+if (colours === 'none')
+  options.rules = Object.fromEntries(colourRules.map(id => [id, {enabled: false}]));
+if (colours === 'only') options.runOnly = {type: 'rule', values: colourRules};
+axe.run(context || document, options)
   .then(r => done({violations: r.violations.map(v => ({
       id: v.id, impact: v.impact, help: v.help,
       nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -203,6 +204,24 @@ def test_state_dict_round_trip_gives_identical_outputs(model, tmp_path):
     reloaded.eval()
     with torch.no_grad():
         assert torch.equal(model(x), reloaded(x))
+
+
+def test_a_trained_model_and_its_saved_weights_compute_alike(sample_data, tmp_path):
+    # on a CPU train() stores the maps channels-last while it trains, then puts
+    # the weights back in torch's default order: a reload must give the same bits
+    x, y = sample_data.x_train[:256], sample_data.y_train[:256]
+    torch.manual_seed(0)
+    trained = tl.LeNet5()
+    recipe = lenet5.Recipe(epochs=1, batch_size=64, learning_rate=0.05)
+    tl.train(trained, x, y, x[:64], y[:64], recipe, device="cpu", show_progress=False)
+    assert all(p.is_contiguous() for p in trained.parameters())
+    path = tmp_path / "trained.pt"
+    tl.save_weights(trained, path)
+    reloaded = tl.load_weights(tl.LeNet5(), path)
+    x_test = sample_data.x_test[:300]
+    assert np.array_equal(
+        tl.predict_logits(trained, x_test), tl.predict_logits(reloaded, x_test)
+    )
 
 
 def test_loading_weights_of_the_wrong_shape_says_what_differs(tmp_path):
