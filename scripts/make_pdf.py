@@ -23,17 +23,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
 import html
-import http.server
 import io
-import shutil
 import sys
-import tempfile
-import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,22 +39,11 @@ sys.path.insert(0, str(ROOT / "_ext"))
 
 import edition as edition_ext  # noqa: E402  (the PDF's name and the version)
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import headless  # noqa: E402  (the pages, the server and the browser, as the browser test's)
+
 from lenet_common.plumbing.atomic import replacing  # noqa: E402
 
-#: the browsers tried, in turn: Debian's Chromium (the browser test's), else Chrome
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-)
 # A4, with margins; the theme's own print style hides the navigation
 PRINT_OPTIONS = {
     "paperWidth": 8.27,
@@ -90,64 +73,6 @@ class Printed:
     title: str
     pdf: bytes
     sections: list[tuple[int, str, int]]
-
-
-def toc_pages(toc_file: Path) -> list[str]:
-    """Every page of a Jupyter Book table of contents, in reading order."""
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                pages.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    walk([{key: toc.get(key, []) for key in ("parts", "chapters", "sections")}])
-    return [
-        str(Path(p).with_suffix("")) if Path(p).suffix in (".md", ".ipynb") else p
-        for p in pages
-    ]
-
-
-def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
-def _chromium() -> Iterator[Any]:
-    """A headless Chromium driven by Selenium, with a fresh profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    browser = next(filter(None, map(shutil.which, BROWSERS)), None)
-    driver_path = shutil.which("chromedriver")
-    if not browser or not driver_path:
-        raise SystemExit(
-            "make_pdf: a Chromium and its chromedriver are needed: "
-            "apt-get install chromium chromium-driver"
-        )
-    profile = tempfile.mkdtemp(prefix="lenet-pdf-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(120)
-    driver.set_script_timeout(120)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 # Wrap long lines, load every image, wait for MathJax and the fonts, then report
@@ -312,7 +237,7 @@ def make_pdf(site: Path, toc: Path, output: Path, title: str | None = None) -> P
     """Print every page of ``toc`` from the built ``site`` into ``output``."""
     from pypdf import PdfReader
 
-    site, pages = Path(site), toc_pages(Path(toc))
+    site, pages = Path(site), headless.toc_pages(Path(toc))
     missing = [p for p in pages if not (site / f"{p}.html").is_file()]
     if missing:
         raise SystemExit(
@@ -320,8 +245,11 @@ def make_pdf(site: Path, toc: Path, output: Path, title: str | None = None) -> P
             "(make book or make book-student)"
         )
     version = edition_ext.book_version(ROOT)
-    server, base = _serve(site)
-    chromium = _chromium()
+    reason = headless.missing()
+    if reason:
+        raise SystemExit(f"make_pdf: {reason}")
+    server, base = headless.serve(site)
+    chromium = headless.chromium(timeout=120)
     driver = next(chromium)
     try:
         printed = []

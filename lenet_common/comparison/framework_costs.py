@@ -93,7 +93,7 @@ def settings_for(quick: bool) -> Settings:
             True, rounds=3, steps=4, warmup_steps=2, inference_rounds=2, layer_repeats=3
         )
     return Settings(
-        False, rounds=3, steps=40, warmup_steps=10, inference_rounds=3, layer_repeats=5
+        False, rounds=3, steps=40, warmup_steps=10, inference_rounds=2, layer_repeats=3
     )
 
 

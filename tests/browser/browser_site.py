@@ -6,14 +6,11 @@ Kept apart from the test so that the JavaScript checks read as one piece.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import http.server
 import json
 import mimetypes
-import shutil
-import tempfile
-import threading
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,23 +20,8 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-# Flags for a headless Chromium on a machine with no network: no GPU, no
-# sandbox (CI runs as root), and none of the browser's own calls home.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-)
+sys.path.insert(0, str(ROOT / "scripts"))
+import headless  # noqa: E402  (pages, server and browser, shared with scripts/make_pdf.py)
 
 
 @dataclass(frozen=True)
@@ -61,22 +43,7 @@ EDITIONS = (
 )
 
 
-def toc_pages(toc_file: Path) -> list[str]:
-    """Every page of the table of contents, in reading order (root, parts, chapters, sections)."""
-    toc = yaml.safe_load(toc_file.read_text())
-    pages = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                pages.append(entry["file"])
-            for key in ("chapters", "sections"):
-                walk(entry.get(key, []))
-
-    walk(toc.get("parts", []))
-    walk(toc.get("chapters", []))
-    walk(toc.get("sections", []))
-    return [p.removesuffix(".md").removesuffix(".ipynb") for p in pages]
+toc_pages = headless.toc_pages
 
 
 def source_of(page: str) -> Path:
@@ -135,21 +102,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@functools.cache
-def _mimetypes() -> None:
-    mimetypes.add_type("text/javascript", ".js")
-    mimetypes.add_type("font/woff2", ".woff2")
-    mimetypes.add_type("font/woff", ".woff")
-    mimetypes.add_type("application/x-ipynb+json", ".ipynb")
-
-
 def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Serve ``folder`` on 127.0.0.1 (a free port); returns the server and its base URL."""
-    _mimetypes()
-    handler = functools.partial(_Handler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    """Serve ``folder`` on 127.0.0.1 (a free port), gzip-compressed; the server, its URL."""
+    return headless.serve(folder, _Handler)
 
 
 # ---------------------------------------------------------------- the browser
@@ -157,38 +112,12 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 def browser_missing() -> str | None:
     """Why the browser test cannot run here, or None."""
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).exists() and not shutil.which(Path(path).name):
-            return f"{path} is missing: apt-get install chromium chromium-driver"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install -r requirements.txt)"
-    return None
+    return headless.missing()
 
 
 def start_chromium() -> Iterator[Any]:
-    """A headless Chromium driven by Selenium, with a fresh profile; yields the driver."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="lenet-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        service=Service(shutil.which("chromedriver") or CHROMEDRIVER), options=options
-    )
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    """A headless Chromium driven by Selenium, keeping the console's log; yields the driver."""
+    yield from headless.chromium(timeout=60, browser_log=True)
 
 
 def set_width(driver: Any, width: int, height: int = 900) -> None:
