@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import edition as edition_ext  # noqa: E402
-from make_pdf import toc_pages  # noqa: E402
+from headless import toc_pages  # noqa: E402
 
 SITE = ROOT / "_build" / "html"
 STUDENT_SITE = ROOT / "_build" / "student" / "_build" / "html"
