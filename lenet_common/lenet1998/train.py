@@ -108,8 +108,8 @@ def recipe(
     quick = runtime.QUICK if quick is None else quick
     if quick:
         return Recipe(epochs=6, batch_size=64, distortion=distortion, loss=loss)
-    # 10 passes, with or without distortions (the paper: 20), to keep the build short
-    return Recipe(epochs=10, batch_size=128, distortion=distortion, loss=loss)
+    # 8 passes, with or without distortions (the paper: 20), to keep the build short
+    return Recipe(epochs=8, batch_size=128, distortion=distortion, loss=loss)
 
 
 def step_size(progress: float, recipe: Recipe) -> float:
