@@ -21,6 +21,7 @@ import pytest  # noqa: E402
 
 from lenet_common import lenet5, plotting, shapes  # noqa: E402
 from lenet_common.comparison import side_by_side
+from lenet_common.data.mnist import DATASETS
 from lenet_common.lenet1998 import plots as lenet1998_plots  # noqa: E402
 from lenet_common.lenet1998 import rbf_codes
 from lenet_common.numpy_lenet import gradient_pictures, pictures  # noqa: E402
@@ -70,18 +71,7 @@ FIGURES = {
     "plot_confusion_matrix, long names": lambda: plotting.plot_confusion_matrix(
         LABELS,
         LABELS,
-        class_names=[
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
-        ],
+        class_names=list(DATASETS["fashion-mnist"].class_names),
     ),
     "show_misclassified, 30": lambda: plotting.show_misclassified(
         DIGITS, LABELS, (LABELS + 1) % 10, max_items=30
