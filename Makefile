@@ -10,7 +10,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: book test test-pdf book-quick book-student student grade install clean pdf release axe
+.PHONY: book test test-pdf test-site book-quick book-student student grade install clean pdf release axe
 
 # make test: torch's threads wait passively on a shared machine (docs/decisions.md).
 test: export OMP_WAIT_POLICY ?= PASSIVE
@@ -79,6 +79,14 @@ pdf: $(STAMP)  ## both editions as PDFs, after make book and make book-student
 # Minutes per edition, so not part of make test; the Pages workflow runs make pdf itself.
 test-pdf: $(STAMP)  ## after make test: check the PDFs of both quick editions
 	LENET_QUICK=1 $(PY) -m pytest -p no:cacheprovider tests -m pdf
+
+# make test-site: the browser test of make test (layout at two widths, alt texts, axe-core,
+# links, launch buttons, keyboard, search) on the published builds instead of the quick
+# ones: full-mode outputs, every figure. Minutes per edition; the Pages workflow runs it
+# before it publishes.
+test-site: $(STAMP) $(AXE)  ## after make book and make book-student: the browser test on both published editions
+	LENET_SITE_BOOK=_build/html LENET_SITE_STUDENT=_build/student/_build/html \
+	  $(PY) -m pytest -p no:cacheprovider tests/browser/test_browser.py -m "pages and not pdf"
 
 release: book book-student  ## the offline classroom bundle in dist/ (README: Releasing)
 	@$(MAKE) --no-print-directory pdf

@@ -10,6 +10,7 @@ import gzip
 import http.server
 import json
 import mimetypes
+import os
 import sys
 import urllib.parse
 from collections.abc import Iterator
@@ -33,11 +34,25 @@ class Edition:
     toc: Path  # its table of contents
 
 
+def _built(variable: str, default: Path) -> Path:
+    """The folder an edition was built to: ``default`` (make test's quick builds),
+    or the folder named by the environment ``variable`` (``make test-site``, the
+    published builds)."""
+    named = os.environ.get(variable)
+    return Path(named).resolve() if named else default
+
+
 EDITIONS = (
-    Edition("book", ROOT / "_build" / "quick" / "_build" / "html", ROOT / "_toc.yml"),
+    Edition(
+        "book",
+        _built("LENET_SITE_BOOK", ROOT / "_build" / "quick" / "_build" / "html"),
+        ROOT / "_toc.yml",
+    ),
     Edition(
         "student",
-        ROOT / "_build" / "student-quick" / "_build" / "html",
+        _built(
+            "LENET_SITE_STUDENT", ROOT / "_build" / "student-quick" / "_build" / "html"
+        ),
         ROOT / "student" / "_toc.yml",
     ),
 )
