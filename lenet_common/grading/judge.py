@@ -323,6 +323,7 @@ CHAPTER_CHECKS = {
     "05_pytorch": "torch_lenet",
     "06_side_by_side": "side_by_side",
     "07_lenet1998": "lenet1998",
+    "why_convolutions": "why_convolutions",
 }
 
 

@@ -95,6 +95,36 @@ def working_root() -> Path:
     return root
 
 
+#: folders a kernel gets empty and private (what it writes there is gone after the run)
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def _needed() -> list[Path]:
+    """The folders a kernel reads to run at all: the book's code, this Python (its
+    virtual environment and its installation) and the data folders it is given."""
+    folders = [
+        Path(__file__).resolve().parents[2],
+        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix).resolve(),
+    ]
+    for variable in ("LENET_DATA_DIR", "LENET_FASHION_DATA_DIR"):
+        if os.environ.get(variable):
+            folders.append(Path(os.environ[variable]).resolve())
+    return folders
+
+
+def _covered(needed: list[Path], covers: list[Path]) -> list[Path]:
+    """Those of ``needed`` that lie in a folder of ``covers`` (hidden or scratch, so
+    the kernel would not see them: a checkout under /tmp, say), each once and none
+    inside another: the folders the kernel keeps, read-only."""
+    inside = [n for n in needed if any(c == n or c in n.parents for c in covers)]
+    kept: list[Path] = []
+    for folder in sorted(set(inside), key=lambda p: len(p.parts)):
+        if not any(k == folder or k in folder.parents for k in kept):
+            kept.append(folder)
+    return kept
+
+
 def hidden_folders(*folders: Path) -> list[Path]:
     """What a kernel must not see: ``folders`` (the submissions, the output folder) and
     the grader's home, unless the book's code lives there."""
@@ -244,13 +274,12 @@ class Run:
         if self.uid is not None:
             prefix += ["--uid", str(self.uid), "--nproc", str(limits.nproc)]
             prefix += ["--no-network", "--work", str(self.folder)]
-            for scratch in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+            for scratch in SCRATCH:
                 prefix += ["--scratch", scratch]
             for path in self.hidden:
                 prefix += ["--hide", str(path)]
-            base = Path(sys.base_prefix).resolve()
-            if any(p == base or p in base.parents for p in self.hidden):
-                prefix += ["--keep", str(base)]
+            for folder in _covered(_needed(), [*self.hidden, *map(Path, SCRATCH)]):
+                prefix += ["--keep", str(folder)]
         return prefix + ["--"]
 
     def _remaining(self, cell: Any = None) -> float:

@@ -437,6 +437,15 @@ def test_points_are_declared_for_every_exercise():
     judge.import_checks(list(judge.CHAPTER_CHECKS))
     chapters = grade.reference_exercises(ROOT / "book")
     labels = {e.label for exercises in chapters.values() for e in exercises}
+    # every chapter with exercises names the module of its checks, and that module
+    # defines them (whatever other tests imported before this one)
+    for chapter, exercises in chapters.items():
+        assert chapter in judge.CHAPTER_CHECKS, (
+            f"{chapter} has exercises but no entry in judge.CHAPTER_CHECKS"
+        )
+        module = f"lenet_common.exercises.{judge.CHAPTER_CHECKS[chapter]}"
+        for e in exercises:
+            assert verdicts.CHECKS[e.label].__module__ == module, e.label
     assert labels <= set(verdicts.POINTS)
     assert all(verdicts.POINTS[label] > 0 for label in labels)
     for chapter in chapters:  # every starter's check call is read
